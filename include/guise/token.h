@@ -1,0 +1,132 @@
+/* guise: impersonation tokens and opening content as an account.
+ *
+ * A token is the Linux counterpart of a Windows access token: an immutable,
+ * reference-counted handle to one account (name, uid, primary gid,
+ * supplementary groups). A token may stand for a user account or for a group
+ * account; a group-account token carries the group as its gid and sole group,
+ * and the unprivileged "nobody" uid (65534), so access is granted through the
+ * group alone.
+ *
+ * Tokens are made by a token store, which resolves names through NSS
+ * (getpwnam_r, getgrouplist) - never while a thread is impersonating - and
+ * caches them per account for a time-to-live, so that group changes are
+ * picked up. The store refuses uid 0 always, and any uid or gid below its
+ * minimum unless the account name is explicitly allowed.
+ *
+ * The impersonation engine opens, stats and lists files beneath a root
+ * directory with a token's rights. Paths are resolved with
+ * openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS): "..", absolute symlinks
+ * and symlinks pointing out of the root fail with EXDEV or ELOOP.
+ */
+#ifndef GUISE_TOKEN_H
+#define GUISE_TOKEN_H
+
+#include <guise/result.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct guise_token guise_token;
+typedef struct guise_token_store guise_token_store;
+typedef struct guise_imp guise_imp;
+
+#define GUISE_NOBODY_UID ((uid_t)65534)
+
+/* ---- tokens ---------------------------------------------------------- */
+
+/* Adds a reference; returns t. NULL-safe. Thread-safe. */
+guise_token *guise_token_ref(guise_token *t);
+/* Drops a reference; frees the token with the last one. NULL-safe. */
+void guise_token_unref(guise_token *t);
+
+const char *guise_token_name(const guise_token *t);
+uid_t guise_token_uid(const guise_token *t);
+gid_t guise_token_gid(const guise_token *t);
+/* Supplementary groups (including the primary gid). */
+size_t guise_token_groups(const guise_token *t, const gid_t **groups);
+bool guise_token_is_group(const guise_token *t);
+/* True when gid is the primary gid or one of the supplementary groups. */
+bool guise_token_in_group(const guise_token *t, gid_t gid);
+/* A process-unique serial number, never reused, for caches keyed by token. */
+uint64_t guise_token_serial(const guise_token *t);
+
+/* ---- token store ----------------------------------------------------- */
+
+struct guise_token_store_options {
+    uid_t min_uid;            /* uids and gids below this are refused (default 1000) */
+    unsigned ttl_seconds;     /* cache lifetime of a resolved account (default 60) */
+    const char *const *allow; /* NULL-terminated names allowed below min_uid (never uid 0) */
+};
+
+guise_result guise_token_store_new(const struct guise_token_store_options *opt,
+                                   guise_token_store **out);
+void guise_token_store_free(guise_token_store *s);
+
+/* Resolves a user account by name. Returns GUISE_E_NOT_FOUND for an unknown
+ * account, GUISE_E_ACCESSDENIED for uid 0 or an account below the minimum.
+ * *out holds a new reference. May block on NSS: call it from a worker, never
+ * while impersonating. Thread-safe. */
+guise_result guise_token_for_user(guise_token_store *s, const char *name, guise_token **out);
+/* Resolves a group account by name (see the top of this file). */
+guise_result guise_token_for_group(guise_token_store *s, const char *name, guise_token **out);
+/* User first, then group: what an "account name" means in configuration. */
+guise_result guise_token_for_account(guise_token_store *s, const char *name, guise_token **out);
+/* Non-blocking lookup: GUISE_S_OK with a new reference when name is cached
+ * and fresh; GUISE_E_PENDING when only an NSS lookup could answer; the
+ * cached refusal (GUISE_E_NOT_FOUND / GUISE_E_ACCESSDENIED) otherwise. */
+guise_result guise_token_store_lookup_cached(guise_token_store *s, const char *name,
+                                             guise_token **out);
+/* Drops every cached entry (used on reload and by tests). */
+void guise_token_store_flush(guise_token_store *s);
+
+/* ---- impersonation engine --------------------------------------------- */
+
+enum guise_imp_mode {
+    GUISE_IMP_AUTO = 0,     /* io_uring when it works, else syscalls */
+    GUISE_IMP_IO_URING = 1, /* io_uring personality per token: the thread never switches */
+    GUISE_IMP_SYSCALLS = 2, /* per-thread setgroups/setfsgid/setfsuid raw syscalls */
+    GUISE_IMP_OFF = 3,      /* no impersonation: opens run with the server's credentials */
+};
+
+/* Creates the engine. AUTO picks io_uring when a probe ring can register a
+ * personality, else syscalls. IO_URING or SYSCALLS fail with
+ * GUISE_E_NOT_SUPPORTED when unavailable; any mode but OFF fails with
+ * GUISE_E_ACCESSDENIED without CAP_SETUID and CAP_SETGID, and writes why to
+ * *why (a static string) when why is not NULL. */
+guise_result guise_imp_new(enum guise_imp_mode mode, guise_imp **out, const char **why);
+void guise_imp_free(guise_imp *imp);
+/* The mode actually in use (never AUTO). */
+enum guise_imp_mode guise_imp_mode_of(const guise_imp *imp);
+const char *guise_imp_mode_name(enum guise_imp_mode mode);
+/* Parses "auto", "io_uring", "syscalls", "off". Returns false otherwise. */
+bool guise_imp_mode_parse(const char *s, enum guise_imp_mode *out);
+
+/* Opens path (relative; a leading '/' is ignored) beneath root_fd with the
+ * token's credentials. flags are open(2) flags; O_CLOEXEC is always added,
+ * O_CREAT is refused. On success *fd_out is the new descriptor. Failures carry
+ * the kernel's errno: GUISE_RESULT_FROM_ERRNO(EACCES), (ENOENT), (EXDEV) for an
+ * escape, (ELOOP) for a magic link... token NULL means the server's own
+ * credentials and is only accepted in GUISE_IMP_OFF mode. Thread-safe; the
+ * calling thread's credentials are the server's own again on return. */
+guise_result guise_open_as(guise_imp *imp, const guise_token *token, int root_fd, const char *path,
+                           int flags, int *fd_out);
+
+/* fstatat beneath root_fd as the token (same resolution rules). */
+guise_result guise_stat_as(guise_imp *imp, const guise_token *token, int root_fd, const char *path,
+                           struct stat *st);
+
+/* The calling thread's current filesystem credentials, for tests and
+ * assertions: fsuid, fsgid and whether the supplementary groups equal the
+ * process's own. */
+void guise_imp_thread_creds(uid_t *fsuid, gid_t *fsgid);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,602 @@
+/* The plug-in host: instances, their state, wrapped calls, scopes. */
+#include "core/host_internal.h"
+#include "core/props_internal.h"
+#include "core/workers.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int guise_ptr_append(void *array_ptr, size_t *n, void *item)
+{
+    void ***arr = array_ptr;
+    void **v = realloc(*arr, (*n + 1) * sizeof *v);
+    if (!v)
+        return -1;
+    v[(*n)++] = item;
+    *arr = v;
+    return 0;
+}
+
+guise_result guise_host_new(const struct guise_host_options *opt, guise_host **out)
+{
+    if (!opt || !opt->log || !out)
+        return GUISE_E_POINTER;
+    guise_host *h = calloc(1, sizeof *h);
+    if (!h)
+        return GUISE_E_OUTOFMEMORY;
+    h->log = opt->log;
+    h->tokens = opt->tokens;
+    h->workers = opt->workers;
+    h->realm = strdup(opt->realm ? opt->realm : "guise");
+    h->state_dir = strdup(opt->state_dir ? opt->state_dir : "/var/lib/guise");
+    if (!h->realm || !h->state_dir) {
+        free(h->realm);
+        free(h->state_dir);
+        free(h);
+        return GUISE_E_OUTOFMEMORY;
+    }
+    pthread_mutex_init(&h->lock, NULL);
+    *out = h;
+    return GUISE_S_OK;
+}
+
+guise_eventlog *guise_host_eventlog(guise_host *h)
+{
+    return h->log;
+}
+
+void guise_host_free(guise_host *h)
+{
+    if (!h)
+        return;
+    for (size_t i = h->nplugins; i-- > 0;) {
+        guise_plugin *p = h->plugins[i];
+        if (atomic_load(&p->state) == GUISE_PLUGIN_ENABLED && p->desc->disable)
+            p->desc->disable(p->instance);
+        if (p->desc->shutdown)
+            p->desc->shutdown(p->instance);
+        guise_props_free(p->props);
+        pthread_mutex_destroy(&p->err_lock);
+        free(p->name);
+        free(p);
+    }
+    for (size_t i = 0; i < h->nscopes; i++) {
+        free(h->scopes[i]->name);
+        free(h->scopes[i]->authn);
+        free(h->scopes[i]->authz);
+        free(h->scopes[i]);
+    }
+    free(h->scopes);
+    free(h->plugins);
+    free(h->types);
+    guise_host_unload_modules(h);
+    pthread_mutex_destroy(&h->lock);
+    free(h->realm);
+    free(h->state_dir);
+    free(h);
+}
+
+/* ---- types ---- */
+
+const struct guise_plugin_descriptor *guise_host_find_type(guise_host *h, const char *name)
+{
+    for (size_t i = 0; i < h->ntypes; i++)
+        if (strcmp(h->types[i]->name, name) == 0)
+            return h->types[i];
+    return NULL;
+}
+
+guise_result guise_host_add_type(guise_host *h, const struct guise_plugin_descriptor *d)
+{
+    if (!d)
+        return GUISE_E_POINTER;
+    if (d->abi_major != GUISE_ABI_MAJOR)
+        return GUISE_E_ABI_MISMATCH;
+    bool authn_ok = d->kind == GUISE_PLUGIN_AUTHENTICATION && d->authn && d->authn->protocol &&
+                    d->authn->create_context && d->authn->destroy_context &&
+                    d->authn->authenticate && d->authn->logical_user_id &&
+                    d->authn->impersonation_account_name && d->authn->impersonation_token &&
+                    (d->authn->challenge || (d->authn->flags & GUISE_AUTH_ANONYMOUS));
+    bool authz_ok = d->kind == GUISE_PLUGIN_AUTHORIZATION && d->authz && d->authz->authorize;
+    if (!d->name || !d->package || !d->init || (!authn_ok && !authz_ok))
+        return GUISE_E_INVALIDARG;
+    if (guise_host_find_type(h, d->name))
+        return GUISE_E_INVALIDARG;
+    return guise_ptr_append(&h->types, &h->ntypes, (void *)d) ? GUISE_E_OUTOFMEMORY : GUISE_S_OK;
+}
+
+/* ---- services given to each instance ---- */
+
+static void set_last_error(guise_plugin *p, guise_result code, const char *msg)
+{
+    pthread_mutex_lock(&p->err_lock);
+    p->last_code = code;
+    snprintf(p->last_msg, sizeof p->last_msg, "%s", msg);
+    pthread_mutex_unlock(&p->err_lock);
+}
+
+/* Fail closed: the instance is never called again and every scope listing it
+ * refuses new requests until an administrator re-enables it. */
+static void enter_error_state(guise_plugin *p)
+{
+    int prev = atomic_exchange(&p->state, GUISE_PLUGIN_ERROR);
+    guise_host *h = p->host;
+    pthread_mutex_lock(&h->lock);
+    for (size_t i = 0; i < h->nscopes; i++) {
+        guise_scope *s = h->scopes[i];
+        bool uses = false;
+        for (size_t j = 0; j < s->nauthn; j++)
+            uses |= s->authn[j] == p;
+        for (size_t j = 0; j < s->nauthz; j++)
+            uses |= s->authz[j] == p;
+        if (uses && !atomic_exchange(&s->critical, 1))
+            guise_eventlog_write(h->log, GUISE_EVENT_ERROR, "server", GUISE_EV_SCOPE_CRITICAL,
+                                 p->last_code,
+                                 "scope '%s' entered the critical-error state because plug-in "
+                                 "'%s' failed; new requests get 503 until re-enabled",
+                                 s->name, p->name);
+    }
+    pthread_mutex_unlock(&h->lock);
+    if (prev != GUISE_PLUGIN_ERROR)
+        guise_eventlog_write(h->log, GUISE_EVENT_WARNING, "server", GUISE_EV_PLUGIN_DISABLED,
+                             p->last_code, "plug-in '%s' disabled after an error", p->name);
+}
+
+static void svc_log_event(void *host, enum guise_event_level level, uint32_t event_id,
+                          guise_result code, const char *fmt, ...)
+{
+    guise_plugin *p = host;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    guise_eventlog_write(p->host->log, level, p->name, event_id, code, "%s", msg);
+    if (level == GUISE_EVENT_ERROR) {
+        set_last_error(p, code, msg);
+        enter_error_state(p);
+    }
+}
+
+static guise_result svc_submit_work(void *host, guise_work_fn fn, void *arg)
+{
+    guise_plugin *p = host;
+    if (!p->host->workers)
+        return GUISE_E_NOT_SUPPORTED;
+    return guise_workers_submit(p->host->workers, fn, arg);
+}
+
+static guise_result svc_token_for_account(void *host, const char *account, guise_token **out)
+{
+    guise_plugin *p = host;
+    if (!p->host->tokens)
+        return GUISE_E_NOT_SUPPORTED;
+    return guise_token_for_account(p->host->tokens, account, out);
+}
+
+static guise_result svc_try_token_for_account(void *host, const char *account, guise_token **out)
+{
+    guise_plugin *p = host;
+    if (!p->host->tokens)
+        return GUISE_E_NOT_SUPPORTED;
+    return guise_token_store_lookup_cached(p->host->tokens, account, out);
+}
+
+static const char *svc_realm(void *host)
+{
+    return ((guise_plugin *)host)->host->realm;
+}
+
+static const char *svc_state_dir(void *host)
+{
+    return ((guise_plugin *)host)->host->state_dir;
+}
+
+/* ---- instances ---- */
+
+guise_result guise_host_instantiate(guise_host *h, const char *type, const char *name,
+                                    guise_props *props, guise_plugin **out, char *err, size_t errsz)
+{
+    if (err && errsz)
+        err[0] = '\0';
+    if (!name)
+        name = type;
+    const struct guise_plugin_descriptor *d = guise_host_find_type(h, type);
+    if (!d) {
+        if (err)
+            snprintf(err, errsz, "unknown plug-in '%s'", type);
+        guise_props_free(props);
+        return GUISE_E_NOT_FOUND;
+    }
+    if (guise_host_plugin(h, name)) {
+        if (err)
+            snprintf(err, errsz, "plug-in '%s' is already configured", name);
+        guise_props_free(props);
+        return GUISE_E_INVALIDARG;
+    }
+    if (!props && !(props = guise_props_new(NULL)))
+        return GUISE_E_OUTOFMEMORY;
+    /* Unknown keys are configuration errors: name the key and its line. */
+    for (size_t i = 0; i < guise_props_size(props); i++) {
+        const char *k, *v;
+        int line;
+        guise_props_entry(props, i, &k, &v, &line);
+        bool known = false, repeatable = false;
+        for (const struct guise_property_spec *s = d->properties; s && s->name; s++)
+            if (strcmp(s->name, k) == 0) {
+                known = true;
+                repeatable = s->flags & GUISE_PROP_REPEATABLE;
+            }
+        guise_result r = GUISE_S_OK;
+        if (!known)
+            r = guise_props_fail(props, k, "unknown property of plug-in '%s'", name);
+        else if (!repeatable && guise_props_count(props, k) > 1)
+            r = guise_props_fail(props, k, "given more than once");
+        if (r != GUISE_S_OK) {
+            if (err)
+                snprintf(err, errsz, "%s", guise_props_error(props));
+            guise_props_free(props);
+            return r;
+        }
+    }
+    guise_plugin *p = calloc(1, sizeof *p);
+    if (!p) {
+        guise_props_free(props);
+        return GUISE_E_OUTOFMEMORY;
+    }
+    p->host = h;
+    p->desc = d;
+    if (!(p->name = strdup(name))) {
+        guise_props_free(props);
+        free(p);
+        return GUISE_E_OUTOFMEMORY;
+    }
+    p->props = props;
+    pthread_mutex_init(&p->err_lock, NULL);
+    atomic_init(&p->state, GUISE_PLUGIN_DISABLED);
+    p->services = (struct guise_host_services){
+        .abi_major = GUISE_ABI_MAJOR,
+        .abi_minor = GUISE_ABI_MINOR,
+        .host = p,
+        .log_event = svc_log_event,
+        .submit_work = svc_submit_work,
+        .token_for_account = svc_token_for_account,
+        .try_token_for_account = svc_try_token_for_account,
+        .realm = svc_realm,
+        .state_dir = svc_state_dir,
+    };
+    guise_result r = d->init(&p->services, props, &p->instance);
+    if (r != GUISE_S_OK) {
+        const char *why = guise_props_error(props);
+        if (err)
+            snprintf(err, errsz, "%s", why[0] ? why : "");
+        if (err && !why[0])
+            snprintf(err, errsz, "plug-in '%s' failed to initialise: %s", name,
+                     guise_result_name(r));
+        if (r != GUISE_E_PLUGIN_ERROR_REPORTED)
+            guise_eventlog_write(h->log, GUISE_EVENT_ERROR, name, GUISE_EV_PLUGIN_METHOD_FAILED, r,
+                                 "plug-in '%s' method init failed with %s%s%s", name,
+                                 guise_result_name(r), why[0] ? ": " : "", why);
+        guise_props_free(props);
+        pthread_mutex_destroy(&p->err_lock);
+        free(p->name);
+        free(p);
+        return r;
+    }
+    pthread_mutex_lock(&h->lock);
+    int rc = guise_ptr_append(&h->plugins, &h->nplugins, p);
+    pthread_mutex_unlock(&h->lock);
+    if (rc) {
+        if (d->shutdown)
+            d->shutdown(p->instance);
+        guise_props_free(props);
+        free(p->name);
+        free(p);
+        return GUISE_E_OUTOFMEMORY;
+    }
+    if (out)
+        *out = p;
+    return GUISE_S_OK;
+}
+
+guise_plugin *guise_host_plugin(guise_host *h, const char *name)
+{
+    guise_plugin *found = NULL;
+    pthread_mutex_lock(&h->lock);
+    for (size_t i = 0; i < h->nplugins && !found; i++)
+        if (strcmp(h->plugins[i]->name, name) == 0)
+            found = h->plugins[i];
+    pthread_mutex_unlock(&h->lock);
+    return found;
+}
+
+size_t guise_host_plugin_count(guise_host *h)
+{
+    return h->nplugins;
+}
+
+guise_plugin *guise_host_plugin_at(guise_host *h, size_t i)
+{
+    return i < h->nplugins ? h->plugins[i] : NULL;
+}
+
+void guise_plugin_report_failure(guise_plugin *p, const char *method, guise_result code)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, "plug-in '%s' method %s failed with %s (0x%08X)", p->name, method,
+             guise_result_name(code), (unsigned)code);
+    if (code != GUISE_E_PLUGIN_ERROR_REPORTED)
+        guise_eventlog_write(p->host->log, GUISE_EVENT_ERROR, p->name,
+                             GUISE_EV_PLUGIN_METHOD_FAILED, code, "%s", msg);
+    set_last_error(p, code, msg);
+    enter_error_state(p);
+}
+
+guise_result guise_plugin_enable(guise_plugin *p)
+{
+    if (atomic_load(&p->state) == GUISE_PLUGIN_ENABLED)
+        return GUISE_S_OK;
+    if (p->desc->enable) {
+        guise_result r = p->desc->enable(p->instance);
+        if (r != GUISE_S_OK) {
+            guise_plugin_report_failure(p, "enable", r);
+            return r;
+        }
+    }
+    atomic_store(&p->state, GUISE_PLUGIN_ENABLED);
+    return GUISE_S_OK;
+}
+
+guise_result guise_plugin_disable(guise_plugin *p)
+{
+    int prev = atomic_exchange(&p->state, GUISE_PLUGIN_DISABLED);
+    if (prev == GUISE_PLUGIN_DISABLED || !p->desc->disable)
+        return GUISE_S_OK;
+    guise_result r = p->desc->disable(p->instance);
+    if (r != GUISE_S_OK)
+        guise_plugin_report_failure(p, "disable", r);
+    return r;
+}
+
+enum guise_plugin_state guise_plugin_state_of(const guise_plugin *p)
+{
+    return (enum guise_plugin_state)atomic_load(&((guise_plugin *)p)->state);
+}
+
+const char *guise_plugin_state_name(enum guise_plugin_state s)
+{
+    switch (s) {
+    case GUISE_PLUGIN_ENABLED:
+        return "enabled";
+    case GUISE_PLUGIN_DISABLED:
+        return "disabled";
+    case GUISE_PLUGIN_ERROR:
+        return "error";
+    }
+    return "unknown";
+}
+
+const struct guise_plugin_descriptor *guise_plugin_descriptor_of(const guise_plugin *p)
+{
+    return p->desc;
+}
+
+const char *guise_plugin_name(const guise_plugin *p)
+{
+    return p->name;
+}
+
+const guise_props *guise_plugin_props(const guise_plugin *p)
+{
+    return p->props;
+}
+
+guise_result guise_plugin_last_error(const guise_plugin *cp, char *msg, size_t msgsz)
+{
+    guise_plugin *p = (guise_plugin *)cp;
+    pthread_mutex_lock(&p->err_lock);
+    guise_result code = p->last_code;
+    if (msg && msgsz)
+        snprintf(msg, msgsz, "%s", p->last_msg);
+    pthread_mutex_unlock(&p->err_lock);
+    return code;
+}
+
+static bool callable(guise_plugin *p)
+{
+    return atomic_load(&p->state) == GUISE_PLUGIN_ENABLED;
+}
+
+guise_result guise_plugin_challenge(guise_plugin *p, const struct guise_request_info *req,
+                                    struct guise_challenge_sink *sink)
+{
+    if (!callable(p) || !p->desc->authn || !p->desc->authn->challenge)
+        return GUISE_E_UNEXPECTED;
+    guise_result r = p->desc->authn->challenge(p->instance, req, sink);
+    if (r != GUISE_S_OK)
+        guise_plugin_report_failure(p, "challenge", r);
+    return r;
+}
+
+guise_result guise_plugin_authorize(guise_plugin *p, uint32_t event,
+                                    const struct guise_identity *who,
+                                    const struct guise_request_info *req, guise_authz_done_fn done,
+                                    void *cookie)
+{
+    if (!callable(p) || !p->desc->authz)
+        return GUISE_E_UNEXPECTED;
+    guise_result r = p->desc->authz->authorize(p->instance, event, who, req, done, cookie);
+    if (r != GUISE_S_OK)
+        guise_plugin_report_failure(p, "authorize", r);
+    return r;
+}
+
+/* ---- authentication contexts ---- */
+
+struct guise_auth_ctx {
+    guise_plugin *plugin;
+    void *ctx;
+};
+
+guise_result guise_auth_ctx_new(guise_plugin *p, guise_auth_ctx **out)
+{
+    if (!callable(p) || !p->desc->authn)
+        return GUISE_E_UNEXPECTED;
+    guise_auth_ctx *c = calloc(1, sizeof *c);
+    if (!c)
+        return GUISE_E_OUTOFMEMORY;
+    c->plugin = p;
+    guise_result r = p->desc->authn->create_context(p->instance, &c->ctx);
+    if (r != GUISE_S_OK) {
+        guise_plugin_report_failure(p, "create_context", r);
+        free(c);
+        return r;
+    }
+    *out = c;
+    return GUISE_S_OK;
+}
+
+void guise_auth_ctx_free(guise_auth_ctx *c)
+{
+    if (!c)
+        return;
+    c->plugin->desc->authn->destroy_context(c->plugin->instance, c->ctx);
+    free(c);
+}
+
+guise_plugin *guise_auth_ctx_authenticator(const guise_auth_ctx *c)
+{
+    return c->plugin;
+}
+
+guise_result guise_auth_ctx_authenticate(guise_auth_ctx *c, const struct guise_blob *response,
+                                         const struct guise_request_info *req,
+                                         guise_auth_done_fn done, void *cookie)
+{
+    guise_plugin *p = c->plugin;
+    if (!callable(p))
+        return GUISE_E_UNEXPECTED;
+    static const struct guise_blob empty = {"", 0};
+    guise_result r = p->desc->authn->authenticate(p->instance, c->ctx, response ? response : &empty,
+                                                  req, done, cookie);
+    if (r != GUISE_S_OK)
+        guise_plugin_report_failure(p, "authenticate", r);
+    return r;
+}
+
+guise_result guise_auth_ctx_identity(guise_auth_ctx *c, const char **logical_user,
+                                     const char **account, guise_token **token)
+{
+    const struct guise_authn_ops *a = c->plugin->desc->authn;
+    guise_result r = a->logical_user_id(c->ctx, logical_user);
+    const char *method = "logical_user_id";
+    if (r == GUISE_S_OK) {
+        method = "impersonation_account_name";
+        r = a->impersonation_account_name(c->ctx, account);
+    }
+    if (r == GUISE_S_OK) {
+        method = "impersonation_token";
+        r = a->impersonation_token(c->ctx, token);
+    }
+    if (r != GUISE_S_OK)
+        guise_plugin_report_failure(c->plugin, method, r);
+    return r;
+}
+
+/* ---- scopes ---- */
+
+guise_result guise_scope_new(guise_host *h, const char *name, guise_plugin *const *authn,
+                             size_t nauthn, guise_plugin *const *authz, size_t nauthz,
+                             guise_scope **out)
+{
+    guise_scope *s = calloc(1, sizeof *s);
+    if (!s)
+        return GUISE_E_OUTOFMEMORY;
+    s->host = h;
+    s->name = strdup(name);
+    s->authn = calloc(nauthn + 1, sizeof *s->authn);
+    s->authz = calloc(nauthz + 1, sizeof *s->authz);
+    if (!s->name || !s->authn || !s->authz)
+        goto oom;
+    memcpy(s->authn, authn, nauthn * sizeof *authn);
+    memcpy(s->authz, authz, nauthz * sizeof *authz);
+    s->nauthn = nauthn;
+    s->nauthz = nauthz;
+    /* A scope listing an instance already in error starts critical. */
+    for (size_t i = 0; i < nauthn; i++)
+        if (guise_plugin_state_of(authn[i]) == GUISE_PLUGIN_ERROR)
+            atomic_store(&s->critical, 1);
+    for (size_t i = 0; i < nauthz; i++)
+        if (guise_plugin_state_of(authz[i]) == GUISE_PLUGIN_ERROR)
+            atomic_store(&s->critical, 1);
+    pthread_mutex_lock(&h->lock);
+    int rc = guise_ptr_append(&h->scopes, &h->nscopes, s);
+    pthread_mutex_unlock(&h->lock);
+    if (rc)
+        goto oom;
+    *out = s;
+    return GUISE_S_OK;
+oom:
+    free(s->name);
+    free(s->authn);
+    free(s->authz);
+    free(s);
+    return GUISE_E_OUTOFMEMORY;
+}
+
+const char *guise_scope_name(const guise_scope *s)
+{
+    return s->name;
+}
+
+bool guise_scope_critical(const guise_scope *s)
+{
+    return atomic_load(&((guise_scope *)s)->critical) != 0;
+}
+
+guise_result guise_scope_reenable(guise_scope *s)
+{
+    guise_plugin *const *lists[2] = {s->authn, s->authz};
+    size_t counts[2] = {s->nauthn, s->nauthz};
+    for (int l = 0; l < 2; l++)
+        for (size_t i = 0; i < counts[l]; i++) {
+            guise_plugin *p = lists[l][i];
+            if (guise_plugin_state_of(p) != GUISE_PLUGIN_ERROR)
+                continue;
+            /* Give the instance a clean start: release, then acquire again. */
+            if (p->desc->disable)
+                p->desc->disable(p->instance);
+            atomic_store(&p->state, GUISE_PLUGIN_DISABLED);
+            guise_result r = guise_plugin_enable(p);
+            if (r != GUISE_S_OK)
+                return r;
+        }
+    atomic_store(&s->critical, 0);
+    guise_eventlog_write(s->host->log, GUISE_EVENT_INFORMATION, "server", GUISE_EV_SCOPE_REENABLED,
+                         GUISE_S_OK, "scope '%s' re-enabled", s->name);
+    return GUISE_S_OK;
+}
+
+size_t guise_scope_authn(const guise_scope *s, guise_plugin *const **list)
+{
+    *list = s->authn;
+    return s->nauthn;
+}
+
+size_t guise_scope_authz(const guise_scope *s, guise_plugin *const **list)
+{
+    *list = s->authz;
+    return s->nauthz;
+}
+
+size_t guise_host_scope_count(guise_host *h)
+{
+    return h->nscopes;
+}
+
+guise_scope *guise_host_scope_at(guise_host *h, size_t i)
+{
+    return i < h->nscopes ? h->scopes[i] : NULL;
+}

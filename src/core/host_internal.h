@@ -1,0 +1,58 @@
+/* Private structures of the plug-in host, shared by host.c and loader.c. */
+#ifndef GUISE_CORE_HOST_INTERNAL_H
+#define GUISE_CORE_HOST_INTERNAL_H
+
+#include <guise/host.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+struct loaded_module {
+    void *handle;
+    char *path;
+};
+
+struct guise_plugin {
+    guise_host *host;
+    const struct guise_plugin_descriptor *desc;
+    char *name; /* instance name */
+    guise_props *props;
+    void *instance; /* what desc->init returned */
+    struct guise_host_services services;
+    _Atomic int state; /* enum guise_plugin_state */
+    pthread_mutex_t err_lock;
+    guise_result last_code;
+    char last_msg[512];
+};
+
+struct guise_scope {
+    guise_host *host;
+    char *name;
+    guise_plugin **authn, **authz;
+    size_t nauthn, nauthz;
+    _Atomic int critical;
+};
+
+struct guise_host {
+    guise_eventlog *log;
+    guise_token_store *tokens;
+    struct guise_workers *workers;
+    char *realm, *state_dir;
+    pthread_mutex_t lock; /* registry and scope lists; never held across plug-in calls */
+    const struct guise_plugin_descriptor **types;
+    size_t ntypes;
+    struct loaded_module *modules;
+    size_t nmodules;
+    guise_plugin **plugins;
+    size_t nplugins;
+    guise_scope **scopes;
+    size_t nscopes;
+};
+
+/* Appends item to a realloc'ed array of pointers; 0 or -1. */
+int guise_ptr_append(void *array_ptr, size_t *n, void *item);
+
+/* dlclose()s the loaded modules (loader.c). */
+void guise_host_unload_modules(guise_host *h);
+
+#endif
