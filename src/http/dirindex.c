@@ -104,9 +104,12 @@ static void put_clean(struct writer *w, const char *s, enum clean_mode mode)
     }
 }
 
-/* Appends the n first bytes of s percent-encoded. */
-static void put_escaped_n(struct writer *w, const char *s, size_t n)
+/* Appends the n first bytes of s percent-encoded; '/' is kept unless
+ * segment is set (a file name is one segment whatever it holds). */
+static void put_escaped_n(struct writer *w, const char *s, size_t n, int segment)
 {
+    size_t (*esc)(const char *, char *, size_t) =
+        segment ? gh_url_escape_segment : gh_url_escape_path;
     struct gh_buf tmp = {0};
     size_t need;
 
@@ -116,11 +119,11 @@ static void put_escaped_n(struct writer *w, const char *s, size_t n)
         w->err = 1;
         return;
     }
-    need = gh_url_escape_path(tmp.data, NULL, 0);
+    need = esc(tmp.data, NULL, 0);
     if (gh_buf_reserve(w->b, need) < 0) {
         w->err = 1;
     } else {
-        gh_url_escape_path(tmp.data, w->b->data + w->b->len, need + 1);
+        esc(tmp.data, w->b->data + w->b->len, need + 1);
         w->b->len += need;
     }
     gh_buf_free(&tmp);
@@ -131,7 +134,7 @@ static void put_dir_url(struct writer *w, const char *dir, size_t n)
 {
     if (n == 0 || dir[0] != '/')
         puts_w(w, "/");
-    put_escaped_n(w, dir, n);
+    put_escaped_n(w, dir, n, 0);
     if (n > 0 && dir[n - 1] != '/')
         puts_w(w, "/");
 }
@@ -139,7 +142,7 @@ static void put_dir_url(struct writer *w, const char *dir, size_t n)
 static void put_entry_url(struct writer *w, const char *base, const struct gh_dirent *e)
 {
     put_dir_url(w, base, strlen(base));
-    put_escaped_n(w, e->name, strlen(e->name));
+    put_escaped_n(w, e->name, strlen(e->name), 1);
     if (e->is_dir)
         puts_w(w, "/");
 }
@@ -147,7 +150,7 @@ static void put_entry_url(struct writer *w, const char *base, const struct gh_di
 static int skip_entry(const struct gh_dirent *e)
 {
     return e->name == NULL || e->name[0] == '\0' || strcmp(e->name, ".") == 0 ||
-           strcmp(e->name, "..") == 0 || strchr(e->name, '/') != NULL;
+           strcmp(e->name, "..") == 0;
 }
 
 static const char *entry_mime(const struct gh_dirent *e)

@@ -3,8 +3,9 @@
  * Names come from the file system and are untrusted: they are escaped for
  * every context (HTML text and attributes, URL paths, JSON strings, M3U
  * lines), and bytes that are not valid UTF-8, as well as control
- * characters, are shown as U+FFFD. Entries named "", "." or "..", or
- * containing '/', are skipped (the parent link is generated here).
+ * characters, are shown as U+FFFD. A name is one URL segment: a '/' in it
+ * (impossible from readdir) is encoded as %2F. Entries named "", "." or
+ * ".." are skipped (the parent link is generated here).
  *
  * base_href and the path part of abs_base_url are the *decoded* directory
  * path, e.g. the output of gh_path_normalize ("/lectures/week 1/"); this
@@ -23,7 +24,7 @@
 #include "http/buf.h"
 
 struct gh_dirent {
-    const char *name; /* file name, no '/' */
+    const char *name; /* file name (one segment) */
     int is_dir;
     uint64_t size;
     int64_t mtime;    /* seconds since the epoch */

@@ -142,14 +142,14 @@ static int is_unreserved(unsigned char c)
            c == '.' || c == '_' || c == '~';
 }
 
-size_t gh_url_escape_path(const char *in, char *out, size_t outsz)
+static size_t escape(const char *in, char *out, size_t outsz, int keep_slash)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t need = 0, w = 0;
     int full = outsz > 0;
 
     for (const unsigned char *p = (const unsigned char *)in; *p != '\0'; p++) {
-        size_t unit = (is_unreserved(*p) || *p == '/') ? 1 : 3;
+        size_t unit = (is_unreserved(*p) || (keep_slash && *p == '/')) ? 1 : 3;
 
         /* Stop writing at the first unit that does not fit, so the output
          * is always a clean prefix without a cut escape. */
@@ -170,4 +170,14 @@ size_t gh_url_escape_path(const char *in, char *out, size_t outsz)
     if (outsz > 0)
         out[w] = '\0';
     return need;
+}
+
+size_t gh_url_escape_path(const char *in, char *out, size_t outsz)
+{
+    return escape(in, out, outsz, 1);
+}
+
+size_t gh_url_escape_segment(const char *in, char *out, size_t outsz)
+{
+    return escape(in, out, outsz, 0);
 }

@@ -49,4 +49,9 @@ int gh_path_split_point(const char *norm, char *point, size_t pointsz, const cha
  * snprintf: the output was complete iff the return value < outsz. */
 size_t gh_url_escape_path(const char *in, char *out, size_t outsz);
 
+/* As gh_url_escape_path for a single path segment such as a file name:
+ * '/' is encoded too (%2F), so the result can never name another
+ * directory (and gh_path_normalize refuses it if a client sends it back). */
+size_t gh_url_escape_segment(const char *in, char *out, size_t outsz);
+
 #endif
