@@ -1,0 +1,88 @@
+/* guised's configuration file: a git-config-like INI file read with libinih.
+ *
+ *   [server]                    listen, tls-*, workers, impersonation, ...
+ *   [plugin "NAME"]             properties of plug-in NAME
+ *   [publishing-point "NAME"]   path, authentication, authorization, read, write
+ *
+ * Every error names file, line, key and why; the server refuses to start (or,
+ * on reload, keeps the running configuration). */
+#ifndef GUISE_SERVER_CONFIG_H
+#define GUISE_SERVER_CONFIG_H
+
+#include <guise/plugin.h>
+#include <guise/token.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+struct cfg_list {
+    char **v;
+    size_t n;
+    bool set; /* the key appeared (an empty list is meaningful) */
+    int line;
+};
+
+struct cfg_listen {
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    char text[80];
+    int line;
+};
+
+struct cfg_plugin {
+    char *name;
+    guise_props *props; /* owned until handed to the host */
+    int line;
+};
+
+struct cfg_point {
+    char *name;
+    char *path;
+    int path_line;
+    bool is_dir;
+    struct cfg_list authn; /* replaces the server list when set */
+    struct cfg_list authz; /* runs after the server list */
+    guise_props *acl;      /* read/write keys, given to this point's pp-acl */
+    int line;
+};
+
+struct guise_config {
+    char *file;
+    struct cfg_listen *listen;
+    size_t nlisten;
+    char *tls_cert, *tls_key;
+    unsigned workers;
+    unsigned io_threads;
+    enum guise_imp_mode impersonation;
+    unsigned long min_uid;
+    struct cfg_list allow_accounts; /* accounts allowed below min-uid (never uid 0) */
+    unsigned token_ttl;
+    struct cfg_list authn, authz;
+    struct cfg_list modules; /* plug-in .so files to load */
+    char *access_log;
+    int event_sink; /* enum guise_event_sink */
+    char *realm;
+    char *state_dir;
+    unsigned max_connections, max_connections_per_ip;
+    unsigned idle_timeout;
+    unsigned long max_header_size;
+    unsigned long max_uri_length;
+    unsigned fail_delay_ms; /* throttling of repeated authentication failures */
+    struct cfg_plugin *plugins;
+    size_t nplugins;
+    struct cfg_point *points;
+    size_t npoints;
+};
+
+/* Reads and validates path. On failure returns NULL and writes
+ * "FILE:LINE: key 'K': WHY" (or "FILE: WHY") to err. */
+struct guise_config *guise_config_load(const char *path, char *err, size_t errsz);
+/* Same from a memory buffer (tests, fuzzing); name is used in messages. */
+struct guise_config *guise_config_parse(const char *name, const char *text, char *err,
+                                        size_t errsz);
+void guise_config_free(struct guise_config *c);
+const struct cfg_plugin *guise_config_plugin(const struct guise_config *c, const char *name);
+const struct cfg_point *guise_config_point(const struct guise_config *c, const char *name);
+
+#endif

@@ -1,0 +1,381 @@
+/* libmicrohttpd glue: daemons on every listen address, connection and
+ * request lifetimes, the access handler and the access log. */
+#include "server/accesslog.h"
+#include "server/pipeline.h"
+#include "server/request.h"
+
+#include "http/path.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct gen *server_current_gen(struct server *srv)
+{
+    pthread_mutex_lock(&srv->gen_lock);
+    struct gen *g = gen_ref(srv->current);
+    pthread_mutex_unlock(&srv->gen_lock);
+    return g;
+}
+
+void server_install_gen(struct server *srv, struct gen *g)
+{
+    pthread_mutex_lock(&srv->gen_lock);
+    struct gen *old = srv->current;
+    srv->current = g;
+    pthread_mutex_unlock(&srv->gen_lock);
+    gen_unref(old);
+}
+
+/* ---- connections ---- */
+
+static void notify_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
+                              enum MHD_ConnectionNotificationCode toe)
+{
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        struct conn *c = calloc(1, sizeof *c);
+        *socket_context = c;
+        if (!c)
+            return;
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        if (ci && ci->client_addr) {
+            const struct sockaddr *sa = ci->client_addr;
+            if (sa->sa_family == AF_INET) {
+                memcpy(&c->addr, sa, sizeof(struct sockaddr_in));
+                c->addrlen = sizeof(struct sockaddr_in);
+                inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, c->client_ip,
+                          sizeof c->client_ip);
+            } else if (sa->sa_family == AF_INET6) {
+                memcpy(&c->addr, sa, sizeof(struct sockaddr_in6));
+                c->addrlen = sizeof(struct sockaddr_in6);
+                inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, c->client_ip,
+                          sizeof c->client_ip);
+            }
+        }
+        if (!c->client_ip[0])
+            strcpy(c->client_ip, "-");
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        struct conn *c = *socket_context;
+        if (c) {
+            conn_reset(c);
+            free(c);
+        }
+        *socket_context = NULL;
+    }
+}
+
+/* ---- request info callbacks given to plug-ins ---- */
+
+static const char *info_header(const struct guise_request_info *info, const char *name)
+{
+    struct request *r = info->host_data;
+    return MHD_lookup_connection_value(r->mc, MHD_HEADER_KIND, name);
+}
+
+static void info_add_header(const struct guise_request_info *info, const char *name,
+                            const char *value)
+{
+    request_add_header(info->host_data, name, value);
+}
+
+static guise_result info_open_content(const struct guise_request_info *info,
+                                      const guise_token *token)
+{
+    return request_open_content(info->host_data, token);
+}
+
+/* libmicrohttpd must not decode the path: gh_path_normalize needs the raw
+ * form to refuse encoded slashes and NULs. */
+static size_t keep_raw(void *cls, struct MHD_Connection *c, char *s)
+{
+    return strlen(s);
+}
+
+/* libmicrohttpd's URI log callback sees the request target as sent, query
+ * included (Digest's uri parameter must match it): the request starts here. */
+static void *request_new(void *cls, const char *target, struct MHD_Connection *mc)
+{
+    struct server *srv = cls;
+    struct request *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    if (!(r->target = strdup(target ? target : ""))) {
+        free(r);
+        return NULL;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &r->t0);
+    r->srv = srv;
+    r->mc = mc;
+    r->method = "-";
+    r->url = r->target;
+    r->content_fd = -1;
+    pthread_mutex_init(&r->mu, NULL);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    r->conn = ci ? ci->socket_context : NULL;
+    r->gen = server_current_gen(srv);
+    atomic_fetch_add(&srv->active_requests, 1);
+    return r;
+}
+
+static void request_free(struct request *r)
+{
+    pipeline_request_cleanup(r);
+    if (r->content_fd >= 0)
+        close(r->content_fd);
+    for (size_t i = 0; i < r->nheaders; i++) {
+        free(r->headers[i].name);
+        free(r->headers[i].value);
+    }
+    free(r->headers);
+    if (r->response)
+        MHD_destroy_response(r->response);
+    atomic_fetch_sub(&r->srv->active_requests, 1);
+    gen_unref(r->gen);
+    pthread_mutex_destroy(&r->mu);
+    free(r->target);
+    free(r);
+}
+
+static void request_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
+                              enum MHD_RequestTerminationCode toe)
+{
+    struct request *r = *con_cls;
+    if (!r)
+        return;
+    struct server *srv = cls;
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    uint64_t us = (uint64_t)(t1.tv_sec - r->t0.tv_sec) * 1000000u +
+                  (uint64_t)((t1.tv_nsec - r->t0.tv_nsec) / 1000);
+    struct access_entry e = {
+        .client = r->conn ? r->conn->client_ip : "-",
+        .user = r->have_ident ? r->ident.logical_user : NULL,
+        .account = r->have_ident ? r->ident.account : NULL,
+        .method = r->method,
+        .target = r->url,
+        .proto = r->version,
+        .referer = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_REFERER),
+        .agent = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT),
+        .scheme = r->have_ident ? r->ident.scheme : NULL,
+        .point = r->point ? r->point->name : NULL,
+        .status = r->status,
+        .bytes = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? r->bytes : 0,
+        .micros = us,
+    };
+    accesslog_write(srv->access, &e);
+    request_free(r);
+    *con_cls = NULL;
+}
+
+/* Everything that can be decided before any plug-in runs. */
+static bool route(struct request *r)
+{
+    const struct guise_config *cfg = r->gen->cfg;
+    if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
+        request_add_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+        finish_status(r, MHD_HTTP_METHOD_NOT_ALLOWED, "Only GET and HEAD are supported.");
+        return false;
+    }
+    if (strlen(r->url) > cfg->max_uri_length) {
+        finish_status(r, MHD_HTTP_URI_TOO_LONG, "The request target is too long.");
+        return false;
+    }
+    int rc = gh_path_normalize(r->url, r->path, sizeof r->path);
+    if (rc == GH_PATH_TOO_LONG) {
+        finish_status(r, MHD_HTTP_URI_TOO_LONG, "The request target is too long.");
+        return false;
+    }
+    if (rc != GH_PATH_OK) {
+        guise_eventlog_write(r->gen->log, GUISE_EVENT_INFORMATION, "server",
+                             GUISE_EV_REQUEST_REFUSED, GUISE_E_BAD_FORMAT,
+                             "client %s: refused request path %.200s", r->conn->client_ip, r->url);
+        finish_status(r, MHD_HTTP_BAD_REQUEST, "Bad request path.");
+        return false;
+    }
+    if (gh_path_split_point(r->path, r->point_name, sizeof r->point_name, &r->rest) != 0) {
+        r->scope = r->gen->root_scope;
+        r->rest = "";
+    } else {
+        r->point = gen_point(r->gen, r->point_name);
+        if (!r->point) {
+            finish_status(r, MHD_HTTP_NOT_FOUND, "No such publishing point.");
+            return false;
+        }
+        if (r->point->file_name && *r->rest) {
+            finish_status(r, MHD_HTTP_NOT_FOUND, "Not found.");
+            return false;
+        }
+        r->scope = r->point->scope;
+    }
+    if (guise_scope_critical(r->scope)) {
+        finish_status(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+                      "This publishing point is in the critical-error state after a plug-in "
+                      "failure; an administrator must re-enable it.");
+        return false;
+    }
+    r->info = (struct guise_request_info){
+        .method = r->method,
+        .uri = r->target,
+        .path = r->rest,
+        .point = r->point ? r->point->name : NULL,
+        .client_ip = r->conn->client_ip,
+        .client_addr = (const struct sockaddr *)&r->conn->addr,
+        .client_addrlen = r->conn->addrlen,
+        .secure = r->gen->cfg->tls_cert != NULL,
+        .header = info_header,
+        .add_response_header = info_add_header,
+        .open_content = info_open_content,
+        .host_data = r,
+    };
+    return true;
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char *url,
+                               const char *method, const char *version, const char *upload_data,
+                               size_t *upload_data_size, void **con_cls)
+{
+    struct request *r = *con_cls;
+    if (!r)
+        return MHD_NO;
+    if (!r->started) {
+        r->started = true;
+        r->method = method;
+        r->url = url;
+        r->version = version;
+        if (!r->conn || !r->gen)
+            return MHD_NO;
+        if (route(r))
+            pipeline_start(r);
+    } else if (*upload_data_size) {
+        /* Bodies are not used by GET/HEAD; others were answered already. */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    pthread_mutex_lock(&r->mu);
+    bool ready = r->step == ST_DONE && !r->suspended && !r->driving && !r->pending;
+    pthread_mutex_unlock(&r->mu);
+    if (!ready)
+        return MHD_YES;
+    if (!r->response)
+        return MHD_NO;
+    enum MHD_Result ret = MHD_queue_response(mc, r->status, r->response);
+    MHD_destroy_response(r->response);
+    r->response = NULL;
+    return ret;
+}
+
+/* ---- daemons ---- */
+
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+    struct server *srv = cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    guise_eventlog_write(srv->log, GUISE_EVENT_INFORMATION, "http", GUISE_EV_IO_ERROR, GUISE_S_OK,
+                         "%s", msg);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    char chunk[4096];
+    size_t n;
+    while (mem && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        fwrite(chunk, 1, n, mem);
+    if (mem)
+        fclose(mem);
+    fclose(f);
+    return buf;
+}
+
+int http_start(struct server *srv, const struct guise_config *cfg, char *err, size_t errsz)
+{
+    if (cfg->tls_cert) {
+        srv->tls_cert_pem = slurp(cfg->tls_cert);
+        srv->tls_key_pem = slurp(cfg->tls_key);
+        if (!srv->tls_cert_pem || !srv->tls_key_pem) {
+            snprintf(err, errsz, "cannot read %s or %s: %s", cfg->tls_cert, cfg->tls_key,
+                     strerror(errno));
+            return -1;
+        }
+    }
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned threads = cfg->io_threads ? cfg->io_threads : (unsigned)(ncpu > 0 ? ncpu : 1);
+    srv->daemons = calloc(cfg->nlisten, sizeof *srv->daemons);
+    if (!srv->daemons)
+        return -1;
+    for (size_t i = 0; i < cfg->nlisten; i++) {
+        const struct cfg_listen *l = &cfg->listen[i];
+        unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                         MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+        if (l->addr.ss_family == AF_INET6)
+            flags |= MHD_USE_IPv6;
+        if (cfg->tls_cert)
+            flags |= MHD_USE_TLS;
+        struct MHD_OptionItem opts[] = {
+            {MHD_OPTION_SOCK_ADDR, 0, (void *)&l->addr},
+            {MHD_OPTION_THREAD_POOL_SIZE, threads, NULL},
+            {MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL},
+            {MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_connections_per_ip, NULL},
+            {MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout, NULL},
+            {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)(cfg->max_header_size + 8192), NULL},
+            {MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096, NULL},
+            {MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
+            {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed, srv},
+            {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)notify_connection, srv},
+            {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)request_new, srv},
+            {MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)keep_raw, srv},
+            {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_logger, srv},
+            {cfg->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, srv->tls_cert_pem},
+            {MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key_pem},
+            {MHD_OPTION_END, 0, NULL},
+        };
+        srv->daemons[i] = MHD_start_daemon(flags, 0, NULL, NULL, handler, srv, MHD_OPTION_ARRAY,
+                                           opts, MHD_OPTION_END);
+        if (!srv->daemons[i]) {
+            snprintf(err, errsz, "%s:%d: key 'listen': cannot listen on %s (%s)", cfg->file,
+                     l->line, l->text, errno ? strerror(errno) : "libmicrohttpd refused");
+            http_stop(srv);
+            return -1;
+        }
+        srv->ndaemons++;
+    }
+    return 0;
+}
+
+void http_quiesce(struct server *srv, unsigned timeout_ms)
+{
+    for (size_t i = 0; i < srv->ndaemons; i++) {
+        MHD_socket s = MHD_quiesce_daemon(srv->daemons[i]);
+        if (s != MHD_INVALID_SOCKET)
+            close(s);
+    }
+    for (unsigned waited = 0; waited < timeout_ms && atomic_load(&srv->active_requests) > 0;
+         waited += 20)
+        usleep(20000);
+}
+
+void http_stop(struct server *srv)
+{
+    for (size_t i = 0; i < srv->ndaemons; i++)
+        MHD_stop_daemon(srv->daemons[i]);
+    free(srv->daemons);
+    srv->daemons = NULL;
+    srv->ndaemons = 0;
+    free(srv->tls_cert_pem);
+    free(srv->tls_key_pem);
+    srv->tls_cert_pem = srv->tls_key_pem = NULL;
+}

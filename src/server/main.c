@@ -1,0 +1,195 @@
+/* guised: command line, start-up, signals (reload, drain), sd_notify. */
+#include "server/accesslog.h"
+#include "server/server.h"
+#include "server/throttle.h"
+
+#include "core/workers.h"
+#include "http/mime.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f, "Usage: guised [-t] -c FILE\n"
+               "  -c, --config FILE   configuration file (default /etc/guise/guised.conf)\n"
+               "  -t, --test          check the configuration and exit: 0 good, 1 bad\n"
+               "  -V, --version       print the version and exit\n"
+               "  -h, --help          this help\n"
+               "Runs in the foreground. SIGHUP reloads the configuration and reopens the\n"
+               "access log; SIGTERM and SIGINT drain requests and exit.\n");
+}
+
+/* Builds the first generation or a reload's; logs and returns NULL on error. */
+static struct gen *load_generation(struct server *srv, const char *path, char *err, size_t errsz)
+{
+    err[0] = '\0';
+    struct guise_config *cfg = guise_config_load(path, err, errsz);
+    if (!cfg)
+        return NULL;
+    return gen_build(srv, cfg, err, errsz);
+}
+
+static void reload(struct server *srv)
+{
+    sd_notify(0, "RELOADING=1");
+    char err[1024];
+    struct gen *g = load_generation(srv, srv->config_path, err, sizeof err);
+    if (!g) {
+        guise_eventlog_write(srv->log, GUISE_EVENT_ERROR, "server", GUISE_EV_CONFIG_REJECTED,
+                             GUISE_E_INVALIDARG,
+                             "reload refused, the running configuration stays: %s", err);
+    } else {
+        struct gen *old = server_current_gen(srv);
+        if (old->cfg->impersonation != g->cfg->impersonation ||
+            old->cfg->nlisten != g->cfg->nlisten)
+            guise_eventlog_write(srv->log, GUISE_EVENT_WARNING, "server", GUISE_EV_CONFIG_RELOADED,
+                                 GUISE_S_OK,
+                                 "listen addresses and impersonation change only on restart");
+        gen_unref(old);
+        guise_eventlog_set_sink(srv->log, (enum guise_event_sink)g->cfg->event_sink);
+        throttle_set_base(srv->throttle, g->cfg->fail_delay_ms);
+        server_install_gen(srv, g);
+        guise_eventlog_write(srv->log, GUISE_EVENT_INFORMATION, "server", GUISE_EV_CONFIG_RELOADED,
+                             GUISE_S_OK, "configuration %s reloaded", srv->config_path);
+    }
+    if (accesslog_reopen(srv->access) != 0)
+        guise_eventlog_write(srv->log, GUISE_EVENT_WARNING, "server", GUISE_EV_IO_ERROR,
+                             GUISE_RESULT_FROM_ERRNO(errno), "cannot reopen the access log");
+    sd_notify(0, "READY=1");
+}
+
+int main(int argc, char **argv)
+{
+    const char *config = "/etc/guise/guised.conf";
+    bool test_only = false;
+    static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+                                             {"test", no_argument, NULL, 't'},
+                                             {"version", no_argument, NULL, 'V'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    int opt;
+    while ((opt = getopt_long(argc, argv, "c:tVh", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            config = optarg;
+            break;
+        case 't':
+            test_only = true;
+            break;
+        case 'V':
+            printf("guised %s (plug-in ABI %d.%d)\n", GUISE_VERSION, GUISE_ABI_MAJOR,
+                   GUISE_ABI_MINOR);
+            return 0;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+
+    /* Signals are taken synchronously by the main thread (sigwait): block
+     * them before any thread exists so every thread inherits the mask. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGHUP);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct server srv = {.config_path = config};
+    pthread_mutex_init(&srv.gen_lock, NULL);
+    char err[1024] = "";
+    struct guise_config *cfg = guise_config_load(config, err, sizeof err);
+    if (!cfg) {
+        fprintf(stderr, "guised: %s\n", err);
+        if (test_only)
+            fprintf(stderr, "guised: configuration file %s test failed\n", config);
+        return 1;
+    }
+    if (guise_eventlog_new((enum guise_event_sink)cfg->event_sink, 256, &srv.log) != GUISE_S_OK)
+        return 1;
+    if (guise_workers_new(cfg->workers, 4096, &srv.workers) != GUISE_S_OK) {
+        fprintf(stderr, "guised: cannot start %u workers\n", cfg->workers);
+        return 1;
+    }
+    gh_mime_load("/etc/mime.types");
+    srv.throttle = throttle_new(cfg->fail_delay_ms, 4096);
+    enum guise_imp_mode mode = cfg->impersonation;
+    struct gen *g = gen_build(&srv, cfg, err, sizeof err);
+    if (!g) {
+        fprintf(stderr, "guised: %s\n", err);
+        return 1;
+    }
+    if (test_only) {
+        printf("guised: configuration file %s test is successful\n", config);
+        gen_unref(g);
+        guise_workers_free(srv.workers);
+        throttle_free(srv.throttle);
+        guise_eventlog_free(srv.log);
+        gh_mime_free();
+        return 0;
+    }
+    const char *why = NULL;
+    if (guise_imp_new(mode, &srv.imp, &why) != GUISE_S_OK) {
+        fprintf(stderr,
+                "guised: %s:%d: key 'impersonation': impersonation '%s' is unavailable: %s\n"
+                "guised: run as root (or with CAP_SETUID and CAP_SETGID), or set "
+                "impersonation = off to serve everything with the server's own rights\n",
+                config, 0, guise_imp_mode_name(mode), why ? why : "unknown reason");
+        return 1;
+    }
+    srv.access = accesslog_open(g->cfg->access_log);
+    if (!srv.access) {
+        fprintf(stderr, "guised: %s: key 'access-log': %s: %s\n", config, g->cfg->access_log,
+                strerror(errno));
+        return 1;
+    }
+    server_install_gen(&srv, g);
+    if (http_start(&srv, g->cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "guised: %s\n", err);
+        return 1;
+    }
+    guise_eventlog_write(srv.log, GUISE_EVENT_INFORMATION, "server", GUISE_EV_SERVER_STARTED,
+                         GUISE_S_OK, "guised %s started (impersonation: %s, %zu listener(s))",
+                         GUISE_VERSION, guise_imp_mode_name(guise_imp_mode_of(srv.imp)),
+                         srv.ndaemons);
+    sd_notify(0, "READY=1");
+
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&sigs, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            reload(&srv);
+            continue;
+        }
+        break;
+    }
+    sd_notify(0, "STOPPING=1");
+    guise_eventlog_write(srv.log, GUISE_EVENT_INFORMATION, "server", GUISE_EV_SERVER_STOPPING,
+                         GUISE_S_OK, "stopping: draining requests");
+    http_quiesce(&srv, 10000);
+    http_stop(&srv);
+    server_install_gen(&srv, NULL);
+    throttle_free(srv.throttle);
+    guise_workers_free(srv.workers);
+    accesslog_close(srv.access);
+    guise_imp_free(srv.imp);
+    gh_mime_free();
+    guise_eventlog_free(srv.log);
+    return 0;
+}

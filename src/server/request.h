@@ -1,0 +1,109 @@
+/* One HTTP request travelling through the authentication/authorization
+ * pipeline, and the connection it arrived on. */
+#ifndef GUISE_SERVER_REQUEST_H
+#define GUISE_SERVER_REQUEST_H
+
+#include "server/server.h"
+
+#include <sys/stat.h>
+
+/* What a connection keeps between requests (WMS: the user context). */
+struct conn {
+    struct gen *gen;     /* generation ctx and identity belong to */
+    guise_auth_ctx *ctx; /* the connection's authentication context */
+    /* Identity established by a non-anonymous plug-in on this connection:
+     * keep-alive requests without credentials (NTLM) stay authenticated. */
+    guise_plugin *id_plugin;
+    char *id_user, *id_account;
+    guise_token *id_token;
+    char client_ip[48];
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+};
+
+struct identity {
+    char *logical_user, *account;
+    guise_token *token;
+    bool anonymous;
+    const char *scheme;
+};
+
+enum step {
+    ST_ROUTE,
+    ST_AUTHN,
+    ST_AUTHN_RESULT,
+    ST_AUTHZ,
+    ST_AUTHZ_RESULT,
+    ST_SERVE,
+    ST_DONE,
+};
+
+struct header_pair {
+    char *name, *value;
+};
+
+struct request {
+    struct server *srv;
+    struct gen *gen;
+    struct conn *conn;
+    struct MHD_Connection *mc;
+    struct guise_request_info info;
+    const char *method;
+    const char *url; /* raw request path */
+    char *target;    /* request-target as sent, query included */
+    const char *version;
+    char path[4096];
+    char point_name[128];
+    const char *rest;
+    struct point *point;
+    guise_scope *scope;
+    enum step step;
+
+    /* authentication in progress */
+    guise_plugin *authn_plugin;
+    unsigned char *blob; /* decoded response blob */
+    size_t blob_len;
+    enum guise_auth_status auth_status;
+    guise_result auth_code;
+    char *auth_challenge; /* blob returned with the status (text form) */
+    size_t authz_index;
+    enum guise_authz_decision authz_decision;
+    guise_result authz_code;
+    struct identity ident;
+    bool have_ident;
+
+    /* content opened as the identity */
+    int content_fd;
+    const guise_token *content_token;
+    bool content_opened;
+    guise_result content_result;
+
+    /* the answer */
+    unsigned status;
+    struct MHD_Response *response;
+    struct header_pair *headers;
+    size_t nheaders;
+    uint64_t bytes;
+    unsigned delay_ms;
+    bool delay_done;
+
+    /* suspend/resume hand-off between the I/O thread and completions */
+    pthread_mutex_t mu;
+    bool pending, suspended, driving, started;
+    struct timespec t0;
+};
+
+/* serve.c: the content phase: a file or a directory index. */
+void serve_content(struct request *r);
+/* Builds a plain answer (HTML body) for status and finishes the request. */
+void finish_status(struct request *r, unsigned status, const char *detail);
+/* Adds a header to the eventual response. */
+void request_add_header(struct request *r, const char *name, const char *value);
+/* Maps a refusal with an errno result to 401/403/404/500 and finishes. */
+void finish_refusal(struct request *r, guise_result code);
+/* Finishes with a 401 carrying every challenge of the scope. */
+void finish_challenge(struct request *r, guise_plugin *replace_for, const char *replacement);
+/* Opens the request's content as token (memoised): GUISE_S_OK or errno result. */
+guise_result request_open_content(struct request *r, const guise_token *token);
+
+#endif

@@ -1,0 +1,346 @@
+/* The content phase: files (ranges, validators, sendfile) and directory
+ * indexes, every byte opened with the identity's token; and the plain status
+ * answers every phase can end with. */
+#include "server/pipeline.h"
+#include "server/request.h"
+
+#include "http/conditional.h"
+#include "http/dirindex.h"
+#include "http/mime.h"
+#include "http/range.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void request_add_header(struct request *r, const char *name, const char *value)
+{
+    struct header_pair *v = realloc(r->headers, (r->nheaders + 1) * sizeof *v);
+    if (!v)
+        return;
+    r->headers = v;
+    v[r->nheaders].name = strdup(name);
+    v[r->nheaders].value = strdup(value);
+    if (v[r->nheaders].name && v[r->nheaders].value)
+        r->nheaders++;
+    else {
+        free(v[r->nheaders].name);
+        free(v[r->nheaders].value);
+    }
+}
+
+static void finish_response(struct request *r, unsigned status, struct MHD_Response *resp)
+{
+    if (!resp) {
+        r->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+        r->step = ST_DONE;
+        return;
+    }
+    for (size_t i = 0; i < r->nheaders; i++)
+        MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_SERVER, "guise/" GUISE_VERSION);
+    if (r->have_ident && !r->ident.anonymous)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "private");
+    r->response = resp;
+    r->status = status;
+    r->step = ST_DONE;
+}
+
+static const char *reason(unsigned status)
+{
+    const char *s = MHD_get_reason_phrase_for(status);
+    return s && *s ? s : "Error";
+}
+
+void finish_status(struct request *r, unsigned status, const char *detail)
+{
+    char body[1024];
+    int n = snprintf(body, sizeof body,
+                     "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%u %s</title>"
+                     "</head><body><h1>%u %s</h1><p>%s</p></body></html>\n",
+                     status, reason(status), status, reason(status), detail ? detail : "");
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer((size_t)n, body, MHD_RESPMEM_MUST_COPY);
+    if (resp)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+    r->bytes = (uint64_t)n;
+    finish_response(r, status, resp);
+}
+
+/* The path inside the point's root to open: the single file's name, the
+ * request's rest, or the root itself. */
+static const char *content_path(struct request *r)
+{
+    if (r->point->file_name)
+        return r->point->file_name;
+    return r->rest && *r->rest ? r->rest : ".";
+}
+
+guise_result request_open_content(struct request *r, const guise_token *token)
+{
+    if (!r->point) /* the server root lists publishing points: nothing to open */
+        return GUISE_S_OK;
+    if (r->content_opened && r->content_token == token)
+        return r->content_result;
+    if (r->content_fd >= 0) {
+        close(r->content_fd);
+        r->content_fd = -1;
+    }
+    r->content_token = token;
+    r->content_opened = true;
+    /* O_NONBLOCK: a FIFO planted in the tree must not hang an I/O thread. */
+    r->content_result = guise_open_as(r->srv->imp, token, r->point->root_fd, content_path(r),
+                                      O_RDONLY | O_NOCTTY | O_NONBLOCK, &r->content_fd);
+    return r->content_result;
+}
+
+/* ---- directory indexes ---- */
+
+static int cmp_dirent(const void *a, const void *b)
+{
+    const struct gh_dirent *x = a, *y = b;
+    if (x->is_dir != y->is_dir)
+        return y->is_dir - x->is_dir;
+    return strcmp(x->name, y->name);
+}
+
+static const char *index_format(struct request *r)
+{
+    const char *f = MHD_lookup_connection_value(r->mc, MHD_GET_ARGUMENT_KIND, "format");
+    return f ? f : "html";
+}
+
+/* A Host header is only echoed into playlists when it looks like one. */
+static const char *safe_host(struct request *r)
+{
+    const char *h = MHD_lookup_connection_value(r->mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    if (!h || !*h || strlen(h) > 255)
+        return "localhost";
+    for (const char *c = h; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+              *c == '.' || *c == '-' || *c == ':' || *c == '[' || *c == ']'))
+            return "localhost";
+    return h;
+}
+
+static void send_index(struct request *r, const char *title, const char *base_href,
+                       struct gh_dirent *ents, size_t n)
+{
+    qsort(ents, n, sizeof *ents, cmp_dirent);
+    struct gh_buf out = {0};
+    const char *fmt = index_format(r), *ctype;
+    int rc;
+    if (!strcmp(fmt, "json")) {
+        rc = gh_index_json(&out, base_href, ents, n);
+        ctype = "application/json";
+    } else if (!strcmp(fmt, "m3u")) {
+        char base[1024];
+        snprintf(base, sizeof base, "%s://%s%s", r->info.secure ? "https" : "http", safe_host(r),
+                 base_href);
+        rc = gh_index_m3u(&out, base, ents, n);
+        ctype = "audio/x-mpegurl";
+    } else if (!strcmp(fmt, "html")) {
+        rc = gh_index_html(&out, title, base_href, ents, n);
+        ctype = "text/html; charset=utf-8";
+    } else {
+        finish_status(r, MHD_HTTP_BAD_REQUEST, "format must be html, json or m3u.");
+        return;
+    }
+    if (rc != 0) {
+        gh_buf_free(&out);
+        finish_status(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Out of memory.");
+        return;
+    }
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(out.len, out.data, MHD_RESPMEM_MUST_COPY);
+    r->bytes = out.len;
+    gh_buf_free(&out);
+    if (resp)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    finish_response(r, MHD_HTTP_OK, resp);
+}
+
+static void serve_root_listing(struct request *r)
+{
+    struct gh_dirent *ents = calloc(r->gen->npoints + 1, sizeof *ents);
+    if (!ents) {
+        finish_status(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Out of memory.");
+        return;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < r->gen->npoints; i++) {
+        struct point *p = &r->gen->points[i];
+        ents[n].name = p->name;
+        ents[n].is_dir = p->file_name == NULL;
+        ents[n].mime = p->file_name ? gh_mime_type(p->file_name) : NULL;
+        n++;
+    }
+    send_index(r, "Publishing points", "/", ents, n);
+    free(ents);
+}
+
+static void serve_directory(struct request *r)
+{
+    size_t ulen = strlen(r->url);
+    if (ulen == 0 || r->url[ulen - 1] != '/') {
+        char loc[4200];
+        snprintf(loc, sizeof loc, "%s/", r->url);
+        request_add_header(r, MHD_HTTP_HEADER_LOCATION, loc);
+        finish_status(r, MHD_HTTP_MOVED_PERMANENTLY, "This is a directory.");
+        return;
+    }
+    int dfd = dup(r->content_fd);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    if (!d) {
+        if (dfd >= 0)
+            close(dfd);
+        finish_status(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "The directory cannot be read.");
+        return;
+    }
+    struct gh_dirent *ents = NULL;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    /* Listing the names needs only the read right the open already proved;
+     * each stat runs as the identity too. */
+    while ((de = readdir(d)) != NULL && n < 100000) {
+        if (de->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            struct gh_dirent *ne = realloc(ents, cap * sizeof *ne);
+            char **nn = realloc(names, cap * sizeof *nn);
+            if (!ne || !nn) {
+                free(ne ? ne : ents);
+                free(nn ? nn : names);
+                closedir(d);
+                finish_status(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Out of memory.");
+                return;
+            }
+            ents = ne;
+            names = nn;
+        }
+        names[n] = strdup(de->d_name);
+        if (!names[n])
+            break;
+        struct stat st;
+        memset(&ents[n], 0, sizeof ents[n]);
+        ents[n].name = names[n];
+        if (guise_stat_as(r->srv->imp, r->ident.token, r->content_fd, de->d_name, &st) ==
+            GUISE_S_OK) {
+            if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
+                free(names[n]);
+                continue;
+            }
+            ents[n].is_dir = S_ISDIR(st.st_mode);
+            ents[n].size = (uint64_t)st.st_size;
+            ents[n].mtime = st.st_mtime;
+        } else {
+            ents[n].is_dir = de->d_type == DT_DIR;
+        }
+        n++;
+    }
+    closedir(d);
+    char title[4200];
+    snprintf(title, sizeof title, "%s", r->path);
+    send_index(r, title, r->url, ents, n);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    free(ents);
+}
+
+/* ---- files ---- */
+
+static void serve_file(struct request *r, const struct stat *st)
+{
+    char etag[GH_ETAG_MAX], lastmod[GH_HTTP_DATE_MAX], buf[128];
+    gh_etag_make(etag, sizeof etag, (uint64_t)st->st_ino, (uint64_t)st->st_size, st->st_mtim.tv_sec,
+                 st->st_mtim.tv_nsec);
+    gh_http_date(lastmod, sizeof lastmod, st->st_mtime);
+    request_add_header(r, MHD_HTTP_HEADER_ETAG, etag);
+    request_add_header(r, MHD_HTTP_HEADER_LAST_MODIFIED, lastmod);
+    request_add_header(r, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+    const char *h[4];
+    static const char *const names[4] = {MHD_HTTP_HEADER_IF_MATCH, MHD_HTTP_HEADER_IF_NONE_MATCH,
+                                         MHD_HTTP_HEADER_IF_MODIFIED_SINCE,
+                                         MHD_HTTP_HEADER_IF_UNMODIFIED_SINCE};
+    for (int i = 0; i < 4; i++)
+        h[i] = MHD_lookup_connection_value(r->mc, MHD_HEADER_KIND, names[i]);
+    switch (gh_conditional_eval(r->method, h[0], h[1], h[2], h[3], etag, st->st_mtime)) {
+    case GH_COND_NOT_MODIFIED:
+        finish_response(r, MHD_HTTP_NOT_MODIFIED,
+                        MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT));
+        return;
+    case GH_COND_PRECONDITION_FAILED:
+        finish_status(r, MHD_HTTP_PRECONDITION_FAILED, "Precondition failed.");
+        return;
+    case GH_COND_PROCEED:
+        break;
+    }
+    uint64_t size = (uint64_t)st->st_size, start = 0, len = size;
+    unsigned status = MHD_HTTP_OK;
+    const char *range = MHD_lookup_connection_value(r->mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE);
+    const char *if_range =
+        MHD_lookup_connection_value(r->mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_RANGE);
+    if (range && (!if_range || gh_if_range_ok(if_range, etag, st->st_mtime))) {
+        switch (gh_range_parse(range, size, &start, &len)) {
+        case GH_RANGE_OK:
+            status = MHD_HTTP_PARTIAL_CONTENT;
+            snprintf(buf, sizeof buf, "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, start,
+                     start + len - 1, size);
+            request_add_header(r, MHD_HTTP_HEADER_CONTENT_RANGE, buf);
+            break;
+        case GH_RANGE_UNSATISFIABLE:
+            snprintf(buf, sizeof buf, "bytes */%" PRIu64, size);
+            request_add_header(r, MHD_HTTP_HEADER_CONTENT_RANGE, buf);
+            finish_status(r, MHD_HTTP_RANGE_NOT_SATISFIABLE, "Range not satisfiable.");
+            return;
+        case GH_RANGE_NONE:
+        case GH_RANGE_IGNORE:
+            start = 0;
+            len = size;
+            break;
+        }
+    }
+    const char *name = r->point->file_name ? r->point->file_name : r->path;
+    request_add_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, gh_mime_type(name));
+    /* libmicrohttpd owns the descriptor from here: it sends with sendfile on
+     * plain connections and closes it with the response. */
+    struct MHD_Response *resp =
+        MHD_create_response_from_fd_at_offset64(len, r->content_fd, (uint64_t)start);
+    if (resp)
+        r->content_fd = -1;
+    r->bytes = strcmp(r->method, "HEAD") ? len : 0;
+    finish_response(r, status, resp);
+}
+
+void serve_content(struct request *r)
+{
+    if (!r->point) {
+        serve_root_listing(r);
+        return;
+    }
+    guise_result res = request_open_content(r, r->ident.token);
+    if (res != GUISE_S_OK) {
+        finish_refusal(r, res);
+        return;
+    }
+    struct stat st;
+    if (fstat(r->content_fd, &st) != 0) {
+        finish_refusal(r, GUISE_RESULT_FROM_ERRNO(errno));
+        return;
+    }
+    if (S_ISDIR(st.st_mode))
+        serve_directory(r);
+    else if (S_ISREG(st.st_mode))
+        serve_file(r, &st);
+    else
+        finish_status(r, MHD_HTTP_NOT_FOUND, "Not found.");
+}

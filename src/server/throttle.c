@@ -1,0 +1,193 @@
+/* Failure counting per address (a small open hash) and the timer thread that
+ * delays answers without holding an I/O or worker thread. */
+#include "server/throttle.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define FORGET_AFTER_S 60
+#define MAX_DELAY_MS   4000
+
+struct entry {
+    char ip[48];
+    unsigned failures;
+    time_t last;
+};
+
+struct timer {
+    struct timespec due;
+    void (*fn)(void *);
+    void *arg;
+    struct timer *next;
+};
+
+struct throttle {
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    unsigned base;
+    struct entry *table;
+    unsigned cap;
+    struct timer *timers; /* sorted by due */
+    bool stopping;
+    pthread_t thread;
+};
+
+static uint64_t hash_ip(const char *s)
+{
+    /* FNV-1a: only spreads addresses over buckets; not a security hash. */
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/* Finds ip's entry, or the slot to reuse: an empty or stale one, else the
+ * oldest among the probed ones (bounded memory under address churn). */
+static struct entry *slot_for(struct throttle *t, const char *ip, time_t now)
+{
+    uint64_t h = hash_ip(ip);
+    struct entry *victim = NULL;
+    for (unsigned i = 0; i < 8; i++) {
+        struct entry *e = &t->table[(h + i) % t->cap];
+        if (!strcmp(e->ip, ip))
+            return e;
+        if (!e->ip[0] || now - e->last > FORGET_AFTER_S) {
+            if (!victim || victim->ip[0])
+                victim = e;
+        } else if (!victim || (victim->ip[0] && e->last < victim->last)) {
+            victim = e;
+        }
+    }
+    memset(victim, 0, sizeof *victim);
+    strncpy(victim->ip, ip, sizeof victim->ip - 1);
+    return victim;
+}
+
+unsigned throttle_failure(struct throttle *t, const char *ip)
+{
+    time_t now = time(NULL);
+    pthread_mutex_lock(&t->lock);
+    struct entry *e = slot_for(t, ip, now);
+    if (now - e->last > FORGET_AFTER_S)
+        e->failures = 0;
+    e->failures++;
+    e->last = now;
+    unsigned long d = (unsigned long)t->base * (e->failures > 1 ? e->failures - 1 : 0);
+    pthread_mutex_unlock(&t->lock);
+    return d > MAX_DELAY_MS ? MAX_DELAY_MS : (unsigned)d;
+}
+
+void throttle_success(struct throttle *t, const char *ip)
+{
+    pthread_mutex_lock(&t->lock);
+    uint64_t h = hash_ip(ip);
+    for (unsigned i = 0; i < 8; i++) {
+        struct entry *e = &t->table[(h + i) % t->cap];
+        if (!strcmp(e->ip, ip))
+            memset(e, 0, sizeof *e);
+    }
+    pthread_mutex_unlock(&t->lock);
+}
+
+void throttle_set_base(struct throttle *t, unsigned base_delay_ms)
+{
+    pthread_mutex_lock(&t->lock);
+    t->base = base_delay_ms;
+    pthread_mutex_unlock(&t->lock);
+}
+
+static bool before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+static void *timer_main(void *arg)
+{
+    struct throttle *t = arg;
+    pthread_mutex_lock(&t->lock);
+    while (!t->stopping || t->timers) {
+        if (!t->timers) {
+            pthread_cond_wait(&t->wake, &t->lock);
+            continue;
+        }
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        struct timer *first = t->timers;
+        if (!t->stopping && before(&now, &first->due)) {
+            pthread_cond_timedwait(&t->wake, &t->lock, &first->due);
+            continue;
+        }
+        t->timers = first->next;
+        pthread_mutex_unlock(&t->lock);
+        first->fn(first->arg);
+        free(first);
+        pthread_mutex_lock(&t->lock);
+    }
+    pthread_mutex_unlock(&t->lock);
+    return NULL;
+}
+
+int throttle_after(struct throttle *t, unsigned delay_ms, void (*fn)(void *), void *arg)
+{
+    struct timer *tm = calloc(1, sizeof *tm);
+    if (!tm)
+        return -1;
+    clock_gettime(CLOCK_MONOTONIC, &tm->due);
+    tm->due.tv_sec += delay_ms / 1000;
+    tm->due.tv_nsec += (long)(delay_ms % 1000) * 1000000L;
+    if (tm->due.tv_nsec >= 1000000000L) {
+        tm->due.tv_sec++;
+        tm->due.tv_nsec -= 1000000000L;
+    }
+    tm->fn = fn;
+    tm->arg = arg;
+    pthread_mutex_lock(&t->lock);
+    struct timer **pp = &t->timers;
+    while (*pp && !before(&tm->due, &(*pp)->due))
+        pp = &(*pp)->next;
+    tm->next = *pp;
+    *pp = tm;
+    pthread_cond_signal(&t->wake);
+    pthread_mutex_unlock(&t->lock);
+    return 0;
+}
+
+struct throttle *throttle_new(unsigned base_delay_ms, unsigned max_entries)
+{
+    struct throttle *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->cap = max_entries ? max_entries : 4096;
+    t->table = calloc(t->cap, sizeof *t->table);
+    t->base = base_delay_ms;
+    pthread_mutex_init(&t->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&t->wake, &ca);
+    pthread_condattr_destroy(&ca);
+    if (!t->table || pthread_create(&t->thread, NULL, timer_main, t) != 0) {
+        free(t->table);
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void throttle_free(struct throttle *t)
+{
+    if (!t)
+        return;
+    pthread_mutex_lock(&t->lock);
+    t->stopping = true; /* due timers still fire: their requests must finish */
+    pthread_cond_signal(&t->wake);
+    pthread_mutex_unlock(&t->lock);
+    pthread_join(t->thread, NULL);
+    pthread_cond_destroy(&t->wake);
+    pthread_mutex_destroy(&t->lock);
+    free(t->table);
+    free(t);
+}
