@@ -1,0 +1,51 @@
+/* Tokens for accounts, from the host's cache or from a worker. */
+#include "plugins/common/account_token.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct lookup {
+    const struct guise_host_services *host;
+    guise_account_token_done_fn done;
+    void *arg;
+    char account[]; /* copied: the caller's string may not outlive the call */
+};
+
+static void lookup_on_worker(void *p)
+{
+    struct lookup *l = p;
+    guise_token *token = NULL;
+    guise_result r = l->host->token_for_account(l->host->host, l->account, &token);
+    guise_account_token_done_fn done = l->done;
+    void *arg = l->arg;
+    free(l);
+    done(r, r == GUISE_S_OK ? token : NULL, arg);
+}
+
+void guise_account_token_get(const struct guise_host_services *host, const char *account,
+                             guise_account_token_done_fn done, void *arg)
+{
+    guise_token *token = NULL;
+    guise_result r = GUISE_E_PENDING;
+    if (host->try_token_for_account)
+        r = host->try_token_for_account(host->host, account, &token);
+    if (r != GUISE_E_PENDING) {
+        done(r, r == GUISE_S_OK ? token : NULL, arg);
+        return;
+    }
+    size_t n = strlen(account) + 1;
+    struct lookup *l = malloc(sizeof *l + n);
+    if (!l) {
+        done(GUISE_E_OUTOFMEMORY, NULL, arg);
+        return;
+    }
+    l->host = host;
+    l->done = done;
+    l->arg = arg;
+    memcpy(l->account, account, n);
+    r = host->submit_work(host->host, lookup_on_worker, l);
+    if (r != GUISE_S_OK) {
+        free(l);
+        done(r, NULL, arg);
+    }
+}

@@ -1,0 +1,625 @@
+/* The Digest authentication plug-in: lifecycle, challenges, authentication. */
+#include "plugins/digest/digest.h"
+
+#include "plugins/common/account_map.h"
+#include "plugins/common/account_token.h"
+#include "plugins/common/watched_file.h"
+#include "plugins/digest/digest_algo.h"
+#include "plugins/digest/digest_config.h"
+#include "plugins/digest/digest_header.h"
+#include "plugins/digest/digest_nonce.h"
+#include "plugins/digest/digest_replay.h"
+#include "plugins/digest/digest_userfile.h"
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <nettle/memops.h>
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHALLENGE_MAX 1536
+
+struct digest_plugin {
+    const struct guise_host_services *host;
+    struct digest_config cfg;
+    char qop_list[16]; /* "auth, auth-int" */
+    bool enabled;
+
+    /* Acquired by enable. */
+    uint8_t key[DIGEST_NONCE_KEY_SIZE];
+    char opaque[33];
+    /* HA1 of no user: unknown users cost the same as wrong passwords. */
+    char dummy_ha1[DIGEST_HASH_COUNT][DIGEST_MAX_HEX + 1];
+    struct digest_replay *replay;
+    guise_account_mapper *mapper;
+
+    pthread_mutex_t users_lock;
+    struct digest_userdb *users; /* NULL: the file is unusable, nobody logs in */
+    struct guise_file_watch users_watch;
+
+    /* At most one malformed-credentials warning a second. */
+    pthread_mutex_t warn_lock;
+    uint64_t warn_next_ms;
+    unsigned long warn_suppressed;
+};
+
+struct digest_ctx {
+    bool ok;
+    char *user;
+    char *account;
+    guise_token *token;
+};
+
+/* ---- challenges ---- */
+
+/* One challenge: realm, qop, algorithm, nonce, opaque, charset, userhash
+ * (RFC 7616 3.3), plus stale=true when the client's nonce was stale. */
+static void build_challenge(const struct digest_plugin *p, enum digest_alg alg, const char *nonce,
+                            bool stale, char *out, size_t size)
+{
+    size_t pos = 0;
+    int n = snprintf(out, size, "realm=\"");
+    pos = (size_t)n;
+    digest_quote_append(out, size, &pos, p->cfg.realm);
+    snprintf(out + pos, size - pos,
+             "\", qop=\"%s\", algorithm=%s, nonce=\"%s\", opaque=\"%s\", charset=UTF-8%s%s",
+             p->qop_list, digest_alg_name(alg), nonce, p->opaque,
+             p->cfg.userhash ? ", userhash=true" : "", stale ? ", stale=true" : "");
+}
+
+static void new_nonce(const struct digest_plugin *p, char *nonce)
+{
+    digest_nonce_make(p->key, p->cfg.realm, digest_nonce_now_us(), nonce);
+}
+
+static guise_result digest_challenge(void *plugin, const struct guise_request_info *req,
+                                     struct guise_challenge_sink *sink)
+{
+    struct digest_plugin *p = plugin;
+    char nonce[DIGEST_NONCE_TEXT_LEN + 1];
+    char buf[CHALLENGE_MAX];
+    if (!p->enabled)
+        return GUISE_E_UNEXPECTED;
+    /* One nonce for all the challenges of this 401: the client uses one. */
+    new_nonce(p, nonce);
+    for (size_t i = 0; i < p->cfg.nalgs; i++) {
+        build_challenge(p, p->cfg.algs[i], nonce, false, buf, sizeof buf);
+        sink->add(sink, buf);
+    }
+    return GUISE_S_OK;
+}
+
+/* ---- the user file ---- */
+
+static guise_result load_users(struct digest_plugin *p, struct digest_userdb **out, char *err,
+                               size_t err_size)
+{
+    char *data;
+    size_t len;
+    struct stat st;
+    guise_result r = guise_file_read(p->cfg.user_file, DIGEST_USERFILE_MAX_SIZE, &data, &len, &st,
+                                     err, err_size);
+    if (r != GUISE_S_OK) {
+        guise_file_watch_stat(&p->users_watch, p->cfg.user_file);
+        return r;
+    }
+    guise_file_watch_seen(&p->users_watch, &st);
+    char why[256];
+    r = digest_userdb_parse(data, len, p->cfg.realm, out, why, sizeof why);
+    explicit_bzero(data, len);
+    free(data);
+    if (r != GUISE_S_OK) {
+        snprintf(err, err_size, "%s: %s", p->cfg.user_file, why);
+        return r;
+    }
+    if (st.st_mode & S_IROTH)
+        p->host->log_event(p->host->host, GUISE_EVENT_WARNING, DIGEST_EVENT_USER_FILE, GUISE_S_OK,
+                           "user file %s is world-readable: its HA1 values are password "
+                           "equivalents (chmod o-r)",
+                           p->cfg.user_file);
+    return GUISE_S_OK;
+}
+
+/* The current users, re-read first when the file changed. */
+static struct digest_userdb *current_users(struct digest_plugin *p)
+{
+    pthread_mutex_lock(&p->users_lock);
+    if (guise_file_watch_poll(&p->users_watch, p->cfg.user_file, 1000)) {
+        char err[512];
+        struct digest_userdb *fresh = NULL;
+        guise_result r = load_users(p, &fresh, err, sizeof err);
+        digest_userdb_unref(p->users);
+        p->users = fresh;
+        if (r == GUISE_S_OK) {
+            p->host->log_event(p->host->host, GUISE_EVENT_INFORMATION, DIGEST_EVENT_USER_FILE,
+                               GUISE_S_OK, "user file %s reloaded (%zu users in realm '%s')",
+                               p->cfg.user_file, digest_userdb_count(fresh), p->cfg.realm);
+        } else {
+            /* Keeping the old users would keep accounts the administrator
+             * just removed; fail closed until the file is fixed. WARNING and
+             * not ERROR, which would disable the plug-in. */
+            p->host->log_event(p->host->host, GUISE_EVENT_WARNING, DIGEST_EVENT_USER_FILE, r,
+                               "user file not reloaded, denying every user until it is "
+                               "fixed: %s",
+                               err);
+        }
+    }
+    struct digest_userdb *db = digest_userdb_ref(p->users);
+    pthread_mutex_unlock(&p->users_lock);
+    return db;
+}
+
+/* ---- authentication ---- */
+
+static void ctx_reset(struct digest_ctx *c)
+{
+    c->ok = false;
+    free(c->user);
+    free(c->account);
+    guise_token_unref(c->token);
+    c->user = c->account = NULL;
+    c->token = NULL;
+}
+
+static void warn_malformed(struct digest_plugin *p, const struct guise_request_info *req,
+                           const char *why)
+{
+    uint64_t now = guise_monotonic_ms();
+    unsigned long suppressed = 0;
+    bool log = false;
+    pthread_mutex_lock(&p->warn_lock);
+    if (now >= p->warn_next_ms) {
+        log = true;
+        suppressed = p->warn_suppressed;
+        p->warn_suppressed = 0;
+        p->warn_next_ms = now + 1000;
+    } else {
+        p->warn_suppressed++;
+    }
+    pthread_mutex_unlock(&p->warn_lock);
+    if (log)
+        p->host->log_event(p->host->host, GUISE_EVENT_WARNING, DIGEST_EVENT_MALFORMED,
+                           GUISE_E_BAD_FORMAT,
+                           "malformed Digest credentials from %s: %s (%lu more suppressed)",
+                           req->client_ip ? req->client_ip : "?", why, suppressed);
+}
+
+/* Denies, replacing the fresh challenges by a stale=true one for alg. */
+static void deny_stale(struct digest_plugin *p, enum digest_alg alg, guise_auth_done_fn done,
+                       void *cookie)
+{
+    char nonce[DIGEST_NONCE_TEXT_LEN + 1];
+    char buf[CHALLENGE_MAX];
+    new_nonce(p, nonce);
+    build_challenge(p, alg, nonce, true, buf, sizeof buf);
+    struct guise_blob blob = {buf, strlen(buf)};
+    done(GUISE_AUTH_DENIED, GUISE_E_ACCESSDENIED, &blob, cookie);
+}
+
+/* What happens after the password check: the token lookup may finish on a
+ * worker thread. */
+struct pending_auth {
+    struct digest_plugin *p;
+    struct digest_ctx *ctx;
+    const struct guise_request_info *req;
+    guise_auth_done_fn done;
+    void *cookie;
+    char *user;
+    char *account;
+    char *auth_info;
+};
+
+static void pending_free(struct pending_auth *a)
+{
+    free(a->user);
+    free(a->account);
+    free(a->auth_info);
+    free(a);
+}
+
+static void token_done(guise_result r, guise_token *token, void *arg)
+{
+    struct pending_auth *a = arg;
+    guise_auth_done_fn done = a->done;
+    void *cookie = a->cookie;
+
+    if (r == GUISE_S_OK) {
+        a->ctx->user = a->user;
+        a->ctx->account = a->account;
+        a->ctx->token = token;
+        a->ctx->ok = true;
+        a->user = a->account = NULL;
+        a->req->add_response_header(a->req, "Authentication-Info", a->auth_info);
+        pending_free(a);
+        done(GUISE_AUTH_SUCCESS, GUISE_S_OK, NULL, cookie);
+        return;
+    }
+    if (r == GUISE_E_NOT_FOUND || r == GUISE_E_ACCESSDENIED) {
+        /* The issue asks for an "error event"; it is a WARNING on purpose:
+         * an ERROR event makes the host disable the plug-in and put its
+         * scopes in the critical state, which one misconfigured user must
+         * not cause. The user is denied (fail closed). */
+        a->p->host->log_event(a->p->host->host, GUISE_EVENT_WARNING, DIGEST_EVENT_ACCOUNT_REFUSED,
+                              r, "user '%s' authenticated but account '%s' %s", a->user, a->account,
+                              r == GUISE_E_NOT_FOUND ? "does not exist"
+                                                     : "is refused by the min-uid policy");
+        pending_free(a);
+        done(GUISE_AUTH_DENIED, GUISE_E_ACCESSDENIED, NULL, cookie);
+        return;
+    }
+    pending_free(a);
+    done(GUISE_AUTH_ERROR, r, NULL, cookie);
+}
+
+/* Authentication-Info (RFC 7616 3.5). rspauth is the response computed with
+ * an empty method; for qop=auth-int it would cover the response body, which
+ * does not exist yet when authentication completes, so it is left out (the
+ * parameter is optional). nextnonce is offered in the last fifth of the
+ * nonce's life, so that busy clients never meet a stale nonce. */
+static char *build_auth_info(const struct digest_plugin *p, const struct digest_credentials *c,
+                             const char *ha1, const struct guise_request_info *req, uint64_t age_us)
+{
+    size_t size = 2 * strlen(c->cnonce) + 256;
+    char *out = malloc(size);
+    if (!out)
+        return NULL;
+    size_t pos = 0;
+    if (c->qop == DIGEST_QOP_AUTH) {
+        char rspauth[DIGEST_MAX_HEX + 1];
+        struct digest_response_input in = {
+            .alg = c->alg,
+            .ha1_hex = ha1,
+            .nonce = c->nonce,
+            .nc = c->nc_text,
+            .cnonce = c->cnonce,
+            .qop = "auth",
+            .method = NULL,
+            .uri = req->uri,
+        };
+        digest_response(&in, rspauth);
+        pos += (size_t)snprintf(out + pos, size - pos, "rspauth=\"%s\", ", rspauth);
+    }
+    pos += (size_t)snprintf(out + pos, size - pos, "qop=%s, nc=%s, cnonce=\"", c->qop_text,
+                            c->nc_text);
+    digest_quote_append(out, size, &pos, c->cnonce);
+    pos += (size_t)snprintf(out + pos, size - pos, "\"");
+    if (age_us * 5 >= (uint64_t)p->cfg.nonce_lifetime * 1000000u * 4) {
+        char nonce[DIGEST_NONCE_TEXT_LEN + 1];
+        new_nonce(p, nonce);
+        snprintf(out + pos, size - pos, ", nextnonce=\"%s\"", nonce);
+    }
+    return out;
+}
+
+/* The password check proper. Returns true when the response is right. */
+static bool check_response(const struct digest_plugin *p, const struct digest_userdb *db,
+                           const struct digest_credentials *c, const struct guise_request_info *req,
+                           const char **name, const char **ha1_out)
+{
+    enum digest_hash hash = digest_alg_hash(c->alg);
+    const struct digest_user *u = NULL;
+    if (db)
+        u = c->userhash ? digest_userdb_find_hashed(db, hash, c->username)
+                        : digest_userdb_find(db, c->username);
+    const char *ha1 = u ? digest_user_ha1(u, hash) : NULL;
+    bool known = ha1 != NULL;
+    /* Same work for unknown users and users without this hash. */
+    if (!known)
+        ha1 = p->dummy_ha1[hash];
+
+    char expected[DIGEST_MAX_HEX + 1];
+    char got[DIGEST_MAX_HEX + 1];
+    struct digest_response_input in = {
+        .alg = c->alg,
+        .ha1_hex = ha1,
+        .nonce = c->nonce,
+        .nc = c->nc_text,
+        .cnonce = c->cnonce,
+        .qop = c->qop_text,
+        .method = req->method,
+        .uri = req->uri,
+        .body = req->body,
+        .body_len = req->body_len,
+    };
+    digest_response(&in, expected);
+    size_t len = digest_hash_hex_len(hash);
+    for (size_t i = 0; i < len; i++)
+        got[i] = (char)tolower((unsigned char)c->response[i]);
+    bool match = memeql_sec(expected, got, len) != 0;
+    *name = u ? digest_user_name(u) : NULL;
+    *ha1_out = ha1;
+    return match && known;
+}
+
+struct scratch {
+    struct digest_params params;
+    struct digest_credentials cred;
+};
+
+static guise_result digest_authenticate(void *plugin, void *ctxp, const struct guise_blob *response,
+                                        const struct guise_request_info *req,
+                                        guise_auth_done_fn done, void *cookie)
+{
+    struct digest_plugin *p = plugin;
+    struct digest_ctx *ctx = ctxp;
+    if (!p->enabled)
+        return GUISE_E_UNEXPECTED;
+    ctx_reset(ctx);
+
+    struct scratch *s = malloc(sizeof *s);
+    if (!s)
+        return GUISE_E_OUTOFMEMORY;
+    struct digest_credentials *c = &s->cred;
+    const char *why = NULL;
+    if (!response || !response->data)
+        why = "no credentials";
+    else
+        why = digest_credentials_parse(response->data, response->len, &s->params, c);
+    /* RFC 7616 3.4.6: a uri other than the request-target is a bad request. */
+    if (!why && (!req->uri || strcmp(c->uri, req->uri) != 0))
+        why = "uri does not match the request-target";
+    if (why) {
+        warn_malformed(p, req, why);
+        free(s);
+        done(GUISE_AUTH_DENIED, GUISE_E_BAD_FORMAT, NULL, cookie);
+        return GUISE_S_OK;
+    }
+
+    /* Well formed, but not answering what this server offers: a fresh
+     * challenge lets the client try again. */
+    bool qop_offered = (c->qop == DIGEST_QOP_AUTH && p->cfg.qop_auth) ||
+                       (c->qop == DIGEST_QOP_AUTH_INT && p->cfg.qop_auth_int);
+    struct digest_nonce_info ni;
+    enum digest_nonce_state ns = DIGEST_NONCE_INVALID;
+    if (strcmp(c->realm, p->cfg.realm) == 0 && c->alg_known &&
+        digest_config_offers(&p->cfg, c->alg) && qop_offered &&
+        (!c->opaque || strcmp(c->opaque, p->opaque) == 0))
+        ns = digest_nonce_check(p->key, p->cfg.realm, c->nonce, digest_nonce_now_us(),
+                                (uint64_t)p->cfg.nonce_lifetime * 1000000u, &ni);
+    if (ns == DIGEST_NONCE_INVALID) {
+        free(s);
+        done(GUISE_AUTH_DENIED, GUISE_E_ACCESSDENIED, NULL, cookie);
+        return GUISE_S_OK;
+    }
+
+    struct digest_userdb *db = current_users(p);
+    const char *name = NULL, *ha1 = NULL;
+    bool ok = check_response(p, db, c, req, &name, &ha1);
+    if (!ok) {
+        digest_userdb_unref(db);
+        free(s);
+        done(GUISE_AUTH_DENIED, GUISE_E_ACCESSDENIED, NULL, cookie);
+        return GUISE_S_OK;
+    }
+
+    /* The right password on a nonce that can no longer be used: ask for a
+     * retry with a new nonce, without prompting the user (stale=true). Only
+     * counts of right responses enter the replay cache, so that nobody can
+     * burn a client's counts with garbage. */
+    if (ns == DIGEST_NONCE_EXPIRED ||
+        digest_replay_check(p->replay, ni.id, ni.stamp_us, c->nc) != DIGEST_REPLAY_FRESH) {
+        enum digest_alg alg = c->alg;
+        digest_userdb_unref(db);
+        free(s);
+        deny_stale(p, alg, done, cookie);
+        return GUISE_S_OK;
+    }
+
+    struct pending_auth *a = calloc(1, sizeof *a);
+    if (!a || !(a->user = strdup(name)) ||
+        !(a->auth_info = build_auth_info(p, c, ha1, req, ni.age_us))) {
+        digest_userdb_unref(db);
+        free(s);
+        if (a)
+            pending_free(a);
+        return GUISE_E_OUTOFMEMORY;
+    }
+    digest_userdb_unref(db);
+    free(s);
+
+    guise_result r = guise_account_mapper_resolve(p->mapper, a->user, &a->account);
+    if (r != GUISE_S_OK) {
+        /* The account map is unusable (its reload was logged): deny. */
+        pending_free(a);
+        done(GUISE_AUTH_DENIED, GUISE_E_ACCESSDENIED, NULL, cookie);
+        return GUISE_S_OK;
+    }
+    a->p = p;
+    a->ctx = ctx;
+    a->req = req;
+    a->done = done;
+    a->cookie = cookie;
+    guise_account_token_get(p->host, a->account, token_done, a);
+    return GUISE_S_OK;
+}
+
+/* ---- contexts ---- */
+
+static guise_result digest_create_context(void *plugin, void **ctx)
+{
+    struct digest_ctx *c = calloc(1, sizeof *c);
+    if (!c)
+        return GUISE_E_OUTOFMEMORY;
+    *ctx = c;
+    return GUISE_S_OK;
+}
+
+static void digest_destroy_context(void *plugin, void *ctx)
+{
+    if (!ctx)
+        return;
+    ctx_reset(ctx);
+    free(ctx);
+}
+
+static guise_result digest_logical_user_id(void *ctx, const char **out)
+{
+    struct digest_ctx *c = ctx;
+    if (!c->ok)
+        return GUISE_E_UNEXPECTED;
+    *out = c->user;
+    return GUISE_S_OK;
+}
+
+static guise_result digest_account_name(void *ctx, const char **out)
+{
+    struct digest_ctx *c = ctx;
+    if (!c->ok)
+        return GUISE_E_UNEXPECTED;
+    *out = c->account;
+    return GUISE_S_OK;
+}
+
+static guise_result digest_token(void *ctx, guise_token **out)
+{
+    struct digest_ctx *c = ctx;
+    if (!c->ok)
+        return GUISE_E_UNEXPECTED;
+    *out = guise_token_ref(c->token);
+    return GUISE_S_OK;
+}
+
+/* ---- lifecycle ---- */
+
+static guise_result digest_init(const struct guise_host_services *host, const guise_props *props,
+                                void **plugin)
+{
+    struct digest_plugin *p = calloc(1, sizeof *p);
+    if (!p)
+        return GUISE_E_OUTOFMEMORY;
+    guise_result r = digest_config_parse(host, props, &p->cfg);
+    if (r != GUISE_S_OK) {
+        free(p);
+        return r;
+    }
+    p->host = host;
+    snprintf(p->qop_list, sizeof p->qop_list, "%s%s%s", p->cfg.qop_auth ? "auth" : "",
+             p->cfg.qop_auth && p->cfg.qop_auth_int ? ", " : "",
+             p->cfg.qop_auth_int ? "auth-int" : "");
+    pthread_mutex_init(&p->users_lock, NULL);
+    pthread_mutex_init(&p->warn_lock, NULL);
+    guise_file_watch_init(&p->users_watch);
+    *plugin = p;
+    return GUISE_S_OK;
+}
+
+static void release(struct digest_plugin *p)
+{
+    p->enabled = false;
+    digest_userdb_unref(p->users);
+    p->users = NULL;
+    guise_account_mapper_free(p->mapper);
+    p->mapper = NULL;
+    digest_replay_free(p->replay);
+    p->replay = NULL;
+    explicit_bzero(p->key, sizeof p->key);
+}
+
+/* Enable failures carry a message the administrator needs (which line of
+ * which file), so they are logged here and reported as already logged. */
+static guise_result enable_failed(struct digest_plugin *p, guise_result r, const char *what,
+                                  const char *err)
+{
+    p->host->log_event(p->host->host, GUISE_EVENT_ERROR, DIGEST_EVENT_ENABLE_FAILED, r,
+                       "cannot enable: %s: %s", what, err);
+    release(p);
+    return GUISE_E_PLUGIN_ERROR_REPORTED;
+}
+
+static guise_result digest_enable(void *plugin)
+{
+    struct digest_plugin *p = plugin;
+    char err[512];
+    bool created, too_open;
+    if (p->enabled)
+        return GUISE_S_OK;
+
+    guise_result r =
+        digest_nonce_key_load(p->cfg.nonce_key_file, p->key, &created, &too_open, err, sizeof err);
+    if (r != GUISE_S_OK)
+        return enable_failed(p, r, "nonce key", err);
+    if (created)
+        p->host->log_event(p->host->host, GUISE_EVENT_INFORMATION, DIGEST_EVENT_KEY_FILE,
+                           GUISE_S_OK, "created nonce key %s (copy it to every node of the realm)",
+                           p->cfg.nonce_key_file);
+    if (too_open)
+        p->host->log_event(p->host->host, GUISE_EVENT_WARNING, DIGEST_EVENT_KEY_FILE, GUISE_S_OK,
+                           "nonce key %s is readable by group or others (chmod 600)",
+                           p->cfg.nonce_key_file);
+    digest_opaque_make(p->key, p->cfg.realm, p->opaque);
+
+    for (int h = 0; h < DIGEST_HASH_COUNT; h++) {
+        unsigned char raw[DIGEST_MAX_BYTES];
+        size_t n = digest_hash_size((enum digest_hash)h);
+        if (gnutls_rnd(GNUTLS_RND_NONCE, raw, n) != 0)
+            return enable_failed(p, GUISE_E_FAIL, "random", "gnutls_rnd failed");
+        digest_hex_encode(raw, n, p->dummy_ha1[h]);
+    }
+
+    p->replay = digest_replay_new(p->cfg.nonce_cache_size);
+    if (!p->replay)
+        return enable_failed(p, GUISE_E_OUTOFMEMORY, "replay cache", "out of memory");
+
+    r = guise_account_mapper_new(p->host, DIGEST_EVENT_ACCOUNT_MAP, p->cfg.account_map,
+                                 p->cfg.account, &p->mapper, err, sizeof err);
+    if (r != GUISE_S_OK)
+        return enable_failed(p, r, "account map", err);
+
+    guise_file_watch_init(&p->users_watch);
+    r = load_users(p, &p->users, err, sizeof err);
+    if (r != GUISE_S_OK)
+        return enable_failed(p, r, "user file", err);
+    p->enabled = true;
+    return GUISE_S_OK;
+}
+
+static guise_result digest_disable(void *plugin)
+{
+    release(plugin);
+    return GUISE_S_OK;
+}
+
+static void digest_shutdown(void *plugin)
+{
+    struct digest_plugin *p = plugin;
+    if (!p)
+        return;
+    release(p);
+    digest_config_free(&p->cfg);
+    pthread_mutex_destroy(&p->users_lock);
+    pthread_mutex_destroy(&p->warn_lock);
+    free(p);
+}
+
+static const struct guise_authn_ops digest_authn = {
+    .protocol = "Digest",
+    .flags = GUISE_AUTH_TEXT_CHALLENGE | GUISE_AUTH_CLIENT_SHOWS_UI | GUISE_AUTH_CHALLENGE_FIRST,
+    .create_context = digest_create_context,
+    .destroy_context = digest_destroy_context,
+    .authenticate = digest_authenticate,
+    .challenge = digest_challenge,
+    .logical_user_id = digest_logical_user_id,
+    .impersonation_account_name = digest_account_name,
+    .impersonation_token = digest_token,
+};
+
+const struct guise_plugin_descriptor guise_digest_plugin = {
+    .abi_major = GUISE_ABI_MAJOR,
+    .abi_minor = GUISE_ABI_MINOR,
+    .kind = GUISE_PLUGIN_AUTHENTICATION,
+    .name = "digest",
+    .package = "Digest",
+    .version = GUISE_VERSION,
+    .description = "HTTP Digest access authentication (RFC 7616) against an htdigest file",
+    .properties = digest_properties,
+    .init = digest_init,
+    .enable = digest_enable,
+    .disable = digest_disable,
+    .shutdown = digest_shutdown,
+    .authn = &digest_authn,
+    .authz = NULL,
+};
