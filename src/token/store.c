@@ -343,6 +343,28 @@ guise_result guise_token_for_account(guise_token_store *s, const char *name, gui
     return r;
 }
 
+guise_result guise_token_store_lookup_cached(guise_token_store *s, const char *name,
+                                             guise_token **out)
+{
+    if (!s || !out)
+        return GUISE_E_POINTER;
+    *out = NULL;
+    if (!name_is_valid(name))
+        return GUISE_E_INVALIDARG;
+    uint64_t now = now_ns();
+    pthread_mutex_lock(&s->lock);
+    /* Same precedence as guise_token_for_account: the user, then the group. */
+    for (int k = KIND_USER; k <= KIND_GROUP && !*out; k++) {
+        struct entry *e =
+            entry_find(s, (enum account_kind)k, name, hash_key((enum account_kind)k, name));
+        if (e && e->expires_ns > now)
+            *out = guise_token_ref(e->token);
+    }
+    pthread_mutex_unlock(&s->lock);
+    /* Refusals are not cached (see above): only NSS can answer them. */
+    return *out ? GUISE_S_OK : GUISE_E_PENDING;
+}
+
 void guise_token_store_flush(guise_token_store *s)
 {
     if (!s)
