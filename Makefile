@@ -1,0 +1,54 @@
+# A thin wrapper around Meson; see README.md.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 30
+MESON      ?= meson
+
+.PHONY: all build deps run test asan fuzz bench soak install clean format
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+$(BUILD)/build.ninja:
+	@command -v meson >/dev/null 2>&1 && pkg-config --exists libmicrohttpd cmocka || scripts/install-deps
+	$(MESON) setup $(BUILD) --prefix=/usr/local
+
+build: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+run: build
+	@scripts/demo-run $(BUILD)
+
+test: build
+	@scripts/install-deps >/dev/null || scripts/install-deps
+	$(MESON) test -C $(BUILD) --print-errorlogs --num-processes 2
+
+asan:
+	@test -f $(ASAN_BUILD)/build.ninja || $(MESON) setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+	ninja -C $(ASAN_BUILD)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  GUISE_SANITIZED=1 $(MESON) test -C $(ASAN_BUILD) --print-errorlogs --num-processes 2 --timeout-multiplier 3
+
+fuzz:
+	@test -f $(FUZZ_BUILD)/build.ninja || CC=clang $(MESON) setup $(FUZZ_BUILD) -Dfuzzing=true -Dtests=false -Dbuildtype=debugoptimized
+	ninja -C $(FUZZ_BUILD)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/run-fuzzers $(FUZZ_BUILD)
+
+bench: build
+	@scripts/install-deps --bench
+	bench/run-all.sh $(BUILD)
+
+soak: build
+	tests/integration/soak.sh $(BUILD) 60
+
+install: build
+	$(MESON) install -C $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
