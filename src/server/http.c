@@ -251,7 +251,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
             return MHD_NO;
         if (route(r))
             pipeline_start(r);
-    } else if (*upload_data_size) {
+        /* Answering in this first call would make libmicrohttpd discard the
+         * (empty) body and close the connection: answer in the next one. */
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
         /* Bodies are not used by GET/HEAD; others were answered already. */
         *upload_data_size = 0;
         return MHD_YES;
@@ -320,12 +324,13 @@ int http_start(struct server *srv, const struct guise_config *cfg, char *err, si
     for (size_t i = 0; i < cfg->nlisten; i++) {
         const struct cfg_listen *l = &cfg->listen[i];
         unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-                         MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+                         MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
         if (l->addr.ss_family == AF_INET6)
             flags |= MHD_USE_IPv6;
         if (cfg->tls_cert)
             flags |= MHD_USE_TLS;
         struct MHD_OptionItem opts[] = {
+            {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_logger, srv},
             {MHD_OPTION_SOCK_ADDR, 0, (void *)&l->addr},
             {MHD_OPTION_THREAD_POOL_SIZE, threads, NULL},
             {MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL},
@@ -338,7 +343,6 @@ int http_start(struct server *srv, const struct guise_config *cfg, char *err, si
             {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)notify_connection, srv},
             {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)request_new, srv},
             {MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)keep_raw, srv},
-            {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_logger, srv},
             {cfg->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, srv->tls_cert_pem},
             {MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key_pem},
             {MHD_OPTION_END, 0, NULL},
