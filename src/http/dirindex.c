@@ -235,8 +235,12 @@ int gh_index_html(struct gh_buf *out, const char *title, const char *base_href,
                   const struct gh_dirent *ents, size_t n)
 {
     struct writer w = {out, 0};
-    size_t start_len = out->len, base_len = strlen(base_href), shown = 0;
+    size_t start_len = out->len, base_len, shown = 0;
     int have_player = 0;
+
+    base_href = base_href ? base_href : "/";
+    title = title ? title : base_href;
+    base_len = strlen(base_href);
 
     puts_w(&w, html_head);
     puts_w(&w, "<title>");
@@ -361,9 +365,14 @@ int gh_index_json(struct gh_buf *out, const char *base_href, const struct gh_dir
 {
     struct writer w = {out, 0};
     size_t start_len = out->len;
-    json_t *root = json_object(), *list = json_array();
-    int ok = root != NULL && list != NULL &&
-             json_object_set_new(root, "path", json_clean(base_href)) == 0;
+    json_t *root, *list;
+    int ok;
+
+    base_href = base_href ? base_href : "/";
+    root = json_object();
+    list = json_array();
+    ok = root != NULL && list != NULL &&
+         json_object_set_new(root, "path", json_clean(base_href)) == 0;
 
     for (size_t i = 0; ok && i < n; i++) {
         if (!skip_entry(&ents[i]))
@@ -406,7 +415,11 @@ int gh_index_m3u(struct gh_buf *out, const char *abs_base_url, const struct gh_d
 {
     struct writer w = {out, 0};
     size_t start_len = out->len, origin_len = 0;
-    const char *scheme_end = strstr(abs_base_url, "://"), *path = abs_base_url;
+    const char *scheme_end, *path;
+
+    abs_base_url = abs_base_url ? abs_base_url : "/";
+    scheme_end = strstr(abs_base_url, "://");
+    path = abs_base_url;
 
     if (scheme_end != NULL) {
         const char *slash = strchr(scheme_end + 3, '/');

@@ -10,7 +10,7 @@
  * base_href and the path part of abs_base_url are the *decoded* directory
  * path, e.g. the output of gh_path_normalize ("/lectures/week 1/"); this
  * module percent-encodes them (gh_url_escape_path). A missing final '/' is
- * supplied.
+ * supplied; NULL means "/" (and a NULL title means base_href).
  *
  * All three append to out (start with struct gh_buf out = {0}) and return
  * 0, or -1 when memory ran out (out is then cut back to its old length).

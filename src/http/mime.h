@@ -5,7 +5,7 @@
  * overrides, which always win: they are what browsers need to play the
  * files inline (e.g. mime.types maps "ts" to a Qt linguist type).
  *
- * Threading: gh_mime_load*, and gh_mime_free replace the table and must not
+ * Threading: gh_mime_load, gh_mime_load_buffer and gh_mime_free replace the table and must not
  * run while another thread calls gh_mime_type; call them at start-up and
  * shut-down. After that, any number of threads may read concurrently.
  */

@@ -164,6 +164,18 @@ static void test_html_parent_and_base(void **state)
     assert_non_null(strstr(out.data, "href=\"/a%20b/c%26d/f.txt\""));
     gh_buf_free(&out);
 
+    /* NULL title and base: the root */
+    assert_int_equal(gh_index_html(&out, NULL, NULL, one, 1), 0);
+    assert_non_null(strstr(out.data, "<title>/</title>"));
+    assert_non_null(strstr(out.data, "href=\"/f.txt\""));
+    gh_buf_free(&out);
+    assert_int_equal(gh_index_json(&out, NULL, NULL, 0), 0);
+    assert_string_equal(out.data, "{\"path\":\"/\",\"entries\":[]}");
+    gh_buf_free(&out);
+    assert_int_equal(gh_index_m3u(&out, NULL, one, 0), 0);
+    assert_string_equal(out.data, "#EXTM3U\n");
+    gh_buf_free(&out);
+
     /* empty listing */
     assert_int_equal(gh_index_html(&out, "t", "/e/", NULL, 0), 0);
     assert_non_null(strstr(out.data, "This directory is empty."));
