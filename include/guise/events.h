@@ -70,7 +70,8 @@ void guise_eventlog_write(guise_eventlog *log, enum guise_event_level level, con
                           uint32_t event_id, guise_result code, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 void guise_eventlog_vwrite(guise_eventlog *log, enum guise_event_level level, const char *source,
-                           uint32_t event_id, guise_result code, const char *fmt, va_list ap);
+                           uint32_t event_id, guise_result code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 6, 0)));
 
 /* One entry of the diagnostics list: a plain copy, nothing to free. */
 struct guise_diag_entry {

@@ -146,6 +146,9 @@ static void enter_error_state(guise_plugin *p)
 
 static void svc_log_event(void *host, enum guise_event_level level, uint32_t event_id,
                           guise_result code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void svc_log_event(void *host, enum guise_event_level level, uint32_t event_id,
+                          guise_result code, const char *fmt, ...)
 {
     guise_plugin *p = host;
     char msg[512];

@@ -276,6 +276,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
 /* ---- daemons ---- */
 
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
     struct server *srv = cls;
     char msg[512];
