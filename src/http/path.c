@@ -46,12 +46,14 @@ static int add_byte(struct norm_state *st, unsigned char c)
 
     if (c < 0x20 || c == 0x7F || c == '\\' || c == '/')
         return -1;
-    st->pend[st->npend++] = c;
-    r = gh_utf8_check(st->pend, st->npend);
-    if (r < 0)
-        return -1;
-    if (r > 0)
-        st->npend = 0;
+    if (c >= 0x80 || st->npend > 0) { /* ASCII needs no UTF-8 check */
+        st->pend[st->npend++] = c;
+        r = gh_utf8_check(st->pend, st->npend);
+        if (r < 0)
+            return -1;
+        if (r > 0)
+            st->npend = 0;
+    }
     if (st->seg_len == 0)
         emit(st, '/');
     emit(st, (char)c);
