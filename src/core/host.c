@@ -523,8 +523,10 @@ guise_result guise_scope_new(guise_host *h, const char *name, guise_plugin *cons
     s->authz = calloc(nauthz + 1, sizeof *s->authz);
     if (!s->name || !s->authn || !s->authz)
         goto oom;
-    memcpy(s->authn, authn, nauthn * sizeof *authn);
-    memcpy(s->authz, authz, nauthz * sizeof *authz);
+    if (nauthn)
+        memcpy(s->authn, authn, nauthn * sizeof *authn);
+    if (nauthz)
+        memcpy(s->authz, authz, nauthz * sizeof *authz);
     s->nauthn = nauthn;
     s->nauthz = nauthz;
     /* A scope listing an instance already in error starts critical. */

@@ -56,7 +56,8 @@ guise_token *guise_token_make(const char *name, uid_t uid, gid_t gid, const gid_
     /* The primary gid is part of the group list handed to setgroups(), as
      * initgroups() would make it, so rights granted to it hold however the
      * kernel is asked. */
-    memcpy(t->groups, groups, ngroups * sizeof(gid_t));
+    if (ngroups)
+        memcpy(t->groups, groups, ngroups * sizeof(gid_t));
     t->groups[ngroups] = gid;
     size_t n = ngroups + 1;
     qsort(t->groups, n, sizeof(gid_t), cmp_gid);

@@ -249,6 +249,38 @@ static void test_flush(void **state)
     guise_token_store_free(s);
 }
 
+static void test_lookup_cached(void **state)
+{
+    (void)state;
+    guise_token_store *s = new_store(0, 1, NULL);
+    guise_token *t = NULL, *c = NULL;
+    /* nothing cached yet: only NSS could answer */
+    assert_int_equal(guise_token_store_lookup_cached(s, "alice", &c), GUISE_E_PENDING);
+    assert_null(c);
+    assert_int_equal(guise_token_for_user(s, "alice", &t), GUISE_S_OK);
+    assert_int_equal(guise_token_store_lookup_cached(s, "alice", &c), GUISE_S_OK);
+    assert_ptr_equal(c, t);
+    guise_token_unref(c);
+    guise_token_unref(t);
+    /* groups are found too */
+    assert_int_equal(guise_token_for_account(s, "media", &t), GUISE_S_OK);
+    assert_int_equal(guise_token_store_lookup_cached(s, "media", &c), GUISE_S_OK);
+    assert_true(guise_token_is_group(c));
+    guise_token_unref(c);
+    guise_token_unref(t);
+    /* refusals and unknown names are never cached */
+    assert_int_equal(guise_token_for_user(s, "root", &t), GUISE_E_ACCESSDENIED);
+    assert_int_equal(guise_token_store_lookup_cached(s, "root", &c), GUISE_E_PENDING);
+    assert_int_equal(guise_token_store_lookup_cached(s, "nosuch", &c), GUISE_E_PENDING);
+    assert_int_equal(guise_token_store_lookup_cached(s, "", &c), GUISE_E_INVALIDARG);
+    assert_int_equal(guise_token_store_lookup_cached(s, "alice", NULL), GUISE_E_POINTER);
+    /* expired entries are not handed out */
+    usleep(1200 * 1000);
+    assert_int_equal(guise_token_store_lookup_cached(s, "alice", &c), GUISE_E_PENDING);
+    assert_null(c);
+    guise_token_store_free(s);
+}
+
 static void test_refcounting(void **state)
 {
     (void)state;
@@ -402,6 +434,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_group_account),
         cmocka_unit_test(test_ttl_refresh),
         cmocka_unit_test(test_flush),
+        cmocka_unit_test(test_lookup_cached),
         cmocka_unit_test(test_refcounting),
         cmocka_unit_test(test_refcount_threads),
         cmocka_unit_test(test_store_threads),
