@@ -140,8 +140,12 @@ static struct thread_ring *ring_get(void)
 static int ring_run(struct io_uring *ring, uint64_t tag, bool *broken)
 {
     int ret = 0;
+    /* Submit without asking to wait: an open of a cached path completes
+     * inline, during the submission, and its completion is then already
+     * there to be peeked at, which spares the kernel's wait path. Only a
+     * request punted to a worker thread needs the wait below. */
     for (int tries = 0; io_uring_sq_ready(ring) > 0; tries++) {
-        ret = io_uring_submit_and_wait(ring, 1);
+        ret = io_uring_submit(ring);
         if (ret < 0 && ((ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) || tries >= RETRIES)) {
             *broken = true;
             return ret;
@@ -149,7 +153,9 @@ static int ring_run(struct io_uring *ring, uint64_t tag, bool *broken)
     }
     for (;;) {
         struct io_uring_cqe *cqe;
-        ret = io_uring_wait_cqe(ring, &cqe);
+        ret = io_uring_peek_cqe(ring, &cqe);
+        if (ret == -EAGAIN)
+            ret = io_uring_wait_cqe(ring, &cqe);
         if (ret == -EINTR || ret == -EAGAIN)
             continue;
         if (ret < 0) {

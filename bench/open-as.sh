@@ -1,0 +1,14 @@
+#!/bin/sh
+# Builds and runs bench-open-as: the cost of opening a file as a client
+# (io_uring personalities and credential syscalls) against a plain openat2.
+# Needs root. Arguments are passed on (-n iterations, -r batches, -u account,
+# -m method). GUISE_BENCH_BUILD picks the build directory (default
+# build-bench, configured here with buildtype=release when missing).
+set -eu
+src=$(cd "$(dirname "$0")/.." && pwd)
+build=${GUISE_BENCH_BUILD:-$src/build-bench}
+if [ ! -f "$build/build.ninja" ]; then
+    meson setup "$build" "$src" --buildtype=release >/dev/null
+fi
+ninja -C "$build" tests/unit/token/bench-open-as >/dev/null
+exec "$build/tests/unit/token/bench-open-as" "$@"
