@@ -1,0 +1,27 @@
+#!/bin/sh
+# Every server benchmark in turn, then the ratios guised/peer of all of them
+# (above 1: guised is faster). `make bench` calls this.
+#   bench/run-all.sh BUILD_DIR
+set -eu
+[ $# -eq 1 ] || {
+    echo "usage: $0 BUILD_DIR" >&2
+    exit 2
+}
+here=$(dirname "$0")
+BENCH_RESULTS=$(mktemp /tmp/guise-bench-ratios.XXXXXX)
+export BENCH_RESULTS
+trap 'rm -f "$BENCH_RESULTS"' EXIT
+
+failed=""
+for b in http-small http-large digest; do
+    echo "######## $b"
+    "$here/$b.sh" "$1" || failed="$failed $b"
+done
+
+echo
+echo "######## ratios guised/peer (median throughput; above 1.00 = guised faster)"
+awk -F'\t' '$1 == "RATIO" { printf "%-34s %-30s %6s\n", $2, $3, $4 }' "$BENCH_RESULTS"
+if [ -n "$failed" ]; then
+    echo "failed:$failed" >&2
+    exit 1
+fi
