@@ -98,7 +98,12 @@ enum guise_imp_mode {
  * personality, else syscalls. IO_URING or SYSCALLS fail with
  * GUISE_E_NOT_SUPPORTED when unavailable; any mode but OFF fails with
  * GUISE_E_ACCESSDENIED without CAP_SETUID and CAP_SETGID, and writes why to
- * *why (a static string) when why is not NULL. */
+ * *why (a static string) when why is not NULL. AUTO also says there why it
+ * did not pick io_uring (success, *why != NULL); otherwise *why is NULL on
+ * success. Every mode but OFF also fails with GUISE_E_ACCESSDENIED when
+ * switching the fsuid would not drop the capabilities that bypass file
+ * permissions (a non-root server holding CAP_DAC_OVERRIDE, or
+ * SECBIT_NO_SETUID_FIXUP). */
 guise_result guise_imp_new(enum guise_imp_mode mode, guise_imp **out, const char **why);
 void guise_imp_free(guise_imp *imp);
 /* The mode actually in use (never AUTO). */
@@ -109,7 +114,7 @@ bool guise_imp_mode_parse(const char *s, enum guise_imp_mode *out);
 
 /* Opens path (relative; a leading '/' is ignored) beneath root_fd with the
  * token's credentials. flags are open(2) flags; O_CLOEXEC is always added,
- * O_CREAT is refused. On success *fd_out is the new descriptor. Failures carry
+ * O_CREAT and O_TMPFILE are refused (GUISE_E_INVALIDARG). On success *fd_out is the new descriptor. Failures carry
  * the kernel's errno: GUISE_RESULT_FROM_ERRNO(EACCES), (ENOENT), (EXDEV) for an
  * escape, (ELOOP) for a magic link... token NULL means the server's own
  * credentials and is only accepted in GUISE_IMP_OFF mode. Thread-safe; the
@@ -122,8 +127,7 @@ guise_result guise_stat_as(guise_imp *imp, const guise_token *token, int root_fd
                            struct stat *st);
 
 /* The calling thread's current filesystem credentials, for tests and
- * assertions: fsuid, fsgid and whether the supplementary groups equal the
- * process's own. */
+ * assertions: fsuid and fsgid (compare the groups with getgroups(2)). */
 void guise_imp_thread_creds(uid_t *fsuid, gid_t *fsgid);
 
 #ifdef __cplusplus
