@@ -114,11 +114,12 @@ bool guise_imp_mode_parse(const char *s, enum guise_imp_mode *out);
 
 /* Opens path (relative; a leading '/' is ignored) beneath root_fd with the
  * token's credentials. flags are open(2) flags; O_CLOEXEC is always added,
- * O_CREAT and O_TMPFILE are refused (GUISE_E_INVALIDARG). On success *fd_out is the new descriptor. Failures carry
- * the kernel's errno: GUISE_RESULT_FROM_ERRNO(EACCES), (ENOENT), (EXDEV) for an
- * escape, (ELOOP) for a magic link... token NULL means the server's own
- * credentials and is only accepted in GUISE_IMP_OFF mode. Thread-safe; the
- * calling thread's credentials are the server's own again on return. */
+ * O_CREAT and O_TMPFILE are refused (GUISE_E_INVALIDARG). On success *fd_out
+ * is the new descriptor. Failures carry the kernel's errno:
+ * GUISE_RESULT_FROM_ERRNO(EACCES), (ENOENT), (EXDEV) for an escape, (ELOOP)
+ * for a magic link... token NULL means the server's own credentials and is
+ * only accepted in GUISE_IMP_OFF mode. Thread-safe; the calling thread's
+ * credentials are the server's own again on return. */
 guise_result guise_open_as(guise_imp *imp, const guise_token *token, int root_fd, const char *path,
                            int flags, int *fd_out);
 
