@@ -108,6 +108,11 @@ guise_result guise_auth_ctx_authenticate(guise_auth_ctx *c, const struct guise_b
 guise_result guise_auth_ctx_identity(guise_auth_ctx *c, const char **logical_user,
                                      const char **account, guise_token **token);
 
+/* After DENIED: the user name the client claimed, when the plug-in knows it
+ * (its logical_user_id answers), else NULL. Never reported as a failure:
+ * used to throttle guessing per user. */
+const char *guise_auth_ctx_claimed_user(guise_auth_ctx *c);
+
 /* ---- scopes ---- */
 /* A scope lists authentication and authorization instances in selection
  * order. The arrays are copied. */

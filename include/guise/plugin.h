@@ -216,7 +216,9 @@ struct guise_authn_ops {
                               struct guise_challenge_sink *sink);
     /* After SUCCESS: GetLogicalUserID, GetImpersonationAccountName,
      * GetImpersonationToken (*token gets a new reference). Strings live as
-     * long as the context or until its next authenticate. */
+     * long as the context or until its next authenticate. After DENIED,
+     * logical_user_id may answer the name the client claimed (the host
+     * throttles guessing per user) or fail when there is none. */
     guise_result (*logical_user_id)(void *ctx, const char **out);
     guise_result (*impersonation_account_name)(void *ctx, const char **out);
     guise_result (*impersonation_token)(void *ctx, guise_token **out);

@@ -508,6 +508,14 @@ guise_result guise_auth_ctx_identity(guise_auth_ctx *c, const char **logical_use
     return r;
 }
 
+const char *guise_auth_ctx_claimed_user(guise_auth_ctx *c)
+{
+    const char *user = NULL;
+    if (c->plugin->desc->authn->logical_user_id(c->ctx, &user) != GUISE_S_OK)
+        return NULL;
+    return user && *user ? user : NULL;
+}
+
 /* ---- scopes ---- */
 
 guise_result guise_scope_new(guise_host *h, const char *name, guise_plugin *const *authn,

@@ -30,6 +30,7 @@ struct parse_state {
     size_t index;
     char section[256];
     int section_line;
+    bool have_key; /* a key was read in this section (libinih's multi-line rule) */
 };
 
 static void fail(struct parse_state *st, const char *key, const char *fmt, ...)
@@ -49,6 +50,26 @@ static void fail(struct parse_state *st, const char *key, const char *fmt, ...)
         snprintf(st->err, st->errsz, "%s:%d: key '%s': %s", st->name, st->line, key, why);
     else
         snprintf(st->err, st->errsz, "%s:%d: %s", st->name, st->line, why);
+}
+
+static void enter_section(struct parse_state *st, const char *section);
+
+/* Section headers are taken here rather than from libinih's handler, which
+ * Debian's build calls for keys only: an empty section is checked too, errors
+ * name the header's line, and a name is not cut at libinih's 50-byte section
+ * buffer. An indented "[" after a key is a continuation line for libinih. */
+static void header_line(struct parse_state *st, const char *line)
+{
+    const char *s = line + strspn(line, " \t");
+    if (*s != '[' || (s != line && st->have_key))
+        return;
+    const char *end = strchr(s + 1, ']');
+    if (!end) /* libinih reports the syntax error */
+        return;
+    char section[256];
+    snprintf(section, sizeof section, "%.*s", (int)(end - s - 1), s + 1);
+    st->have_key = false;
+    enter_section(st, section);
 }
 
 /* libinih reads through this so that we know the line of every key: the
@@ -73,6 +94,8 @@ static char *reader(char *buf, int size, void *stream)
         st->text += strlen(st->text);
         return NULL;
     }
+    if (!st->failed)
+        header_line(st, buf);
     return buf;
 }
 
@@ -266,6 +289,14 @@ static void server_key(struct parse_state *st, const char *k, const char *v)
         if (!parse_ulong(v, 0, 10000, &n))
             return fail(st, k, "'%s' is not a number of milliseconds from 0 to 10000", v);
         c->fail_delay_ms = (unsigned)n;
+    } else if (!strcmp(k, "auth-lockout-failures")) {
+        if (!parse_ulong(v, 0, 100000, &n))
+            return fail(st, k, "'%s' is not a number from 0 (never) to 100000", v);
+        c->lockout_after = (unsigned)n;
+    } else if (!strcmp(k, "auth-lockout-time")) {
+        if (!parse_ulong(v, 1, 86400, &n))
+            return fail(st, k, "'%s' is not a number of seconds from 1 to 86400", v);
+        c->lockout_seconds = (unsigned)n;
     } else {
         fail(st, k, "unknown key in [server]");
     }
@@ -296,7 +327,10 @@ static bool split_section(const char *section, char *kind, size_t kindsz, char *
 {
     const char *q = strchr(section, '"');
     if (!q) {
-        snprintf(kind, kindsz, "%s", section);
+        size_t len = strlen(section);
+        if (len >= kindsz)
+            return false;
+        memcpy(kind, section, len + 1);
         name[0] = '\0';
         return true;
     }
@@ -371,16 +405,13 @@ static int handler(void *user, const char *section, const char *name, const char
     struct parse_state *st = user;
     if (st->failed)
         return 0;
-    if (strcmp(section, st->section) != 0 || st->kind == SEC_NONE) {
-        if (!*section)
-            fail(st, name, "key outside of any section");
-        else
-            enter_section(st, section);
-        if (st->failed)
-            return 0;
-    }
     if (!name) /* a section header on its own (INI_CALL_HANDLER_ON_NEW_SECTION) */
         return 1;
+    if (st->kind == SEC_NONE) {
+        fail(st, name, "key outside of any section");
+        return 0;
+    }
+    st->have_key = true;
     switch (st->kind) {
     case SEC_SERVER:
         server_key(st, name, value);
@@ -457,6 +488,8 @@ static void set_defaults(struct guise_config *c)
     c->max_header_size = 16384;
     c->max_uri_length = 4096;
     c->fail_delay_ms = 250;
+    c->lockout_after = 10;
+    c->lockout_seconds = 60;
 }
 
 static struct guise_config *parse_text(const char *name, const char *text, char *err, size_t errsz)

@@ -69,6 +69,7 @@ struct guise_config {
     unsigned long max_header_size;
     unsigned long max_uri_length;
     unsigned fail_delay_ms; /* throttling of repeated authentication failures */
+    unsigned lockout_after, lockout_seconds;
     struct cfg_plugin *plugins;
     size_t nplugins;
     struct cfg_point *points;

@@ -54,7 +54,9 @@ static void reload(struct server *srv)
                                  "listen addresses and impersonation change only on restart");
         gen_unref(old);
         guise_eventlog_set_sink(srv->log, (enum guise_event_sink)g->cfg->event_sink);
-        throttle_set_base(srv->throttle, g->cfg->fail_delay_ms);
+        struct throttle_policy tp = {g->cfg->fail_delay_ms, g->cfg->lockout_after,
+                                     g->cfg->lockout_seconds};
+        throttle_set_policy(srv->throttle, &tp);
         server_install_gen(srv, g);
         guise_eventlog_write(srv->log, GUISE_EVENT_INFORMATION, "server", GUISE_EV_CONFIG_RELOADED,
                              GUISE_S_OK, "configuration %s reloaded", srv->config_path);
@@ -127,7 +129,8 @@ int main(int argc, char **argv)
         return 1;
     }
     gh_mime_load("/etc/mime.types");
-    srv.throttle = throttle_new(cfg->fail_delay_ms, 4096);
+    struct throttle_policy tp = {cfg->fail_delay_ms, cfg->lockout_after, cfg->lockout_seconds};
+    srv.throttle = throttle_new(&tp, 4096);
     enum guise_imp_mode mode = cfg->impersonation;
     struct gen *g = gen_build(&srv, cfg, err, sizeof err);
     if (!g) {

@@ -22,6 +22,7 @@
 #include <strings.h>
 
 static void drive(struct request *r);
+static void finish_locked(struct request *r, unsigned seconds, const char *what, const char *who);
 
 /* Called after starting an asynchronous call: true when its completion has
  * already arrived and the caller may go on; false when the request now waits
@@ -240,6 +241,13 @@ static void route_authentication(struct request *r)
     const char *authz =
         MHD_lookup_connection_value(r->mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     if (authz) {
+        char key[128];
+        snprintf(key, sizeof key, "ip:%s", c->client_ip);
+        unsigned locked = throttle_locked(r->srv->throttle, key);
+        if (locked) {
+            finish_locked(r, locked, "address", c->client_ip);
+            return;
+        }
         const char *blob;
         r->authn_plugin = plugin_for_authorization(r, authz, &blob);
         if (!r->authn_plugin) {
@@ -284,6 +292,44 @@ static void route_authentication(struct request *r)
 }
 
 /* ---- authentication ---- */
+
+/* 429 for a client address or a user name locked out after repeated
+ * failures: even right credentials wait until the lockout ends. */
+static void finish_locked(struct request *r, unsigned seconds, const char *what, const char *who)
+{
+    char v[32];
+    snprintf(v, sizeof v, "%u", seconds);
+    request_add_header(r, MHD_HTTP_HEADER_RETRY_AFTER, v);
+    guise_eventlog_write(r->gen->log, GUISE_EVENT_WARNING, "server", GUISE_EV_AUTH_THROTTLED,
+                         GUISE_E_ACCESSDENIED,
+                         "client %s: %s %s is locked out for %u s after repeated "
+                         "authentication failures",
+                         r->conn->client_ip, what, who, seconds);
+    finish_status(r, MHD_HTTP_TOO_MANY_REQUESTS, "Too many failed attempts: try again later.");
+}
+
+static unsigned record_failure(struct request *r, const char *user, unsigned *locked,
+                               const char **locked_what, const char **locked_who)
+{
+    char key[160];
+    snprintf(key, sizeof key, "ip:%s", r->conn->client_ip);
+    unsigned d = throttle_failure(r->srv->throttle, key);
+    *locked = throttle_locked(r->srv->throttle, key);
+    *locked_what = "address";
+    *locked_who = r->conn->client_ip;
+    if (user) {
+        snprintf(key, sizeof key, "user:%.120s", user);
+        unsigned du = throttle_failure(r->srv->throttle, key);
+        d = du > d ? du : d;
+        unsigned lu = throttle_locked(r->srv->throttle, key);
+        if (lu > *locked) {
+            *locked = lu;
+            *locked_what = "user";
+            *locked_who = user;
+        }
+    }
+    return d;
+}
 
 static void auth_done(enum guise_auth_status status, guise_result code,
                       const struct guise_blob *challenge, void *cookie)
@@ -350,12 +396,21 @@ static void authentication_result(struct request *r)
         r->ident.scheme = proto;
         r->have_ident = true;
         if (!r->ident.anonymous) {
+            char key[160];
+            snprintf(key, sizeof key, "user:%.120s", r->ident.logical_user);
+            unsigned locked = throttle_locked(r->srv->throttle, key);
+            if (locked) {
+                finish_locked(r, locked, "user", r->ident.logical_user);
+                return;
+            }
+            throttle_success(r->srv->throttle, key);
+            snprintf(key, sizeof key, "ip:%s", c->client_ip);
+            throttle_success(r->srv->throttle, key);
             conn_forget_identity(c);
             c->id_plugin = p;
             c->id_user = strdup(r->ident.logical_user);
             c->id_account = strdup(r->ident.account);
             c->id_token = guise_token_ref(token);
-            throttle_success(r->srv->throttle, c->client_ip);
             if (r->auth_challenge) {
                 /* Negotiate's final mutual-authentication token. */
                 char value[4096];
@@ -380,10 +435,17 @@ static void authentication_result(struct request *r)
             finish_status(r, MHD_HTTP_BAD_REQUEST, "Malformed credentials.");
             return;
         }
+        const char *claimed = guise_auth_ctx_claimed_user(c->ctx);
         guise_eventlog_write(r->gen->log, GUISE_EVENT_WARNING, "server", GUISE_EV_AUTH_DENIED,
-                             r->auth_code, "client %s: %s authentication denied", c->client_ip,
-                             proto);
-        r->delay_ms = throttle_failure(r->srv->throttle, c->client_ip);
+                             r->auth_code, "client %s: %s authentication denied for user %s",
+                             c->client_ip, proto, claimed ? claimed : "(unknown)");
+        unsigned locked;
+        const char *what, *who;
+        r->delay_ms = record_failure(r, claimed, &locked, &what, &who);
+        if (locked) {
+            finish_locked(r, locked, what, who);
+            return;
+        }
         finish_challenge(r, p, r->auth_challenge);
         return;
     case GUISE_AUTH_ERROR:

@@ -12,9 +12,10 @@
 #define MAX_DELAY_MS   4000
 
 struct entry {
-    char ip[48];
+    char ip[128]; /* the key */
     unsigned failures;
     time_t last;
+    time_t locked_until;
 };
 
 struct timer {
@@ -27,7 +28,7 @@ struct timer {
 struct throttle {
     pthread_mutex_t lock;
     pthread_cond_t wake;
-    unsigned base;
+    struct throttle_policy policy;
     struct entry *table;
     unsigned cap;
     struct timer *timers; /* sorted by due */
@@ -54,7 +55,7 @@ static struct entry *slot_for(struct throttle *t, const char *ip, time_t now)
         struct entry *e = &t->table[(h + i) % t->cap];
         if (!strcmp(e->ip, ip))
             return e;
-        if (!e->ip[0] || now - e->last > FORGET_AFTER_S) {
+        if (!e->ip[0] || (now - e->last > FORGET_AFTER_S && now >= e->locked_until)) {
             if (!victim || victim->ip[0])
                 victim = e;
         } else if (!victim || (victim->ip[0] && e->last < victim->last)) {
@@ -75,9 +76,29 @@ unsigned throttle_failure(struct throttle *t, const char *ip)
         e->failures = 0;
     e->failures++;
     e->last = now;
-    unsigned long d = (unsigned long)t->base * (e->failures > 1 ? e->failures - 1 : 0);
+    if (t->policy.lockout_after && e->failures >= t->policy.lockout_after) {
+        e->locked_until = now + (time_t)t->policy.lockout_seconds;
+        e->failures = 0;
+    }
+    unsigned long d =
+        (unsigned long)t->policy.base_delay_ms * (e->failures > 1 ? e->failures - 1 : 0);
     pthread_mutex_unlock(&t->lock);
     return d > MAX_DELAY_MS ? MAX_DELAY_MS : (unsigned)d;
+}
+
+unsigned throttle_locked(struct throttle *t, const char *key)
+{
+    time_t now = time(NULL);
+    unsigned left = 0;
+    pthread_mutex_lock(&t->lock);
+    uint64_t h = hash_ip(key);
+    for (unsigned i = 0; i < 8; i++) {
+        struct entry *e = &t->table[(h + i) % t->cap];
+        if (!strcmp(e->ip, key) && e->locked_until > now)
+            left = (unsigned)(e->locked_until - now);
+    }
+    pthread_mutex_unlock(&t->lock);
+    return left;
 }
 
 void throttle_success(struct throttle *t, const char *ip)
@@ -86,16 +107,17 @@ void throttle_success(struct throttle *t, const char *ip)
     uint64_t h = hash_ip(ip);
     for (unsigned i = 0; i < 8; i++) {
         struct entry *e = &t->table[(h + i) % t->cap];
-        if (!strcmp(e->ip, ip))
+        /* A success does not lift a lockout: the guesser may have found it. */
+        if (!strcmp(e->ip, ip) && e->locked_until <= time(NULL))
             memset(e, 0, sizeof *e);
     }
     pthread_mutex_unlock(&t->lock);
 }
 
-void throttle_set_base(struct throttle *t, unsigned base_delay_ms)
+void throttle_set_policy(struct throttle *t, const struct throttle_policy *p)
 {
     pthread_mutex_lock(&t->lock);
-    t->base = base_delay_ms;
+    t->policy = *p;
     pthread_mutex_unlock(&t->lock);
 }
 
@@ -155,14 +177,14 @@ int throttle_after(struct throttle *t, unsigned delay_ms, void (*fn)(void *), vo
     return 0;
 }
 
-struct throttle *throttle_new(unsigned base_delay_ms, unsigned max_entries)
+struct throttle *throttle_new(const struct throttle_policy *p, unsigned max_entries)
 {
     struct throttle *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
     t->cap = max_entries ? max_entries : 4096;
     t->table = calloc(t->cap, sizeof *t->table);
-    t->base = base_delay_ms;
+    t->policy = *p;
     pthread_mutex_init(&t->lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);

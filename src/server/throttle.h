@@ -8,13 +8,24 @@
 
 struct throttle;
 
-struct throttle *throttle_new(unsigned base_delay_ms, unsigned max_entries);
+/* Keys are client addresses ("ip:...") and claimed user names ("user:..."):
+ * guessing passwords for one user from many addresses is slowed as well as
+ * one address trying many users. */
+struct throttle_policy {
+    unsigned base_delay_ms;   /* each failure in a row adds this much delay */
+    unsigned lockout_after;   /* failures in a row that lock the key out (0: never) */
+    unsigned lockout_seconds; /* how long a locked key gets 429 */
+};
+
+struct throttle *throttle_new(const struct throttle_policy *p, unsigned max_entries);
 void throttle_free(struct throttle *t);
-/* Records a failure of ip; returns how long its answer should wait (ms). */
-unsigned throttle_failure(struct throttle *t, const char *ip);
-/* Forgets ip's failures (after a success). */
-void throttle_success(struct throttle *t, const char *ip);
-void throttle_set_base(struct throttle *t, unsigned base_delay_ms);
+void throttle_set_policy(struct throttle *t, const struct throttle_policy *p);
+/* Records a failure of key; returns how long its answer should wait (ms). */
+unsigned throttle_failure(struct throttle *t, const char *key);
+/* Seconds key stays locked out (429), 0 when it is not. */
+unsigned throttle_locked(struct throttle *t, const char *key);
+/* Forgets key's failures (after a success). */
+void throttle_success(struct throttle *t, const char *key);
 
 /* Calls fn(arg) once delay_ms have passed, on the timer thread. */
 int throttle_after(struct throttle *t, unsigned delay_ms, void (*fn)(void *), void *arg);
