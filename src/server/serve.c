@@ -249,7 +249,7 @@ static void serve_directory(struct request *r)
     closedir(d);
     char title[4200];
     snprintf(title, sizeof title, "%s", r->path);
-    send_index(r, title, r->url, ents, n);
+    send_index(r, title, r->path, ents, n); /* decoded: the renderers escape */
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);
