@@ -1,0 +1,331 @@
+"""Anonymous access over HTTP with curl: listings of the server and of a
+publishing point in every format, redirects, GET/HEAD, byte ranges,
+validators and conditional requests, MIME types, methods."""
+
+import email.utils
+import json
+import os
+import time
+
+import guise_harness as gh
+
+# Expected Content-Type per extension (the server's built-in table, which
+# wins over /etc/mime.types).
+MIME = {
+    "mp4": "video/mp4",
+    "webm": "video/webm",
+    "mkv": "video/x-matroska",
+    "ts": "video/mp2t",
+    "m3u8": "application/vnd.apple.mpegurl",
+    "mpd": "application/dash+xml",
+    "mp3": "audio/mpeg",
+    "aac": "audio/aac",
+    "ogg": "audio/ogg",
+    "opus": "audio/ogg",
+    "flac": "audio/flac",
+    "wav": "audio/wav",
+    "txt": "text/plain; charset=utf-8",
+    "html": "text/html; charset=utf-8",
+}
+
+DATA = bytes((i * 7 + 3) % 256 for i in range(1000))
+
+
+class AnonymousHttp(gh.GuiseTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        w = cls.work
+        w.write("media/hello.txt", "hello, world\n")
+        w.write("media/data.bin", DATA)
+        w.write("media/clip.mp4", b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64)
+        w.write("media/song.mp3", b"ID3\x03\x00" + b"\x00" * 64)
+        gh.make_wav(w.join("media/tone.wav"))
+        w.mkdir("media/sub dir")
+        w.write("media/sub dir/inner.txt", "inner\n")
+        for ext in MIME:
+            w.write(f"types/file.{ext}", f"content of .{ext}\n")
+        w.write("single/only.mp3", b"ID3\x03\x00single")
+        cfg = gh.Config(authentication="anonymous", authorization="fs-acl")
+        cfg.point("media", w.join("media"))
+        cfg.point("types", w.join("types"))
+        cfg.point("song", w.join("single/only.mp3"))
+        cls.srv = cls.start_guised_class(cfg)
+
+    def get(self, path, *args, **kw):
+        return gh.curl(self.srv.url(path), *args, **kw)
+
+    # ---- bodies and listings ----
+
+    def test_get_file_200_with_body(self):
+        r = self.get("/media/hello.txt")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.body, b"hello, world\n")
+        self.assertEqual(r.header("Content-Length"), "13")
+        self.assertEqual(r.header("X-Content-Type-Options"), "nosniff")
+
+    def test_binary_file_exact_bytes(self):
+        r = self.get("/media/data.bin")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.body, DATA)
+
+    def test_single_file_point(self):
+        r = self.get("/song")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.body, b"ID3\x03\x00single")
+        self.assertEqual(r.header("Content-Type"), "audio/mpeg")
+        # A single-file point has nothing below it.
+        self.assertEqual(self.get("/song/x").status, 404)
+
+    def test_unknown_point_404(self):
+        self.assertEqual(self.get("/nosuchpoint/hello.txt").status, 404)
+
+    def test_missing_file_404(self):
+        self.assertEqual(self.get("/media/nope.txt").status, 404)
+
+    def test_root_lists_points_html(self):
+        r = self.get("/")
+        self.assertEqual(r.status, 200)
+        self.assertTrue(r.header("Content-Type").startswith("text/html"))
+        for name in ("media", "types", "song"):
+            self.assertIn(f'href="/{name}', r.text)
+
+    def test_root_lists_points_json(self):
+        r = self.get("/?format=json")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.header("Content-Type"), "application/json")
+        doc = json.loads(r.body)
+        names = {e["name"]: e for e in doc["entries"]}
+        self.assertEqual(set(names), {"media", "types", "song"})
+        self.assertEqual(names["media"]["type"], "directory")
+        self.assertEqual(names["media"]["href"], "/media/")
+        self.assertEqual(names["song"]["type"], "file")
+
+    def test_root_lists_points_m3u(self):
+        r = self.get("/?format=m3u")
+        self.assertEqual(r.status, 200)
+        lines = r.text.splitlines()
+        self.assertEqual(lines[0], "#EXTM3U")
+        # Only playable files: the single-file point, with an absolute URL.
+        self.assertIn(f"http://127.0.0.1:{self.srv.port}/song", lines)
+        self.assertFalse(any(line.endswith("/media/") for line in lines))
+
+    def test_point_index_html_has_players(self):
+        r = self.get("/media/")
+        self.assertEqual(r.status, 200)
+        self.assertTrue(r.header("Content-Type").startswith("text/html"))
+        t = r.text
+        self.assertRegex(t, r'<video[^>]*src="/media/clip\.mp4"')
+        self.assertRegex(t, r'<audio[^>]*src="/media/song\.mp3"')
+        self.assertRegex(t, r'<audio[^>]*src="/media/tone\.wav"')
+        self.assertNotRegex(t, r'<(audio|video)[^>]*hello\.txt')
+        self.assertIn('href="/media/sub%20dir/"', t)
+
+    def test_point_index_json(self):
+        r = self.get("/media/?format=json")
+        self.assertEqual(r.status, 200)
+        doc = json.loads(r.body)
+        self.assertEqual(doc["path"], "/media/")
+        ents = {e["name"]: e for e in doc["entries"]}
+        self.assertEqual(ents["data.bin"]["size"], 1000)
+        self.assertEqual(ents["data.bin"]["type"], "file")
+        self.assertEqual(ents["sub dir"]["type"], "directory")
+        self.assertEqual(ents["tone.wav"]["mime"], "audio/wav")
+        self.assertEqual(ents["hello.txt"]["href"], "/media/hello.txt")
+        st = os.stat(self.work.join("media/data.bin"))
+        self.assertEqual(ents["data.bin"]["mtime"], int(st.st_mtime))
+
+    def test_point_index_m3u(self):
+        r = self.get("/media/?format=m3u")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.header("Content-Type"), "audio/x-mpegurl")
+        lines = r.text.splitlines()
+        self.assertEqual(lines[0], "#EXTM3U")
+        urls = [line for line in lines if line and not line.startswith("#")]
+        base = f"http://127.0.0.1:{self.srv.port}/media/"
+        self.assertEqual(sorted(urls), sorted(base + n for n in ("clip.mp4", "song.mp3", "tone.wav")))
+        self.assertTrue(any(line.startswith("#EXTINF:") for line in lines))
+
+    def test_subdirectory_index(self):
+        r = self.get("/media/sub%20dir/?format=json")
+        self.assertEqual(r.status, 200)
+        self.assertEqual([e["name"] for e in json.loads(r.body)["entries"]], ["inner.txt"])
+        self.assertEqual(self.get("/media/sub%20dir/inner.txt").body, b"inner\n")
+
+    def test_bad_index_format_400(self):
+        self.assertEqual(self.get("/media/?format=xml").status, 400)
+
+    def test_directory_without_slash_redirects(self):
+        r = self.get("/media")
+        self.assertEqual(r.status, 301)
+        self.assertEqual(r.header("Location"), "/media/")
+        r = self.get("/media/sub%20dir")
+        self.assertEqual(r.status, 301)
+        self.assertEqual(r.header("Location"), "/media/sub%20dir/")
+
+    # ---- HEAD ----
+
+    def test_head_has_headers_no_body(self):
+        r = gh.http_request(self.srv.port, "HEAD", "/media/data.bin")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.header("Content-Length"), "1000")
+        self.assertEqual(r.header("Accept-Ranges"), "bytes")
+        self.assertEqual(r.body, b"", "HEAD answer carries a body")
+        g = self.get("/media/data.bin")
+        self.assertEqual(r.header("ETag"), g.header("ETag"))
+
+    def test_head_with_curl(self):
+        r = self.get("/media/hello.txt", head=True)
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.header("Content-Length"), "13")
+
+    # ---- ranges ----
+
+    def test_range_first_bytes(self):
+        r = self.get("/media/data.bin", headers={"Range": "bytes=0-99"})
+        self.assertEqual(r.status, 206)
+        self.assertEqual(r.header("Content-Range"), "bytes 0-99/1000")
+        self.assertEqual(r.body, DATA[:100])
+        self.assertEqual(r.header("Content-Length"), "100")
+
+    def test_range_middle(self):
+        r = self.get("/media/data.bin", "-r", "500-509")
+        self.assertEqual(r.status, 206)
+        self.assertEqual(r.header("Content-Range"), "bytes 500-509/1000")
+        self.assertEqual(r.body, DATA[500:510])
+
+    def test_range_suffix(self):
+        r = self.get("/media/data.bin", headers={"Range": "bytes=-100"})
+        self.assertEqual(r.status, 206)
+        self.assertEqual(r.header("Content-Range"), "bytes 900-999/1000")
+        self.assertEqual(r.body, DATA[900:])
+
+    def test_range_open_ended(self):
+        r = self.get("/media/data.bin", headers={"Range": "bytes=990-"})
+        self.assertEqual(r.status, 206)
+        self.assertEqual(r.header("Content-Range"), "bytes 990-999/1000")
+        self.assertEqual(r.body, DATA[990:])
+
+    def test_range_end_past_size_is_clamped(self):
+        r = self.get("/media/data.bin", headers={"Range": "bytes=995-5000"})
+        self.assertEqual(r.status, 206)
+        self.assertEqual(r.header("Content-Range"), "bytes 995-999/1000")
+        self.assertEqual(r.body, DATA[995:])
+
+    def test_range_unsatisfiable_416(self):
+        r = self.get("/media/data.bin", headers={"Range": "bytes=1000-1100"})
+        self.assertEqual(r.status, 416)
+        self.assertEqual(r.header("Content-Range"), "bytes */1000")
+        self.assertNotIn(DATA[:50], r.body)
+
+    def test_range_syntax_error_ignored(self):
+        r = self.get("/media/data.bin", headers={"Range": "bytes=abc"})
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.body, DATA)
+
+    def test_if_range_matching_etag(self):
+        etag = self.get("/media/data.bin").header("ETag")
+        self.assertTrue(etag)
+        r = self.get("/media/data.bin", headers={"Range": "bytes=10-19", "If-Range": etag})
+        self.assertEqual(r.status, 206)
+        self.assertEqual(r.body, DATA[10:20])
+
+    def test_if_range_other_etag_sends_all(self):
+        r = self.get("/media/data.bin", headers={"Range": "bytes=10-19", "If-Range": '"not-the-etag"'})
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.body, DATA)
+        self.assertIsNone(r.header("Content-Range"))
+
+    def test_if_range_date(self):
+        lm = self.get("/media/data.bin").header("Last-Modified")
+        r = self.get("/media/data.bin", headers={"Range": "bytes=0-9", "If-Range": lm})
+        self.assertEqual(r.status, 206)
+        old = email.utils.formatdate(time.time() - 86400 * 400, usegmt=True)
+        r = self.get("/media/data.bin", headers={"Range": "bytes=0-9", "If-Range": old})
+        self.assertEqual(r.status, 200)
+
+    # ---- validators ----
+
+    def test_validators_present(self):
+        r = self.get("/media/data.bin")
+        self.assertRegex(r.header("ETag") or "", r'^"[^"]+"$')
+        st = os.stat(self.work.join("media/data.bin"))
+        self.assertEqual(r.header("Last-Modified"), email.utils.formatdate(int(st.st_mtime), usegmt=True))
+        self.assertEqual(r.header("Accept-Ranges"), "bytes")
+
+    def test_if_none_match_304(self):
+        etag = self.get("/media/data.bin").header("ETag")
+        r = self.get("/media/data.bin", headers={"If-None-Match": etag})
+        self.assertEqual(r.status, 304)
+        self.assertEqual(r.body, b"")
+        r = self.get("/media/data.bin", headers={"If-None-Match": '"other"'})
+        self.assertEqual(r.status, 200)
+        r = self.get("/media/data.bin", headers={"If-None-Match": "*"})
+        self.assertEqual(r.status, 304)
+
+    def test_if_modified_since_304(self):
+        lm = self.get("/media/data.bin").header("Last-Modified")
+        r = self.get("/media/data.bin", headers={"If-Modified-Since": lm})
+        self.assertEqual(r.status, 304)
+        old = email.utils.formatdate(time.time() - 86400 * 400, usegmt=True)
+        r = self.get("/media/data.bin", headers={"If-Modified-Since": old})
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.body, DATA)
+
+    def test_if_none_match_wins_over_if_modified_since(self):
+        lm = self.get("/media/data.bin").header("Last-Modified")
+        r = self.get("/media/data.bin", headers={"If-None-Match": '"other"', "If-Modified-Since": lm})
+        self.assertEqual(r.status, 200)
+
+    def test_if_match_failure_412(self):
+        r = self.get("/media/data.bin", headers={"If-Match": '"other"'})
+        self.assertEqual(r.status, 412)
+
+    def test_etag_changes_with_content(self):
+        p = self.work.write("media/changing.txt", "one")
+        e1 = self.get("/media/changing.txt").header("ETag")
+        with open(p, "w") as f:
+            f.write("two!")
+        os.utime(p, (time.time() + 5, time.time() + 5))
+        r = self.get("/media/changing.txt", headers={"If-None-Match": e1})
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.body, b"two!")
+        self.assertNotEqual(r.header("ETag"), e1)
+
+    # ---- types and methods ----
+
+    def test_mime_types(self):
+        for ext, want in MIME.items():
+            with self.subTest(ext=ext):
+                r = self.get(f"/types/file.{ext}")
+                self.assertEqual(r.status, 200)
+                self.assertEqual(r.header("Content-Type"), want)
+
+    def test_post_405_with_allow(self):
+        for method in ("POST", "PUT", "DELETE", "OPTIONS"):
+            with self.subTest(method=method):
+                args = ["--data", "x=1"] if method in ("POST", "PUT") else []
+                r = self.get("/media/hello.txt", *args, method=method)
+                self.assertEqual(r.status, 405)
+                self.assertEqual(r.header("Allow"), "GET, HEAD")
+                self.assertNotIn(b"hello, world", r.body)
+
+    def test_keep_alive_several_requests(self):
+        line = gh.raw_request(
+            self.srv.port,
+            b"GET /media/hello.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"GET /media/hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        self.assertEqual(line.count(b"HTTP/1.1 200 OK"), 2)
+        self.assertEqual(line.count(b"hello, world\n"), 2)
+
+    def test_access_log_line(self):
+        self.get("/media/hello.txt", headers={"User-Agent": "integration-agent"})
+        self.srv.wait_for_access(
+            r'^127\.0\.0\.1 anonymous \S+ \[[^]]+\] "GET /media/hello\.txt HTTP/1\.1" 200 13 "-" '
+            r'"integration-agent" Anonymous media \d+$'
+        )
+
+
+if __name__ == "__main__":
+    gh.main()
