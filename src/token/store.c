@@ -29,7 +29,10 @@
 /* NSS entries larger than this are refused rather than grown into. */
 #define NSS_BUF_MAX (1u << 20)
 
-enum account_kind { KIND_USER, KIND_GROUP };
+/* KIND_ACCOUNT caches what guise_token_for_account() resolved a name to (a
+ * user, else a group), so that a cached answer for a name is always the one
+ * that function would give. */
+enum account_kind { KIND_USER, KIND_GROUP, KIND_ACCOUNT };
 
 struct entry {
     struct entry *hnext;       /* hash bucket chain */
@@ -98,9 +101,10 @@ static struct entry *entry_find(guise_token_store *s, enum account_kind kind, co
     return NULL;
 }
 
-/* Caches token under (kind, name); takes a new reference. Called locked. */
+/* Caches token under (kind, name) until expires_ns; takes a new reference.
+ * Called locked. */
 static void entry_insert(guise_token_store *s, enum account_kind kind, const char *name,
-                         guise_token *token)
+                         guise_token *token, uint64_t expires_ns)
 {
     unsigned bucket = hash_key(kind, name);
     struct entry *old = entry_find(s, kind, name, bucket);
@@ -117,7 +121,7 @@ static void entry_insert(guise_token_store *s, enum account_kind kind, const cha
     memcpy(e->name, name, len + 1);
     e->kind = kind;
     e->bucket = bucket;
-    e->expires_ns = now + s->ttl_ns;
+    e->expires_ns = expires_ns;
     e->token = guise_token_ref(token);
     e->hnext = s->buckets[bucket];
     s->buckets[bucket] = e;
@@ -291,76 +295,107 @@ static guise_result resolve_group(const guise_token_store *s, const char *name, 
     return r;
 }
 
-static guise_result store_lookup(guise_token_store *s, enum account_kind kind, const char *name,
-                                 guise_token **out)
+/* A fresh cached token for (kind, name), with its expiry; drops a stale
+ * one. Called unlocked. */
+static guise_token *cache_get(guise_token_store *s, enum account_kind kind, const char *name,
+                              uint64_t *expires_ns)
+{
+    guise_token *t = NULL;
+    unsigned bucket = hash_key(kind, name);
+    pthread_mutex_lock(&s->lock);
+    struct entry *e = entry_find(s, kind, name, bucket);
+    if (e && e->expires_ns > now_ns()) {
+        t = guise_token_ref(e->token);
+        *expires_ns = e->expires_ns;
+    } else if (e) {
+        entry_unlink(s, e);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return t;
+}
+
+static void cache_put(guise_token_store *s, enum account_kind kind, const char *name,
+                      guise_token *t, uint64_t expires_ns)
+{
+    pthread_mutex_lock(&s->lock);
+    entry_insert(s, kind, name, t, expires_ns);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static guise_result check_args(guise_token_store *s, const char *name, guise_token **out)
 {
     if (!s || !out)
         return GUISE_E_POINTER;
     *out = NULL;
     if (!name_is_valid(name))
         return GUISE_E_INVALIDARG;
+    return GUISE_S_OK;
+}
 
-    unsigned bucket = hash_key(kind, name);
-    pthread_mutex_lock(&s->lock);
-    struct entry *e = entry_find(s, kind, name, bucket);
-    if (e && e->expires_ns > now_ns()) {
-        *out = guise_token_ref(e->token);
-        pthread_mutex_unlock(&s->lock);
+/* A user or group token from the cache, else from NSS (and then cached). */
+static guise_result store_lookup(guise_token_store *s, enum account_kind kind, const char *name,
+                                 guise_token **out, uint64_t *expires_ns)
+{
+    *out = cache_get(s, kind, name, expires_ns);
+    if (*out)
         return GUISE_S_OK;
-    }
-    if (e)
-        entry_unlink(s, e);
-    pthread_mutex_unlock(&s->lock);
-
     guise_token *t = NULL;
     guise_result r = kind == KIND_USER ? resolve_user(s, name, &t) : resolve_group(s, name, &t);
     if (r != GUISE_S_OK)
         return r;
-    pthread_mutex_lock(&s->lock);
-    entry_insert(s, kind, name, t);
-    pthread_mutex_unlock(&s->lock);
+    *expires_ns = now_ns() + s->ttl_ns;
+    cache_put(s, kind, name, t, *expires_ns);
     *out = t;
     return GUISE_S_OK;
 }
 
 guise_result guise_token_for_user(guise_token_store *s, const char *name, guise_token **out)
 {
-    return store_lookup(s, KIND_USER, name, out);
+    uint64_t expires;
+    guise_result r = check_args(s, name, out);
+    return r != GUISE_S_OK ? r : store_lookup(s, KIND_USER, name, out, &expires);
 }
 
 guise_result guise_token_for_group(guise_token_store *s, const char *name, guise_token **out)
 {
-    return store_lookup(s, KIND_GROUP, name, out);
+    uint64_t expires;
+    guise_result r = check_args(s, name, out);
+    return r != GUISE_S_OK ? r : store_lookup(s, KIND_GROUP, name, out, &expires);
 }
 
 guise_result guise_token_for_account(guise_token_store *s, const char *name, guise_token **out)
 {
-    guise_result r = store_lookup(s, KIND_USER, name, out);
+    uint64_t expires;
+    guise_result r = check_args(s, name, out);
+    if (r != GUISE_S_OK)
+        return r;
+    *out = cache_get(s, KIND_ACCOUNT, name, &expires);
+    if (*out)
+        return GUISE_S_OK;
+    r = store_lookup(s, KIND_USER, name, out, &expires);
     /* Only an unknown user falls through: a refused user must not be
      * reachable again through a group of the same name. */
     if (r == GUISE_E_NOT_FOUND)
-        r = store_lookup(s, KIND_GROUP, name, out);
+        r = store_lookup(s, KIND_GROUP, name, out, &expires);
+    /* The answer lives no longer than the entry it came from. */
+    if (r == GUISE_S_OK)
+        cache_put(s, KIND_ACCOUNT, name, *out, expires);
     return r;
 }
 
 guise_result guise_token_store_lookup_cached(guise_token_store *s, const char *name,
                                              guise_token **out)
 {
-    if (!s || !out)
-        return GUISE_E_POINTER;
-    *out = NULL;
-    if (!name_is_valid(name))
-        return GUISE_E_INVALIDARG;
-    uint64_t now = now_ns();
-    pthread_mutex_lock(&s->lock);
-    /* Same precedence as guise_token_for_account: the user, then the group. */
-    for (int k = KIND_USER; k <= KIND_GROUP && !*out; k++) {
-        struct entry *e =
-            entry_find(s, (enum account_kind)k, name, hash_key((enum account_kind)k, name));
-        if (e && e->expires_ns > now)
-            *out = guise_token_ref(e->token);
-    }
-    pthread_mutex_unlock(&s->lock);
+    uint64_t expires;
+    guise_result r = check_args(s, name, out);
+    if (r != GUISE_S_OK)
+        return r;
+    /* What guise_token_for_account() would answer: its own cached answer,
+     * or a cached user (a user wins over a group of the same name). A
+     * cached group alone proves nothing - the user may exist uncached. */
+    *out = cache_get(s, KIND_ACCOUNT, name, &expires);
+    if (!*out)
+        *out = cache_get(s, KIND_USER, name, &expires);
     /* Refusals are not cached (see above): only NSS can answer them. */
     return *out ? GUISE_S_OK : GUISE_E_PENDING;
 }

@@ -257,12 +257,22 @@ static void test_lookup_cached(void **state)
     /* nothing cached yet: only NSS could answer */
     assert_int_equal(guise_token_store_lookup_cached(s, "alice", &c), GUISE_E_PENDING);
     assert_null(c);
+    /* alice is a group too; a cached group must not stand in for the user
+     * that guise_token_for_account would find */
+    assert_int_equal(guise_token_for_group(s, "alice", &t), GUISE_S_OK);
+    guise_token_unref(t);
+    assert_int_equal(guise_token_store_lookup_cached(s, "alice", &c), GUISE_E_PENDING);
+    assert_null(c);
     assert_int_equal(guise_token_for_user(s, "alice", &t), GUISE_S_OK);
     assert_int_equal(guise_token_store_lookup_cached(s, "alice", &c), GUISE_S_OK);
     assert_ptr_equal(c, t);
+    assert_false(guise_token_is_group(c));
     guise_token_unref(c);
     guise_token_unref(t);
-    /* groups are found too */
+    /* groups are found too, once guise_token_for_account said so */
+    assert_int_equal(guise_token_for_group(s, "media", &t), GUISE_S_OK);
+    guise_token_unref(t);
+    assert_int_equal(guise_token_store_lookup_cached(s, "media", &c), GUISE_E_PENDING);
     assert_int_equal(guise_token_for_account(s, "media", &t), GUISE_S_OK);
     assert_int_equal(guise_token_store_lookup_cached(s, "media", &c), GUISE_S_OK);
     assert_true(guise_token_is_group(c));
