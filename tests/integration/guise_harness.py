@@ -273,6 +273,7 @@ class Guised:
         self.tls = tls
         self.proc = None
         self.port = None
+        self.host = "127.0.0.1"
         self.config_path = workdir.join(f"{name}.conf")
         self.stderr_path = workdir.join(f"{name}.stderr")
         self.access_log = None
@@ -282,12 +283,16 @@ class Guised:
     def _prepare(self, cfg):
         cfg = cfg.copy()
         if "listen" not in cfg.server:
+            self.host = "127.0.0.1"
             self.port = free_port()
             cfg.server["listen"] = f"127.0.0.1:{self.port}"
         else:
+            # The first listen address is the one clients use.
             listen = cfg.server["listen"]
             first = listen[0] if isinstance(listen, (list, tuple)) else listen
-            self.port = int(first.rsplit(":", 1)[1])
+            host, port = first.rsplit(":", 1)
+            self.host = host.strip("[]")
+            self.port = int(port)
         cfg.server.setdefault("event-log", "stderr")
         cfg.server.setdefault("access-log", self.workdir.join(f"{self.name}-access.log"))
         self.access_log = cfg.server["access-log"]
@@ -339,7 +344,7 @@ class Guised:
             if self.proc.poll() is not None:
                 raise GuisedError(f"guised exited with {self.proc.returncode}")
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                with socket.create_connection((self.host, self.port), timeout=0.5):
                     pass
                 if "started" in self.events():
                     return
@@ -443,7 +448,8 @@ class Guised:
         return "https" if self.tls else "http"
 
     def url(self, path="/"):
-        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}:{self.port}{path}"
 
 
 # ---- clients ------------------------------------------------------------------------

@@ -1,0 +1,338 @@
+"""Authentication and authorization through the real server: challenges and
+their order, credentials sent unasked, publishing-point authentication
+lists, pp-acl, ip, the critical-error state after a plug-in failure, the
+access log's identity fields, and throttling of failures.
+
+The example plug-in "hello" stands in for a real scheme (see
+guise_harness.hello_config). Everything here runs without root: hello
+impersonates "nobody" and refusals come from pp-acl and ip; the fs-acl
+cases with real accounts are in test_fsacl.py."""
+
+import re
+import socket
+import time
+
+import guise_harness as gh
+
+REALM = "integ-realm"
+
+
+def base_config(work, authentication="anonymous hello", **server):
+    cfg = gh.Config(authorization="fs-acl", realm=REALM, auth_failure_delay=0, **server)
+    gh.hello_config(cfg, account="nobody", authentication=authentication)
+    return cfg
+
+
+class Challenges(gh.GuiseTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        w = cls.work
+        w.write("pub/hello.txt", "hello\n")
+        w.mkdir("state", mode=0o700)
+        # An htdigest file (alice / pw) only so that Digest can be listed.
+        w.write("users.htdigest", "alice:integ-realm:00000000000000000000000000000000\n", mode=0o600)
+        cfg = base_config(w, state_directory=w.join("state"), auth_lockout_failures=0)
+        cfg.plugin("digest", user_file=w.join("users.htdigest"), realm=REALM)
+        pub = w.join("pub")
+        cfg.point("pub", pub)
+        cfg.point("private", pub, authorization="pp-acl", read="user:alice")
+        cfg.point("anononly", pub, authentication="anonymous", authorization="pp-acl", read="user:alice")
+        cfg.point("helloonly", pub, authentication="hello")
+        cfg.point("guests", pub, authorization="pp-acl", read="anonymous")
+        cfg.point("order1", pub, authentication="anonymous digest hello", authorization="pp-acl", read="user:x")
+        cfg.point("order2", pub, authentication="hello digest", authorization="pp-acl", read="user:x")
+        cls.srv = cls.start_guised_class(cfg)
+
+    def get(self, path, auth=None, **kw):
+        headers = dict(kw.pop("headers", {}))
+        if auth:
+            headers["Authorization"] = auth
+        return gh.curl(self.srv.url(path), headers=headers, **kw)
+
+    def assertChallenge(self, r, schemes):
+        self.assertEqual(r.status, 401, r)
+        got = [v.split(" ", 1)[0] for v in r.header_all("WWW-Authenticate")]
+        self.assertEqual(got, schemes, r.headers)
+        self.assertNotIn(b"hello\n", r.body)
+
+    def test_public_file_anonymous(self):
+        r = self.get("/pub/hello.txt")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.body, b"hello\n")
+        self.assertEqual(r.header_all("WWW-Authenticate"), [])
+        self.assertIsNone(r.header("Cache-Control"))
+
+    def test_denied_guest_gets_hello_challenge(self):
+        r = self.get("/private/hello.txt")
+        self.assertChallenge(r, ["Hello"])
+        self.assertEqual(r.header_all("WWW-Authenticate")[0], f'Hello realm="{REALM}"')
+
+    def test_challenge_order_follows_the_list(self):
+        self.assertChallenge(self.get("/order1/hello.txt"), ["Digest", "Digest", "Hello"])
+        self.assertChallenge(self.get("/order2/hello.txt"), ["Hello", "Digest", "Digest"])
+        d = self.get("/order1/hello.txt").header_all("WWW-Authenticate")
+        self.assertRegex(d[0], f'^Digest realm="{REALM}".*algorithm=SHA-256')
+        self.assertRegex(d[1], "algorithm=MD5")
+
+    def test_no_challenger_means_403(self):
+        r = self.get("/anononly/hello.txt")
+        self.assertEqual(r.status, 403)
+        self.assertEqual(r.header_all("WWW-Authenticate"), [])
+
+    def test_hello_authenticates(self):
+        r = self.get("/private/hello.txt", auth=gh.hello_auth("alice"))
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.body, b"hello\n")
+        self.assertEqual(r.header("Cache-Control"), "private")
+
+    def test_authenticated_but_not_allowed_403(self):
+        r = self.get("/private/hello.txt", auth=gh.hello_auth("bob"))
+        self.assertEqual(r.status, 403)
+        self.assertNotIn(b"hello\n", r.body)
+        # pp-acl "anonymous" admits guests only.
+        self.assertEqual(self.get("/guests/hello.txt").status, 200)
+        self.assertEqual(self.get("/guests/hello.txt", auth=gh.hello_auth("alice")).status, 403)
+
+    def test_wrong_secret_on_public_file_401(self):
+        # Credentials sent unasked are verified, never ignored in favour of
+        # anonymous access.
+        r = self.get("/pub/hello.txt", auth=gh.hello_auth("alice", "wrong-secret-123"))
+        self.assertChallenge(r, ["Hello"])
+        r = self.get("/order2/hello.txt", auth=gh.hello_auth("alice", "wrong-secret-123"))
+        self.assertChallenge(r, ["Hello", "Digest", "Digest"])
+        self.srv.wait_for_event(r"Hello authentication denied")
+
+    def test_malformed_credentials_400(self):
+        r = self.get("/pub/hello.txt", auth="Hello no-colon-here")
+        self.assertEqual(r.status, 400)
+        self.assertNotIn(b"hello\n", r.body)
+
+    def test_scheme_not_offered_401(self):
+        for auth in ("Basic YWxpY2U6cHc=", "Negotiate YIIBxw==", "Bearer abc.def", "Hellox a:b"):
+            with self.subTest(auth=auth):
+                r = self.get("/pub/hello.txt", auth=auth)
+                self.assertChallenge(r, ["Hello"])
+        # Digest is offered on /order2 but not on /helloonly.
+        r = self.get("/helloonly/hello.txt", auth='Digest username="alice"')
+        self.assertChallenge(r, ["Hello"])
+
+    def test_scheme_not_offered_without_challengers_403(self):
+        r = self.get("/anononly/hello.txt", auth="Basic YWxpY2U6cHc=")
+        self.assertEqual(r.status, 403)
+        self.assertNotIn(b"hello\n", r.body)
+
+    def test_scheme_name_case_insensitive(self):
+        r = self.get("/private/hello.txt", auth=f"hELLO alice:{gh.HELLO_SECRET}")
+        self.assertEqual(r.status, 200)
+
+    def test_point_list_override_removes_anonymous(self):
+        r = self.get("/helloonly/hello.txt")
+        self.assertChallenge(r, ["Hello"])
+        r = self.get("/helloonly/hello.txt", auth=gh.hello_auth("carol"))
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.body, b"hello\n")
+
+    def test_identity_kept_on_keep_alive_connection(self):
+        # A connection that authenticated stays authenticated for later
+        # requests without credentials; a new connection does not.
+        raw = gh.raw_request(
+            self.srv.port,
+            (
+                f"GET /helloonly/hello.txt HTTP/1.1\r\nHost: x\r\nAuthorization: {gh.hello_auth('alice')}\r\n\r\n"
+                "GET /helloonly/hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            ).encode(),
+        )
+        self.assertEqual(re.findall(rb"HTTP/1.1 (\d+)", raw), [b"200", b"200"], raw)
+        self.assertEqual(self.get("/helloonly/hello.txt").status, 401)
+
+    def test_failed_credentials_forget_connection_identity(self):
+        raw = gh.raw_request(
+            self.srv.port,
+            (
+                f"GET /helloonly/hello.txt HTTP/1.1\r\nHost: x\r\nAuthorization: {gh.hello_auth('alice')}\r\n\r\n"
+                f"GET /helloonly/hello.txt HTTP/1.1\r\nHost: x\r\nAuthorization: {gh.hello_auth('alice', 'bad-secret-99')}\r\n\r\n"
+                "GET /helloonly/hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            ).encode(),
+        )
+        self.assertEqual(re.findall(rb"HTTP/1.1 (\d+)", raw), [b"200", b"401", b"401"], raw)
+
+    def test_access_log_has_user_and_account(self):
+        self.get("/private/hello.txt", auth=gh.hello_auth("alice"), headers={"User-Agent": "who-am-i"})
+        self.srv.wait_for_access(
+            r'^127\.0\.0\.1 alice nobody \[[^]]+\] "GET /private/hello\.txt HTTP/1\.1" 200 6 "-" "who-am-i" Hello private \d+$'
+        )
+        self.get("/guests/hello.txt", headers={"User-Agent": "guest-agent"})
+        self.srv.wait_for_access(r'^127\.0\.0\.1 anonymous nobody .*"guest-agent" Anonymous guests \d+$')
+
+    def test_access_log_escapes_client_fields(self):
+        self.get("/pub/hello.txt", headers={"User-Agent": 'evil" agent\\'})
+        line = self.srv.wait_for_access(r'^.*"evil.*$').group(0)
+        self.assertIn(r'"evil\x22 agent\x5c"', line)
+
+
+class IpAuthorization(gh.GuiseTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.work.write("pub/hello.txt", "hello\n")
+
+    def server(self, authn="anonymous", **ip):
+        cfg = base_config(self.work, authentication=authn)
+        cfg.server["authorization"] = "ip fs-acl"
+        cfg.plugin("ip", **ip)
+        cfg.point("pub", self.work.join("pub"))
+        return self.start_guised(cfg)
+
+    def get(self, srv, auth=None):
+        return gh.curl(srv.url("/pub/hello.txt"), headers={"Authorization": auth} if auth else None)
+
+    def test_deny_loopback_403(self):
+        srv = self.server(deny="127.0.0.0/8")
+        r = self.get(srv)
+        self.assertEqual(r.status, 403)
+        self.assertNotIn(b"hello\n", r.body)
+        srv.wait_for_event(r"ip denied 127\.0\.0\.1")
+
+    def test_deny_with_challenger_401_then_403(self):
+        srv = self.server(authn="anonymous hello", deny="127.0.0.0/8")
+        self.assertEqual(self.get(srv).status, 401)
+        r = self.get(srv, auth=gh.hello_auth("alice"))
+        self.assertEqual(r.status, 403)
+        self.assertNotIn(b"hello\n", r.body)
+
+    def test_allow_list(self):
+        srv = self.server(allow="10.0.0.0/8 192.168.0.0/16")
+        self.assertEqual(self.get(srv).status, 403)
+        srv2 = self.server(allow="127.0.0.1/32")
+        self.assertEqual(self.get(srv2).status, 200)
+        # The server root (listing) is guarded too.
+        self.assertEqual(gh.curl(srv.url("/")).status, 403)
+        self.assertEqual(gh.curl(srv2.url("/")).status, 200)
+
+    def test_deny_wins_over_allow(self):
+        srv = self.server(allow="127.0.0.0/8", deny="127.0.0.1")
+        self.assertEqual(self.get(srv).status, 403)
+
+    def test_other_address_not_denied(self):
+        srv = self.server(deny="127.0.0.2/32 ::1")
+        self.assertEqual(self.get(srv).status, 200)
+
+    def test_ipv6_client(self):
+        try:
+            with socket.socket(socket.AF_INET6) as s:
+                s.bind(("::1", 0))
+        except OSError:
+            self.skipTest("no IPv6 loopback")
+        for deny, want in (("::1/128", 403), ("127.0.0.0/8", 200), ("::/0", 403)):
+            with self.subTest(deny=deny):
+                port = gh.free_port("::1")
+                cfg = base_config(self.work, authentication="anonymous", listen=f"[::1]:{port}")
+                cfg.server["authorization"] = "ip fs-acl"
+                cfg.plugin("ip", deny=deny)
+                cfg.point("pub", self.work.join("pub"))
+                srv = gh.Guised(self.work, cfg, name=f"v6-{port}")
+                srv.start()
+                self.addCleanup(srv.stop_clean)
+                r = gh.curl(srv.url("/pub/hello.txt"))
+                self.assertEqual(r.status, want)
+
+    def test_ip_on_point_refused_at_start(self):
+        cfg = base_config(self.work, authentication="anonymous")
+        cfg.point("pub", self.work.join("pub"), authorization="ip")
+        g = gh.Guised(self.work, cfg, name="ip-on-point")
+        text = g.write_config()
+        line = next(i for i, l in enumerate(text.splitlines(), 1) if l == "authorization = ip")
+        import subprocess
+
+        p = subprocess.run([gh.GUISED, "-c", g.config_path], capture_output=True, text=True, timeout=20)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(f"{g.config_path}:{line}: key 'authorization'", p.stderr)
+
+
+class CriticalState(gh.GuiseTestCase):
+    """A plug-in that fails to enable puts every scope listing it into the
+    critical-error state (503); scopes without it keep serving."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        w = cls.work
+        w.write("pub/hello.txt", "hello\n")
+        cfg = base_config(w, authentication="anonymous hello")
+        cfg.plugin("anonymous", account="no-such-account-xyz")
+        cfg.point("broken", w.join("pub"))
+        cfg.point("fine", w.join("pub"), authentication="hello")
+        cls.srv = cls.start_guised_class(cfg)
+
+    def test_scope_with_failed_plugin_503(self):
+        for path in ("/broken/hello.txt", "/broken/", "/"):
+            with self.subTest(path=path):
+                r = gh.curl(self.srv.url(path))
+                self.assertEqual(r.status, 503)
+                self.assertIn(b"critical-error", r.body)
+                self.assertNotIn(b"hello\n", r.body)
+        # Credentials do not get around it.
+        r = gh.curl(self.srv.url("/broken/hello.txt"), headers={"Authorization": gh.hello_auth()})
+        self.assertEqual(r.status, 503)
+
+    def test_other_scope_serves(self):
+        r = gh.curl(self.srv.url("/fine/hello.txt"), headers={"Authorization": gh.hello_auth()})
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.body, b"hello\n")
+        self.assertEqual(gh.curl(self.srv.url("/fine/hello.txt")).status, 401)
+
+    def test_events_name_the_failure(self):
+        ev = self.srv.events()
+        self.assertRegex(ev, r"error anonymous\[\d+\] guest account 'no-such-account-xyz' cannot be impersonated")
+        self.assertRegex(ev, r"plug-in 'anonymous' disabled after an error")
+
+
+class Throttling(gh.GuiseTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.work.write("pub/hello.txt", "hello\n")
+
+    def test_lockout_429_then_recovers(self):
+        cfg = base_config(self.work, authentication="anonymous hello", auth_lockout_failures=3, auth_lockout_time=2)
+        cfg.point("pub", self.work.join("pub"))
+        srv = self.start_guised(cfg)
+        url = srv.url("/pub/hello.txt")
+        bad = {"Authorization": gh.hello_auth("alice", "wrong-secret-1")}
+        statuses = [gh.curl(url, headers=bad).status for _ in range(4)]
+        self.assertEqual(statuses[:2], [401, 401])
+        self.assertIn(429, statuses)
+        r = gh.curl(url, headers={"Authorization": gh.hello_auth("alice")})
+        self.assertEqual(r.status, 429, "right credentials during a lockout")
+        self.assertTrue((r.header("Retry-After") or "").isdigit())
+        self.assertNotIn(b"hello\n", r.body)
+        # Anonymous access (no credentials) is not locked out.
+        self.assertEqual(gh.curl(url).status, 200)
+        time.sleep(2.2)
+        r = gh.curl(url, headers={"Authorization": gh.hello_auth("alice")})
+        self.assertEqual(r.status, 200)
+
+    def test_failures_are_delayed(self):
+        cfg = base_config(self.work, authentication="anonymous hello", auth_lockout_failures=0)
+        cfg.server["auth-failure-delay"] = 400
+        cfg.point("pub", self.work.join("pub"))
+        srv = self.start_guised(cfg)
+        url = srv.url("/pub/hello.txt")
+        bad = {"Authorization": gh.hello_auth("alice", "wrong-secret-1")}
+        times = []
+        for _ in range(3):
+            t0 = time.monotonic()
+            self.assertEqual(gh.curl(url, headers=bad).status, 401)
+            times.append(time.monotonic() - t0)
+        self.assertLess(times[0], 0.35, times)
+        self.assertGreater(times[2], 0.35, times)
+        # A success resets the count.
+        self.assertEqual(gh.curl(url, headers={"Authorization": gh.hello_auth("alice")}).status, 200)
+        t0 = time.monotonic()
+        gh.curl(url, headers=bad)
+        self.assertLess(time.monotonic() - t0, 0.35)
+
+
+if __name__ == "__main__":
+    gh.main()
