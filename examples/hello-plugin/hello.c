@@ -12,6 +12,8 @@
  * `account`. It shows every part of the ABI a real scheme needs: flags,
  * challenge, contexts, asynchronous completion, identity and token. It is
  * an example: a shared secret in a header is only as safe as TLS makes it. */
+/* strdup is POSIX, not C11: ask for it, whatever -std the builder uses. */
+#define _POSIX_C_SOURCE 200809L
 #include <guise/plugin.h>
 
 #include <stdio.h>

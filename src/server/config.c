@@ -223,6 +223,7 @@ static void server_key(struct parse_state *st, const char *k, const char *v)
     } else if (!strcmp(k, "impersonation")) {
         if (!guise_imp_mode_parse(v, &c->impersonation))
             return fail(st, k, "'%s' is not one of auto, io_uring, syscalls, off", v);
+        c->impersonation_line = st->line;
     } else if (!strcmp(k, "min-uid")) {
         if (!parse_ulong(v, 1, 4294967294UL, &n))
             return fail(st, k, "'%s' is not a uid from 1 to 4294967294", v);
@@ -230,8 +231,8 @@ static void server_key(struct parse_state *st, const char *k, const char *v)
     } else if (!strcmp(k, "allow-accounts")) {
         list_parse(&c->allow_accounts, v, st->line);
     } else if (!strcmp(k, "token-ttl")) {
-        if (!parse_ulong(v, 0, 86400, &n))
-            return fail(st, k, "'%s' is not a number of seconds (0-86400)", v);
+        if (!parse_ulong(v, 1, 86400, &n))
+            return fail(st, k, "'%s' is not a number of seconds (1-86400)", v);
         c->token_ttl = (unsigned)n;
     } else if (!strcmp(k, "authentication")) {
         list_parse(&c->authn, v, st->line);
@@ -440,6 +441,11 @@ static bool list_has(const struct cfg_list *l, const char *s)
 static bool validate(struct parse_state *st)
 {
     struct guise_config *c = st->c;
+    if (c->nlisten == 0) {
+        snprintf(st->err, st->errsz, "%s: [server]: key 'listen' is required (ADDRESS:PORT)",
+                 st->name);
+        return false;
+    }
     if ((c->tls_cert == NULL) != (c->tls_key == NULL)) {
         st->line = 0;
         snprintf(st->err, st->errsz, "%s: tls-certificate and tls-key must be given together",

@@ -55,6 +55,7 @@ struct guise_config {
     unsigned workers;
     unsigned io_threads;
     enum guise_imp_mode impersonation;
+    int impersonation_line;
     unsigned long min_uid;
     struct cfg_list allow_accounts; /* accounts allowed below min-uid (never uid 0) */
     unsigned token_ttl;

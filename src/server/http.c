@@ -347,6 +347,8 @@ int http_start(struct server *srv, const struct guise_config *cfg, char *err, si
             {MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)keep_raw, srv},
             {cfg->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, srv->tls_cert_pem},
             {MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key_pem},
+            /* GnuTLS's NORMAL still offers TLS 1.0 and 1.1 (RFC 8996). */
+            {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"},
             {MHD_OPTION_END, 0, NULL},
         };
         srv->daemons[i] = MHD_start_daemon(flags, 0, NULL, NULL, handler, srv, MHD_OPTION_ARRAY,

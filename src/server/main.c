@@ -135,6 +135,8 @@ int main(int argc, char **argv)
     struct gen *g = gen_build(&srv, cfg, err, sizeof err);
     if (!g) {
         fprintf(stderr, "guised: %s\n", err);
+        if (test_only)
+            fprintf(stderr, "guised: configuration file %s test failed\n", config);
         return 1;
     }
     if (test_only) {
@@ -152,7 +154,8 @@ int main(int argc, char **argv)
                 "guised: %s:%d: key 'impersonation': impersonation '%s' is unavailable: %s\n"
                 "guised: run as root (or with CAP_SETUID and CAP_SETGID), or set "
                 "impersonation = off to serve everything with the server's own rights\n",
-                config, 0, guise_imp_mode_name(mode), why ? why : "unknown reason");
+                config, g->cfg->impersonation_line, guise_imp_mode_name(mode),
+                why ? why : "unknown reason");
         return 1;
     }
     srv.access = accesslog_open(g->cfg->access_log);
