@@ -82,6 +82,10 @@ CURL = shutil.which("curl") or "/usr/bin/curl"
 
 HELLO_SECRET = "integration-secret-42"
 
+# Lock files coordinating test processes (accounts, ports). /run/lock is
+# world-writable (sticky) on Debian, so unprivileged runs share it too.
+_LOCK_DIR = "/run/lock" if os.access("/run/lock", os.W_OK) else tempfile.gettempdir()
+
 # Accounts the tests create (the prefix is reserved for them).
 ACCOUNT_PREFIX = "guise-t-"
 ALICE = "guise-t-alice"
@@ -101,12 +105,43 @@ def require_root(what):
         raise unittest.SkipTest(f"{what} needs root")
 
 
+_ports_fd = None
+_ports_held = set()
+
+
 def free_port(host="127.0.0.1"):
-    """A TCP port nobody listens on right now (the kernel's choice)."""
+    """A TCP port nobody listens on right now (the kernel's choice), reserved
+    for this process against other test processes until it exits: guised
+    binds with SO_REUSEPORT, so two servers given the same port would both
+    start and share its connections instead of one failing. The reservation
+    is a POSIX lock on byte PORT of one shared lock file."""
+    global _ports_fd
+    if _ports_fd is None:
+        path = os.path.join(_LOCK_DIR, "guise-integration-ports.lock")
+        try:
+            # O_CREAT on another user's file in a sticky directory fails
+            # (protected_regular): open an existing file without it.
+            _ports_fd = os.open(path, os.O_RDWR)
+        except FileNotFoundError:
+            _ports_fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+            os.fchmod(_ports_fd, 0o666)  # shared by root and unprivileged runs
+        except PermissionError:
+            path = os.path.join(tempfile.gettempdir(), f"guise-integration-ports-{os.getuid()}.lock")
+            _ports_fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    for _ in range(50):
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+        if port in _ports_held:
+            continue
+        try:
+            fcntl.lockf(_ports_fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, port)
+        except OSError:
+            continue
+        _ports_held.add(port)
+        return port
+    raise RuntimeError("no free port")
 
 
 # ---- files -------------------------------------------------------------------
@@ -553,7 +588,9 @@ def raw_request(port, data, host="127.0.0.1", timeout=5, tls_context=None, serve
     server sends until it closes (or the timeout passes)."""
     with socket.create_connection((host, port), timeout=timeout) as s:
         if tls_context:
-            s = tls_context.wrap_socket(s, server_hostname=server_hostname or host)
+            with tls_context.wrap_socket(s, server_hostname=server_hostname or host) as t:
+                t.sendall(data)
+                return _read_all(t)
         s.sendall(data)
         return _read_all(s)
 
@@ -591,7 +628,6 @@ def tls_context(cafile):
 
 # ---- accounts ------------------------------------------------------------------------
 
-_LOCK_DIR = "/run/lock" if os.path.isdir("/run/lock") else tempfile.gettempdir()
 _MUTEX = os.path.join(_LOCK_DIR, "guise-integration-accounts.mutex")
 _USERS = os.path.join(_LOCK_DIR, "guise-integration-accounts.users")
 
