@@ -1,7 +1,13 @@
 #include "plugins/builtin.h"
+#include "plugins/basic/basic.h"
 #include "plugins/digest/digest.h"
 
 const struct guise_plugin_descriptor *const guise_builtin_plugins[] = {
-    &guise_anonymous_plugin, &guise_digest_plugin, &guise_ip_plugin,
-    &guise_fsacl_plugin,     &guise_ppacl_plugin,  NULL,
+    &guise_anonymous_plugin,
+    &guise_digest_plugin,
+    &guise_basic_plugin,
+    &guise_ip_plugin,
+    &guise_fsacl_plugin,
+    &guise_ppacl_plugin,
+    NULL,
 };
