@@ -20,7 +20,8 @@ enum basic_hash_kind {
 enum basic_hash_kind basic_hash_classify(const char *hash);
 /* "yescrypt", "bcrypt", ..., "plain text or unknown". */
 const char *basic_hash_kind_name(enum basic_hash_kind kind);
-/* True when password (no NUL inside) matches hash. Unsupported kinds and
+/* True when password matches hash. password is a C string (crypt(3) takes
+ * no length) and password_len its strlen. Unsupported kinds and
  * hashes crypt(3) rejects never match. The final comparison is constant
  * time. */
 bool basic_hash_verify(const char *hash, const char *password, size_t password_len);

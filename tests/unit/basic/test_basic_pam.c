@@ -1,0 +1,207 @@
+/* The Basic plug-in's PAM backend, against pam_wrapper's pam_matrix module:
+ * right and wrong passwords, unknown users, account management, the cache,
+ * the deadline and broken PAM stacks.
+ *
+ * pam_wrapper works by LD_PRELOAD: the test writes its service files into a
+ * temporary directory, then re-executes itself with the wrapper loaded. */
+#include "plugins/basic/basic.h"
+#include "plugins/basic/basic_pam.h"
+
+#include "basic_test_util.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#define WRAPPER "libpam_wrapper.so"
+#define LIBDIR  "/usr/lib/x86_64-linux-gnu"
+#define MATRIX  LIBDIR "/pam_wrapper/pam_matrix.so"
+
+static const char *service_dir(void)
+{
+    const char *d = getenv("PAM_WRAPPER_SERVICE_DIR");
+    assert_non_null(d);
+    return d;
+}
+
+static void start_pam(struct bt_plugin *bt, const char *service, const char *timeout,
+                      const char *ttl)
+{
+    memset(bt, 0, sizeof *bt);
+    const char *kv[] = {"pam-service", service, "pam-timeout", timeout, "cache-ttl", ttl, NULL};
+    bt_plugin_start(bt, kv);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void test_passwords(void **state)
+{
+    struct bt_plugin bt;
+    struct bt_capture cap;
+    start_pam(&bt, "guise", "10", "0");
+    bt_auth(&bt, bt_blob("alice", "alice secret"), true, &cap, 10);
+    assert_int_equal(cap.status, GUISE_AUTH_SUCCESS);
+    assert_string_equal(bt_logical_user(&bt), "alice");
+    assert_string_equal(bt_account(&bt), "alice");
+    assert_int_equal(bt_host_works(&bt.host), 1);
+
+    bt_auth(&bt, bt_blob("alice", "alice secreT"), true, &cap, 10);
+    assert_int_equal(cap.status, GUISE_AUTH_DENIED);
+    assert_int_equal(cap.code, GUISE_E_ACCESSDENIED);
+    assert_string_equal(bt_logical_user(&bt), "alice");
+
+    bt_auth(&bt, bt_blob("nobody-here", "alice secret"), true, &cap, 10);
+    assert_int_equal(cap.status, GUISE_AUTH_DENIED);
+    assert_string_equal(bt_logical_user(&bt), "nobody-here");
+
+    /* A password with a blank and UTF-8 (pam_matrix cannot store a colon). */
+    bt_auth(&bt,
+            bt_blob("bob", "b\xc3\xb6"
+                           "b pw"),
+            true, &cap, 10);
+    assert_int_equal(cap.status, GUISE_AUTH_SUCCESS);
+    /* Denials are no PAM failures: no event. */
+    assert_int_equal(bt_host_events(&bt.host, GUISE_EVENT_WARNING, 0), 0);
+    bt_plugin_stop(&bt);
+}
+
+static void test_cache(void **state)
+{
+    struct bt_plugin bt;
+    struct bt_capture cap;
+    start_pam(&bt, "guise", "10", "60");
+    bt_auth(&bt, bt_blob("alice", "alice secret"), true, &cap, 10);
+    assert_int_equal(cap.status, GUISE_AUTH_SUCCESS);
+    bt_auth(&bt, bt_blob("alice", "alice secret"), true, &cap, 0);
+    assert_int_equal(cap.status, GUISE_AUTH_SUCCESS);
+    assert_int_equal(bt_host_works(&bt.host), 1); /* no second PAM conversation */
+    bt_plugin_stop(&bt);
+}
+
+/* pam_authenticate succeeds, pam_acct_mgmt refuses (pam_deny). */
+static void test_account_refused(void **state)
+{
+    struct bt_plugin bt;
+    struct bt_capture cap;
+    start_pam(&bt, "guise-noacct", "10", "60");
+    bt_auth(&bt, bt_blob("alice", "alice secret"), true, &cap, 10);
+    assert_int_equal(cap.status, GUISE_AUTH_DENIED);
+    assert_int_equal(cap.code, GUISE_E_ACCESSDENIED);
+    /* Not cached either. */
+    bt_auth(&bt, bt_blob("alice", "alice secret"), true, &cap, 10);
+    assert_int_equal(cap.status, GUISE_AUTH_DENIED);
+    assert_int_equal(bt_host_works(&bt.host), 2);
+    bt_plugin_stop(&bt);
+}
+
+/* A PAM stack that hangs (pam_exec sleep 3) with pam-timeout 1: denied after
+ * about a second with a WARNING; the abandoned thread finishes later. */
+static void test_timeout(void **state)
+{
+    struct bt_plugin bt;
+    struct bt_capture cap;
+    start_pam(&bt, "guise-slow", "1", "60");
+    double t0 = now_s();
+    bt_auth(&bt, bt_blob("alice", "alice secret"), true, &cap, 5);
+    double took = now_s() - t0;
+    assert_int_equal(cap.status, GUISE_AUTH_DENIED);
+    assert_true(took >= 0.9 && took < 2.5);
+    assert_int_equal(bt_host_events(&bt.host, GUISE_EVENT_WARNING, BASIC_EVENT_PAM_TIMEOUT), 1);
+    assert_non_null(strstr(bt_host_last_message(&bt.host), "within 1000 ms"));
+    assert_int_equal(bt_host_events(&bt.host, GUISE_EVENT_ERROR, 0), 0);
+    assert_int_equal(basic_pam_running(), 1);
+    /* The plug-in goes away while PAM still runs: the thread owns its data. */
+    bt_plugin_stop(&bt);
+    for (int i = 0; i < 100 && basic_pam_running(); i++)
+        usleep(50 * 1000);
+    assert_int_equal(basic_pam_running(), 0);
+}
+
+/* A module that cannot be loaded: a PAM failure, denied with a WARNING. */
+static void test_broken_stack(void **state)
+{
+    struct bt_plugin bt;
+    struct bt_capture cap;
+    start_pam(&bt, "guise-broken", "10", "60");
+    bt_auth(&bt, bt_blob("alice", "alice secret"), true, &cap, 10);
+    assert_int_equal(cap.status, GUISE_AUTH_DENIED);
+    assert_int_equal(bt_host_events(&bt.host, GUISE_EVENT_WARNING, BASIC_EVENT_PAM_FAILURE), 1);
+    assert_int_equal(bt_host_events(&bt.host, GUISE_EVENT_ERROR, 0), 0);
+    bt_plugin_stop(&bt);
+}
+
+static void write_services(const char *dir)
+{
+    char passdb[512], text[2048];
+    snprintf(passdb, sizeof passdb, "%s/passdb", dir);
+    bt_write_file(dir, "passdb",
+                  "alice:alice secret:guise\n"
+                  "bob:b\xc3\xb6"
+                  "b pw:guise\n"
+                  "alice:alice secret:guise-noacct\n"
+                  "alice:alice secret:guise-slow\n");
+    snprintf(text, sizeof text,
+             "auth required " MATRIX " passdb=%s\n"
+             "account required " MATRIX " passdb=%s\n",
+             passdb, passdb);
+    bt_write_file(dir, "guise", text);
+    snprintf(text, sizeof text,
+             "auth required " MATRIX " passdb=%s\n"
+             "account required " LIBDIR "/security/pam_deny.so\n",
+             passdb);
+    bt_write_file(dir, "guise-noacct", text);
+    snprintf(text, sizeof text,
+             "auth required " LIBDIR "/security/pam_exec.so quiet /bin/sleep 3\n"
+             "account required " MATRIX " passdb=%s\n",
+             passdb);
+    bt_write_file(dir, "guise-slow", text);
+    /* libpam reads "other" for every service; deny, as distributions do. */
+    bt_write_file(dir, "other",
+                  "auth required " LIBDIR "/security/pam_deny.so\n"
+                  "account required " LIBDIR "/security/pam_deny.so\n");
+    bt_write_file(dir, "guise-broken",
+                  "auth required /nonexistent/pam_nothing.so\n"
+                  "account required /nonexistent/pam_nothing.so\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (!getenv("PAM_WRAPPER")) {
+        if (access(LIBDIR "/" WRAPPER, R_OK) != 0 || access(MATRIX, R_OK) != 0) {
+            printf("SKIP: pam_wrapper (libpam-wrapper) is not installed\n");
+            return 77;
+        }
+        char dir[256];
+        snprintf(dir, sizeof dir, "/tmp/guise-basic-pam-XXXXXX");
+        if (!mkdtemp(dir))
+            return 1;
+        write_services(dir);
+        setenv("LD_PRELOAD", WRAPPER, 1);
+        setenv("PAM_WRAPPER", "1", 1);
+        setenv("PAM_WRAPPER_SERVICE_DIR", dir, 1);
+        execv("/proc/self/exe", argv);
+        perror("execv");
+        return 1;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_passwords),       cmocka_unit_test(test_cache),
+        cmocka_unit_test(test_account_refused), cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_broken_stack),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    bt_rmtree(service_dir());
+    return failed;
+}
