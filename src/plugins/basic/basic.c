@@ -22,16 +22,15 @@
 
 #include <crypt.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct basic_plugin {
-    const struct guise_host_services *host;
-    struct basic_config cfg;
-    bool enabled;
-
-    /* Acquired by enable. */
+/* What enable acquires. Reference-counted: a check still running on a
+ * worker keeps it alive when the administrator disables the plug-in. */
+struct basic_live {
+    atomic_int refs;
     guise_account_mapper *mapper;
     struct basic_cache *cache; /* NULL: cache-ttl = 0 */
     /* A yescrypt hash of a random password: unknown users cost a hash
@@ -41,6 +40,14 @@ struct basic_plugin {
     pthread_mutex_t users_lock;
     struct basic_userdb *users; /* NULL: the file is unusable, nobody logs in */
     struct guise_file_watch users_watch;
+};
+
+struct basic_plugin {
+    const struct guise_host_services *host;
+    struct basic_config cfg;
+
+    pthread_mutex_t live_lock;
+    struct basic_live *live; /* NULL while disabled */
 
     /* At most one client-caused event a second: clients must not be able to
      * flood the event log. */
@@ -59,6 +66,7 @@ struct basic_ctx {
 /* One authentication between its start and its completion. */
 struct basic_job {
     struct basic_plugin *p;
+    struct basic_live *live; /* a reference */
     struct basic_ctx *ctx;
     guise_auth_done_fn done;
     void *cookie;
@@ -71,8 +79,31 @@ struct basic_job {
     char *account;
 };
 
+static void live_unref(struct basic_live *l)
+{
+    if (!l || atomic_fetch_sub(&l->refs, 1) != 1)
+        return;
+    basic_userdb_unref(l->users);
+    guise_account_mapper_free(l->mapper);
+    basic_cache_free(l->cache);
+    pthread_mutex_destroy(&l->users_lock);
+    free(l);
+}
+
+/* A reference to the live state, NULL while disabled. */
+static struct basic_live *live_get(struct basic_plugin *p)
+{
+    pthread_mutex_lock(&p->live_lock);
+    struct basic_live *l = p->live;
+    if (l)
+        atomic_fetch_add(&l->refs, 1);
+    pthread_mutex_unlock(&p->live_lock);
+    return l;
+}
+
 static void job_free(struct basic_job *j)
 {
+    live_unref(j->live);
     basic_credentials_clear(&j->cred);
     explicit_bzero(j->key, sizeof j->key);
     free(j->hash);
@@ -116,8 +147,6 @@ static guise_result basic_challenge(void *plugin, const struct guise_request_inf
                                     struct guise_challenge_sink *sink)
 {
     struct basic_plugin *p = plugin;
-    if (!p->enabled)
-        return GUISE_E_UNEXPECTED;
     /* Over plain HTTP, asking for a password would have the browser send it
      * in the clear: no challenge at all. */
     if (transport_ok(p, req))
@@ -127,8 +156,8 @@ static guise_result basic_challenge(void *plugin, const struct guise_request_inf
 
 /* ---- the user file ---- */
 
-static guise_result load_users(struct basic_plugin *p, struct basic_userdb **out, char *err,
-                               size_t err_size)
+static guise_result load_users(struct basic_plugin *p, struct basic_live *l,
+                               struct basic_userdb **out, char *err, size_t err_size)
 {
     char *data;
     size_t len;
@@ -136,10 +165,10 @@ static guise_result load_users(struct basic_plugin *p, struct basic_userdb **out
     guise_result r =
         guise_file_read(p->cfg.user_file, BASIC_USERFILE_MAX_SIZE, &data, &len, &st, err, err_size);
     if (r != GUISE_S_OK) {
-        guise_file_watch_stat(&p->users_watch, p->cfg.user_file);
+        guise_file_watch_stat(&l->users_watch, p->cfg.user_file);
         return r;
     }
-    guise_file_watch_seen(&p->users_watch, &st);
+    guise_file_watch_seen(&l->users_watch, &st);
     char why[256];
     r = basic_userdb_parse(data, len, out, why, sizeof why);
     explicit_bzero(data, len);
@@ -160,19 +189,19 @@ static guise_result load_users(struct basic_plugin *p, struct basic_userdb **out
 }
 
 /* The current users, re-read first when the file changed. */
-static struct basic_userdb *current_users(struct basic_plugin *p)
+static struct basic_userdb *current_users(struct basic_plugin *p, struct basic_live *l)
 {
-    pthread_mutex_lock(&p->users_lock);
-    if (guise_file_watch_poll(&p->users_watch, p->cfg.user_file, 1000)) {
+    pthread_mutex_lock(&l->users_lock);
+    if (guise_file_watch_poll(&l->users_watch, p->cfg.user_file, 1000)) {
         char err[512];
         struct basic_userdb *fresh = NULL;
-        guise_result r = load_users(p, &fresh, err, sizeof err);
-        basic_userdb_unref(p->users);
-        p->users = fresh;
+        guise_result r = load_users(p, l, &fresh, err, sizeof err);
+        basic_userdb_unref(l->users);
+        l->users = fresh;
         /* Passwords may have changed or users gone: forget what was checked
          * against the old file. */
-        if (p->cache)
-            basic_cache_clear(p->cache);
+        if (l->cache)
+            basic_cache_clear(l->cache);
         if (r == GUISE_S_OK)
             p->host->log_event(p->host->host, GUISE_EVENT_INFORMATION, BASIC_EVENT_USER_FILE,
                                GUISE_S_OK, "user file %s reloaded (%zu users)", p->cfg.user_file,
@@ -184,8 +213,8 @@ static struct basic_userdb *current_users(struct basic_plugin *p)
                                "user file not reloaded, denying every user until it is fixed: %s",
                                err);
     }
-    struct basic_userdb *db = basic_userdb_ref(p->users);
-    pthread_mutex_unlock(&p->users_lock);
+    struct basic_userdb *db = basic_userdb_ref(l->users);
+    pthread_mutex_unlock(&l->users_lock);
     return db;
 }
 
@@ -241,7 +270,7 @@ static void deny(struct basic_job *j, guise_result code)
 /* The password is right; j->name is who it authenticated. */
 static void authenticated(struct basic_job *j)
 {
-    guise_result r = guise_account_mapper_resolve(j->p->mapper, j->name, &j->account);
+    guise_result r = guise_account_mapper_resolve(j->live->mapper, j->name, &j->account);
     if (r != GUISE_S_OK) {
         /* The account map is unusable (its reload was logged). */
         deny(j, GUISE_E_ACCESSDENIED);
@@ -253,16 +282,16 @@ static void authenticated(struct basic_job *j)
 /* The check is over: ok with j->name set, or denied. */
 static void checked(struct basic_job *j, bool ok)
 {
-    struct basic_plugin *p = j->p;
+    struct basic_cache *cache = j->live->cache;
     if (!ok) {
         /* A changed password must stop working now, not at the TTL. */
-        if (p->cache)
-            basic_cache_forget_user(p->cache, j->cred.user);
+        if (cache)
+            basic_cache_forget_user(cache, j->cred.user);
         deny(j, GUISE_E_ACCESSDENIED);
         return;
     }
-    if (p->cache)
-        basic_cache_insert(p->cache, j->key, j->cred.user, j->name, guise_monotonic_ms());
+    if (cache)
+        basic_cache_insert(cache, j->key, j->cred.user, j->name, guise_monotonic_ms());
     authenticated(j);
 }
 
@@ -319,8 +348,6 @@ static guise_result basic_authenticate(void *plugin, void *ctxp, const struct gu
 {
     struct basic_plugin *p = plugin;
     struct basic_ctx *ctx = ctxp;
-    if (!p->enabled)
-        return GUISE_E_UNEXPECTED;
     ctx_reset(ctx);
 
     if (!transport_ok(p, req)) {
@@ -334,6 +361,10 @@ static guise_result basic_authenticate(void *plugin, void *ctxp, const struct gu
     struct basic_job *j = calloc(1, sizeof *j);
     if (!j)
         return GUISE_E_OUTOFMEMORY;
+    if (!(j->live = live_get(p))) {
+        free(j);
+        return GUISE_E_UNEXPECTED;
+    }
     j->p = p;
     j->ctx = ctx;
     j->done = done;
@@ -357,11 +388,11 @@ static guise_result basic_authenticate(void *plugin, void *ctxp, const struct gu
     /* The user file first: its reload empties the cache. */
     guise_work_fn work = pam_work;
     if (p->cfg.backend == BASIC_BACKEND_HTPASSWD) {
-        struct basic_userdb *db = current_users(p);
+        struct basic_userdb *db = current_users(p, j->live);
         enum basic_hash_kind kind = BASIC_HASH_UNSUPPORTED;
         const char *hash = basic_userdb_find(db, j->cred.user, &kind);
         j->known = hash && kind != BASIC_HASH_UNSUPPORTED;
-        j->hash = strdup(j->known ? hash : p->dummy_hash);
+        j->hash = strdup(j->known ? hash : j->live->dummy_hash);
         basic_userdb_unref(db);
         if (!j->hash) {
             job_free(j);
@@ -370,9 +401,10 @@ static guise_result basic_authenticate(void *plugin, void *ctxp, const struct gu
         work = htpasswd_work;
     }
 
-    if (p->cache) {
-        basic_cache_key(p->cache, j->cred.user, j->cred.password, j->cred.password_len, j->key);
-        if (basic_cache_lookup(p->cache, j->key, guise_monotonic_ms(), &j->name)) {
+    struct basic_cache *cache = j->live->cache;
+    if (cache) {
+        basic_cache_key(cache, j->cred.user, j->cred.password, j->cred.password_len, j->key);
+        if (basic_cache_lookup(cache, j->key, guise_monotonic_ms(), &j->name)) {
             authenticated(j);
             return GUISE_S_OK;
         }
@@ -457,36 +489,24 @@ static guise_result basic_init(const struct guise_host_services *host, const gui
         return r;
     }
     p->host = host;
-    pthread_mutex_init(&p->users_lock, NULL);
+    pthread_mutex_init(&p->live_lock, NULL);
     pthread_mutex_init(&p->warn_lock, NULL);
-    guise_file_watch_init(&p->users_watch);
     *plugin = p;
     return GUISE_S_OK;
 }
 
-static void release(struct basic_plugin *p)
-{
-    p->enabled = false;
-    basic_userdb_unref(p->users);
-    p->users = NULL;
-    guise_account_mapper_free(p->mapper);
-    p->mapper = NULL;
-    basic_cache_free(p->cache);
-    p->cache = NULL;
-}
-
-static guise_result enable_failed(struct basic_plugin *p, guise_result r, const char *what,
-                                  const char *err)
+static guise_result enable_failed(struct basic_plugin *p, struct basic_live *l, guise_result r,
+                                  const char *what, const char *err)
 {
     p->host->log_event(p->host->host, GUISE_EVENT_ERROR, BASIC_EVENT_ENABLE_FAILED, r,
                        "cannot enable: %s: %s", what, err);
-    release(p);
+    live_unref(l);
     return GUISE_E_PLUGIN_ERROR_REPORTED;
 }
 
 /* The dummy hash: yescrypt, the default of Debian's passwd and a costly
  * one, of a random password nobody knows. */
-static guise_result make_dummy_hash(struct basic_plugin *p)
+static guise_result make_dummy_hash(struct basic_live *l)
 {
     uint8_t rnd[16];
     char pw[2 * sizeof rnd + 1];
@@ -500,8 +520,8 @@ static guise_result make_dummy_hash(struct basic_plugin *p)
         for (size_t i = 0; i < sizeof rnd; i++)
             snprintf(pw + 2 * i, 3, "%02x", rnd[i]);
         const char *h = crypt_rn(pw, setting, data, (int)sizeof *data);
-        if (h && h[0] != '*' && strlen(h) < sizeof p->dummy_hash) {
-            strcpy(p->dummy_hash, h);
+        if (h && h[0] != '*' && strlen(h) < sizeof l->dummy_hash) {
+            strcpy(l->dummy_hash, h);
             r = GUISE_S_OK;
         }
     }
@@ -514,33 +534,53 @@ static guise_result basic_enable(void *plugin)
 {
     struct basic_plugin *p = plugin;
     char err[512];
-    if (p->enabled)
+    pthread_mutex_lock(&p->live_lock);
+    bool enabled = p->live != NULL;
+    pthread_mutex_unlock(&p->live_lock);
+    if (enabled)
         return GUISE_S_OK;
+
+    struct basic_live *l = calloc(1, sizeof *l);
+    if (!l)
+        return GUISE_E_OUTOFMEMORY;
+    atomic_init(&l->refs, 1);
+    pthread_mutex_init(&l->users_lock, NULL);
+    guise_file_watch_init(&l->users_watch);
     guise_result r = guise_account_mapper_new(p->host, BASIC_EVENT_ACCOUNT_MAP, p->cfg.account_map,
-                                              p->cfg.account, &p->mapper, err, sizeof err);
+                                              p->cfg.account, &l->mapper, err, sizeof err);
     if (r != GUISE_S_OK)
-        return enable_failed(p, r, "account map", err);
+        return enable_failed(p, l, r, "account map", err);
     if (p->cfg.cache_ttl) {
-        p->cache = basic_cache_new(p->cfg.cache_size, (uint64_t)p->cfg.cache_ttl * 1000u);
-        if (!p->cache)
-            return enable_failed(p, GUISE_E_OUTOFMEMORY, "credentials cache",
+        l->cache = basic_cache_new(p->cfg.cache_size, (uint64_t)p->cfg.cache_ttl * 1000u);
+        if (!l->cache)
+            return enable_failed(p, l, GUISE_E_OUTOFMEMORY, "credentials cache",
                                  "out of memory or no random key");
     }
     if (p->cfg.backend == BASIC_BACKEND_HTPASSWD) {
-        if ((r = make_dummy_hash(p)) != GUISE_S_OK)
-            return enable_failed(p, r, "crypt", "cannot make a yescrypt hash");
-        guise_file_watch_init(&p->users_watch);
-        r = load_users(p, &p->users, err, sizeof err);
+        if ((r = make_dummy_hash(l)) != GUISE_S_OK)
+            return enable_failed(p, l, r, "crypt", "cannot make a yescrypt hash");
+        r = load_users(p, l, &l->users, err, sizeof err);
         if (r != GUISE_S_OK)
-            return enable_failed(p, r, "user file", err);
+            return enable_failed(p, l, r, "user file", err);
     }
-    p->enabled = true;
+    pthread_mutex_lock(&p->live_lock);
+    struct basic_live *old = p->live;
+    p->live = l;
+    pthread_mutex_unlock(&p->live_lock);
+    live_unref(old);
     return GUISE_S_OK;
 }
 
+/* Checks still running keep their reference; they finish on the state they
+ * started with. */
 static guise_result basic_disable(void *plugin)
 {
-    release(plugin);
+    struct basic_plugin *p = plugin;
+    pthread_mutex_lock(&p->live_lock);
+    struct basic_live *l = p->live;
+    p->live = NULL;
+    pthread_mutex_unlock(&p->live_lock);
+    live_unref(l);
     return GUISE_S_OK;
 }
 
@@ -549,9 +589,9 @@ static void basic_shutdown(void *plugin)
     struct basic_plugin *p = plugin;
     if (!p)
         return;
-    release(p);
+    basic_disable(p);
     basic_config_free(&p->cfg);
-    pthread_mutex_destroy(&p->users_lock);
+    pthread_mutex_destroy(&p->live_lock);
     pthread_mutex_destroy(&p->warn_lock);
     free(p);
 }

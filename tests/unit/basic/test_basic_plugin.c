@@ -361,6 +361,38 @@ static void test_queue_full(void **state)
     bt_plugin_stop(&bt);
 }
 
+/* The administrator disables the plug-in while a check runs on a worker:
+ * the check completes on the state it started with. */
+static void test_disable_in_flight(void **state)
+{
+    static const char *const kv[] = {"cache-ttl", "60", NULL};
+    struct bt_plugin bt;
+    struct bt_capture cap;
+    struct bt_req req;
+    start(&bt, kv);
+    bt_req_init(&req, true);
+    const char *blob = bt_blob("carol", "correct horse");
+    struct guise_blob b = {blob, strlen(blob)};
+    bt_capture_init(&cap);
+    assert_int_equal(bt.ops->authenticate(bt.plugin, bt.ctx, &b, &req.info, bt_capture_done, &cap),
+                     GUISE_S_OK);
+    assert_int_equal(guise_basic_plugin.disable(bt.plugin), GUISE_S_OK);
+    assert_true(bt_capture_wait(&cap, 10));
+    assert_int_equal(cap.status, GUISE_AUTH_SUCCESS);
+    /* Disabled: no new authentication. */
+    bt_capture_init(&cap);
+    assert_int_equal(bt.ops->authenticate(bt.plugin, bt.ctx, &b, &req.info, bt_capture_done, &cap),
+                     GUISE_E_UNEXPECTED);
+    assert_int_equal(cap.calls, 0);
+    /* Enabled again: a fresh cache. */
+    assert_int_equal(guise_basic_plugin.enable(bt.plugin), GUISE_S_OK);
+    int works = bt_host_works(&bt.host);
+    bt_auth(&bt, blob, true, &cap, 10);
+    assert_int_equal(cap.status, GUISE_AUTH_SUCCESS);
+    assert_int_equal(bt_host_works(&bt.host), works + 1);
+    bt_plugin_stop(&bt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -375,6 +407,7 @@ int main(void)
         cmocka_unit_test(test_user_file_reload),
         cmocka_unit_test(test_enable_failure),
         cmocka_unit_test(test_queue_full),
+        cmocka_unit_test(test_disable_in_flight),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
