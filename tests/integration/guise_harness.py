@@ -318,8 +318,10 @@ class Guised:
     def _prepare(self, cfg):
         cfg = cfg.copy()
         if "listen" not in cfg.server:
+            # A reload keeps the port: listen addresses change only on restart.
             self.host = "127.0.0.1"
-            self.port = free_port()
+            if self.port is None:
+                self.port = free_port()
             cfg.server["listen"] = f"127.0.0.1:{self.port}"
         else:
             # The first listen address is the one clients use.
@@ -368,6 +370,7 @@ class Guised:
                 if self.proc.poll() is not None and "cannot listen" in ev and attempt + 1 < attempts:
                     # Lost a race for the port with another process: new port.
                     self._stderr.close()
+                    self.port = None
                     continue
                 self.kill()
                 raise GuisedError(f"guised did not start; event log:\n{ev}")
