@@ -332,6 +332,7 @@ print_table() {
     echo "== $title"
     printf '%-22s %12s %7s %10s' server "$unit" spread "$cpulabel"
     for g in $guiseds; do printf ' %18s' "$g/this"; done
+    for g in $guiseds; do printf ' %18s' "cpu this/$g"; done
     echo
     for s in $guiseds $peers; do
         local v
@@ -342,22 +343,33 @@ print_table() {
             printf ' %18.2f' "$(awk -v a="$(median_of "$g" "$field")" -v b="$v" \
                 'BEGIN { print (b > 0 ? a / b : 0) }')"
         done
+        # CPU cost ratio: how much CPU the server needs per request (per
+        # GB) relative to guised; it holds up better than throughput when
+        # other work shares the machine.
+        for g in $guiseds; do
+            printf ' %18.2f' "$(awk -v a="$(median_of "$g" "$cpu")" -v b="$(median_of "$s" "$cpu")" \
+                'BEGIN { print (a > 0 ? b / a : 0) }')"
+        done
         echo
         if [ -n "${BENCH_RESULTS:-}" ]; then
             for g in $guiseds; do
                 [ "$g" = "$s" ] && continue
                 awk -v t="$title" -v g="$g" -v s="$s" -v a="$(median_of "$g" "$field")" \
-                    -v b="$v" 'BEGIN { printf "RATIO\t%s\t%s/%s\t%.2f\n", t, g, s, (b > 0 ? a / b : 0) }' \
-                    >>"$BENCH_RESULTS"
+                    -v b="$v" -v ca="$(median_of "$g" "$cpu")" -v cb="$(median_of "$s" "$cpu")" \
+                    'BEGIN { printf "RATIO\t%s\t%s/%s\t%.2f\t%.2f\n", t, g, s,
+                             (b > 0 ? a / b : 0), (ca > 0 ? cb / ca : 0) }' >>"$BENCH_RESULTS"
             done
         fi
     done
     echo "($BENCH_REPEAT interleaved runs of ${BENCH_DURATION}s each after a ${BENCH_WARMUP}s warm-up;" \
         "median shown; spread = (max-min)/median; access logs $BENCH_ACCESS_LOG for all;" \
-        "$BENCH_THREADS worker threads/processes each)"
+        "$BENCH_THREADS worker threads/processes each;" \
+        "cpu this/guised = this server's CPU per unit of work / guised's, above 1 = guised cheaper)"
 }
 
 print_versions() {
+    # Other work on the machine skews throughput more than CPU cost: say so.
+    echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "machine: $(nproc) CPUs, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)," \
         "kernel $(uname -r)"
     echo "guised: $("$GUISED" -V)"

@@ -19,8 +19,10 @@ for b in http-small http-large digest; do
 done
 
 echo
-echo "######## ratios guised/peer (median throughput; above 1.00 = guised faster)"
-awk -F'\t' '$1 == "RATIO" { printf "%-34s %-30s %6s\n", $2, $3, $4 }' "$BENCH_RESULTS"
+echo "######## ratios guised/peer, above 1.00 = guised better"
+echo "(throughput: median guised / median peer; cpu: peer CPU per unit of work / guised's)"
+printf '%-30s %-28s %10s %14s\n' benchmark pair throughput cpu
+awk -F'\t' '$1 == "RATIO" { printf "%-30s %-28s %10s %14s\n", $2, $3, $4, $5 }' "$BENCH_RESULTS"
 if [ -n "$failed" ]; then
     echo "failed:$failed" >&2
     exit 1

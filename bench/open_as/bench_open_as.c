@@ -30,7 +30,7 @@ struct method {
     enum guise_imp_mode mode; /* GUISE_IMP_AUTO here means the plain syscall */
     guise_imp *imp;
     double ns[MAX_ROUNDS]; /* per batch, sorted at the end */
-    double median, min;
+    double median, min, ratio;
 };
 
 static int root_fd = -1;
@@ -83,7 +83,7 @@ static int cmp_double(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     long n = 200000;
-    int rounds = 50;
+    int rounds = 100;
     const char *account = "nobody";
     const char *only = NULL;
     int opt;
@@ -160,28 +160,45 @@ int main(int argc, char **argv)
     }
 
     /* The iterations are split into batches, and the methods take turns
-     * batch by batch, so that changes in the machine's state (frequency,
-     * other load) hit them alike. The median batch is the typical cost; the
-     * fastest one is the cost with the least interference. */
+     * batch by batch, in a new random order each round, so that changes in
+     * the machine's state (frequency, other load, the RCU work a credential
+     * switch leaves behind) hit them alike. The median batch is the typical
+     * cost; the fastest one is the cost with the least interference. */
     for (size_t i = 0; i < nm; i++) {
         if (methods[i].name)
             run(&methods[i], n / 10 + 1); /* warm-up: rings, personalities, dcache */
     }
+    unsigned seed = 1;
+    size_t order[sizeof(methods) / sizeof(methods[0])];
+    for (size_t i = 0; i < nm; i++)
+        order[i] = i;
     for (int k = 0; k < rounds; k++) {
+        for (size_t i = nm - 1; i > 0; i--) {
+            size_t j = (size_t)rand_r(&seed) % (i + 1), tmp = order[i];
+            order[i] = order[j];
+            order[j] = tmp;
+        }
         for (size_t i = 0; i < nm; i++) {
-            if (!methods[i].name)
-                continue;
-            /* Credential switches leave freed credentials to RCU: let that
-             * work finish before the next method's batch instead of
-             * billing it to that method. */
-            usleep(5000);
-            methods[i].ns[k] = run(&methods[i], batch);
+            struct method *m = &methods[order[i]];
+            if (m->name)
+                m->ns[k] = run(m, batch);
         }
     }
     printf("open+close of a small file as %s (uid %u): %d batches of %ld per method\n", account,
            (unsigned)guise_token_uid(token), rounds, batch);
-    printf("  %-24s %12s %12s %14s %14s\n", "method", "median ns/op", "min ns/op", "ratio (median)",
-           "ratio (min)");
+    printf("  %-24s %12s %12s %15s\n", "method", "median ns/op", "min ns/op", "ratio to plain");
+    /* The ratio is the median over rounds of the ratio within a round:
+     * batches that ran next to each other are compared, which cancels the
+     * slow drift of a shared machine. */
+    double ratio[MAX_ROUNDS];
+    for (size_t i = nm; i-- > 0;) {
+        if (!methods[i].name || i == 0 || !methods[0].name)
+            continue;
+        for (int k = 0; k < rounds; k++)
+            ratio[k] = methods[i].ns[k] / methods[0].ns[k];
+        qsort(ratio, (size_t)rounds, sizeof(double), cmp_double);
+        methods[i].ratio = ratio[rounds / 2];
+    }
     for (size_t i = 0; i < nm; i++) {
         if (!methods[i].name)
             continue;
@@ -190,8 +207,7 @@ int main(int argc, char **argv)
         methods[i].min = methods[i].ns[0];
         printf("  %-24s %12.0f %12.0f", methods[i].name, methods[i].median, methods[i].min);
         if (i > 0 && methods[0].name)
-            printf(" %14.3f %14.3f", methods[i].median / methods[0].median,
-                   methods[i].min / methods[0].min);
+            printf(" %15.3f", methods[i].ratio);
         printf("\n");
     }
 

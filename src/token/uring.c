@@ -144,11 +144,15 @@ static int ring_run(struct io_uring *ring, uint64_t tag, bool *broken)
      * inline, during the submission, and its completion is then already
      * there to be peeked at, which spares the kernel's wait path. Only a
      * request punted to a worker thread needs the wait below. */
-    for (int tries = 0; io_uring_sq_ready(ring) > 0; tries++) {
+    for (int tries = 0;; tries++) {
         ret = io_uring_submit(ring);
-        if (ret < 0 && ((ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) || tries >= RETRIES)) {
+        /* One request is queued at a time: once the kernel took one, or
+         * nothing is left to take, it is in. */
+        if (ret > 0 || (ret == 0 && io_uring_sq_ready(ring) == 0))
+            break;
+        if ((ret != 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) || tries >= RETRIES) {
             *broken = true;
-            return ret;
+            return ret < 0 ? ret : -EIO;
         }
     }
     for (;;) {
