@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 struct gen *server_current_gen(struct server *srv)
@@ -320,20 +321,29 @@ int http_start(struct server *srv, const struct guise_config *cfg, char *err, si
     }
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = cfg->io_threads ? cfg->io_threads : (unsigned)(ncpu > 0 ? ncpu : 1);
-    srv->daemons = calloc(cfg->nlisten, sizeof *srv->daemons);
+    /* Socket activation: sockets passed by systemd replace the listen keys. */
+    int activated = sd_listen_fds(1);
+    size_t nlisteners = activated > 0 ? (size_t)activated : cfg->nlisten;
+    srv->daemons = calloc(nlisteners, sizeof *srv->daemons);
     if (!srv->daemons)
         return -1;
-    for (size_t i = 0; i < cfg->nlisten; i++) {
-        const struct cfg_listen *l = &cfg->listen[i];
+    for (size_t i = 0; i < nlisteners; i++) {
+        const struct cfg_listen *l = activated > 0 ? NULL : &cfg->listen[i];
+        int fd = activated > 0 ? SD_LISTEN_FDS_START + (int)i : -1;
+        struct sockaddr_storage bound;
+        socklen_t blen = sizeof bound;
+        if (fd >= 0 && getsockname(fd, (struct sockaddr *)&bound, &blen) != 0)
+            bound.ss_family = AF_UNSPEC;
         unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
                          MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-        if (l->addr.ss_family == AF_INET6)
+        if ((l ? l->addr.ss_family : bound.ss_family) == AF_INET6)
             flags |= MHD_USE_IPv6;
         if (cfg->tls_cert)
             flags |= MHD_USE_TLS;
         struct MHD_OptionItem opts[] = {
             {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_logger, srv},
-            {MHD_OPTION_SOCK_ADDR, 0, (void *)&l->addr},
+            l ? (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, (void *)&l->addr}
+              : (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, fd, NULL},
             {MHD_OPTION_THREAD_POOL_SIZE, threads, NULL},
             {MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL},
             {MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_connections_per_ip, NULL},
@@ -353,6 +363,11 @@ int http_start(struct server *srv, const struct guise_config *cfg, char *err, si
         };
         srv->daemons[i] = MHD_start_daemon(flags, 0, NULL, NULL, handler, srv, MHD_OPTION_ARRAY,
                                            opts, MHD_OPTION_END);
+        if (!srv->daemons[i] && !l) {
+            snprintf(err, errsz, "cannot serve on socket-activated descriptor %d", fd);
+            http_stop(srv);
+            return -1;
+        }
         if (!srv->daemons[i]) {
             snprintf(err, errsz, "%s:%d: key 'listen': cannot listen on %s (%s)", cfg->file,
                      l->line, l->text, errno ? strerror(errno) : "libmicrohttpd refused");
