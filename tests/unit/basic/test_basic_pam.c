@@ -190,6 +190,16 @@ int main(int argc, char **argv)
             return 1;
         write_services(dir);
         setenv("LD_PRELOAD", WRAPPER, 1);
+        /* Sanitizer builds: ASan wants to come first in the library list,
+         * which a preloaded wrapper breaks; it works regardless. */
+        char asan[512];
+        const char *prev = getenv("ASAN_OPTIONS");
+        snprintf(asan, sizeof asan, "%s%sverify_asan_link_order=0", prev ? prev : "",
+                 prev && *prev ? ":" : "");
+        setenv("ASAN_OPTIONS", asan, 1);
+        /* ... and RTLD_DEEPBIND, which pam_wrapper (1.1.4) turns off under
+         * the name it shares with uid_wrapper. */
+        setenv("UID_WRAPPER_DISABLE_DEEPBIND", "1", 1);
         setenv("PAM_WRAPPER", "1", 1);
         setenv("PAM_WRAPPER_SERVICE_DIR", dir, 1);
         execv("/proc/self/exe", argv);
