@@ -130,6 +130,28 @@ static void test_timeout(void **state)
     assert_int_equal(basic_pam_running(), 0);
 }
 
+/* A module renames the user (pam_set_items sets PAM_USER from the
+ * environment): the account follows PAM_USER, the logical user stays the
+ * name the client sent, on a cache hit too. */
+static void test_pam_user_mapping(void **state)
+{
+    struct bt_plugin bt;
+    struct bt_capture cap;
+    setenv("PAM_USER", "alice-mapped", 1);
+    start_pam(&bt, "guise-map", "10", "60");
+    bt_auth(&bt, bt_blob("alice", "alice secret"), true, &cap, 10);
+    unsetenv("PAM_USER");
+    assert_int_equal(cap.status, GUISE_AUTH_SUCCESS);
+    assert_string_equal(bt_logical_user(&bt), "alice");
+    assert_string_equal(bt_account(&bt), "alice-mapped");
+    bt_auth(&bt, bt_blob("alice", "alice secret"), true, &cap, 0);
+    assert_int_equal(cap.status, GUISE_AUTH_SUCCESS);
+    assert_string_equal(bt_logical_user(&bt), "alice");
+    assert_string_equal(bt_account(&bt), "alice-mapped");
+    assert_int_equal(bt_host_works(&bt.host), 1);
+    bt_plugin_stop(&bt);
+}
+
 /* A module that cannot be loaded: a PAM failure, denied with a WARNING. */
 static void test_broken_stack(void **state)
 {
@@ -152,7 +174,8 @@ static void write_services(const char *dir)
                   "bob:b\xc3\xb6"
                   "b pw:guise\n"
                   "alice:alice secret:guise-noacct\n"
-                  "alice:alice secret:guise-slow\n");
+                  "alice:alice secret:guise-slow\n"
+                  "alice:alice secret:guise-map\n");
     snprintf(text, sizeof text,
              "auth required " MATRIX " passdb=%s\n"
              "account required " MATRIX " passdb=%s\n",
@@ -168,6 +191,12 @@ static void write_services(const char *dir)
              "account required " MATRIX " passdb=%s\n",
              passdb);
     bt_write_file(dir, "guise-slow", text);
+    snprintf(text, sizeof text,
+             "auth required " MATRIX " passdb=%s\n"
+             "auth required " LIBDIR "/pam_wrapper/pam_set_items.so\n"
+             "account required " LIBDIR "/security/pam_permit.so\n",
+             passdb);
+    bt_write_file(dir, "guise-map", text);
     /* libpam reads "other" for every service; deny, as distributions do. */
     bt_write_file(dir, "other",
                   "auth required " LIBDIR "/security/pam_deny.so\n"
@@ -209,7 +238,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_passwords),       cmocka_unit_test(test_cache),
         cmocka_unit_test(test_account_refused), cmocka_unit_test(test_timeout),
-        cmocka_unit_test(test_broken_stack),
+        cmocka_unit_test(test_broken_stack),    cmocka_unit_test(test_pam_user_mapping),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     bt_rmtree(service_dir());
