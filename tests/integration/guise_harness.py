@@ -166,7 +166,8 @@ def set_acl(path, *entries):
 
 
 def make_wav(path, seconds=1.0, freq=440.0, rate=8000):
-    """Writes a mono 16-bit PCM WAV file with a sine tone."""
+    """Writes a mono 16-bit PCM WAV file with a sine tone (parents made)."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     n = int(seconds * rate)
     frames = b"".join(
         struct.pack("<h", int(12000 * math.sin(2 * math.pi * freq * i / rate))) for i in range(n)
