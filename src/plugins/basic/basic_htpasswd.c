@@ -47,11 +47,15 @@ static int by_name(const void *a, const void *b)
     return strcmp(((const struct basic_user *)a)->name, ((const struct basic_user *)b)->name);
 }
 
-/* One line (without its newline). Returns NULL or the reason it is bad. */
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* One line (without its newline), blanks around it already stripped.
+ * Returns NULL or the reason it is bad. */
 static const char *parse_line(const char *s, size_t n, struct basic_user *u)
 {
-    if (n && s[n - 1] == '\r')
-        n--;
     const char *colon = memchr(s, ':', n);
     if (!colon)
         return "no ':' between user and hash";
@@ -73,14 +77,6 @@ static const char *parse_line(const char *s, size_t n, struct basic_user *u)
     return NULL;
 }
 
-static bool is_comment(const char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'))
-        i++;
-    return i == n || s[i] == '#';
-}
-
 guise_result basic_userdb_parse(const char *buf, size_t len, struct basic_userdb **out, char *err,
                                 size_t err_size)
 {
@@ -94,7 +90,14 @@ guise_result basic_userdb_parse(const char *buf, size_t len, struct basic_userdb
         size_t l = nl ? (size_t)(nl - s) : len - pos;
         pos += l + 1;
         line++;
-        if (is_comment(s, l))
+        /* Apache's reader strips blanks at both ends of every line. */
+        while (l && is_blank(*s)) {
+            s++;
+            l--;
+        }
+        while (l && is_blank(s[l - 1]))
+            l--;
+        if (l == 0 || s[0] == '#')
             continue;
         if (n == cap) {
             size_t ncap = cap ? 2 * cap : 16;

@@ -1,8 +1,9 @@
 /* Basic plug-in: Apache htpasswd user files.
  *
- * One "user:hash" line per user, as written by Apache's htpasswd; anything
- * after a second ':' is ignored (as Apache does). Blank lines and lines
- * starting with '#' are comments; a trailing CR is dropped. A user listed
+ * One "user:hash" line per user, as written by Apache's htpasswd. As in
+ * Apache, blanks (and CR) around a line are stripped, empty lines and lines
+ * starting with '#' are comments, and anything after a second ':' is
+ * ignored. A user listed
  * twice is an error (Apache would silently take the first line). Entries
  * whose hash this plug-in refuses (plain text, DES crypt) are kept, marked
  * unusable, so that the plug-in can warn about them; they never match.

@@ -39,8 +39,12 @@ static void test_parse(void **state)
                                        "bob:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=:Bob Smith:x\n"
                                        "J\xc3\xa4s\xc3\xb8n:$2y$05$abcdefghijklmnopqrstuu\n"
                                        "carol:plain\n"
+                                       "  \t# indented comment\n"
+                                       " \terin:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g= \t\r\n"
                                        "dave:abJnggxhB/yWI"); /* no final newline */
-    assert_int_equal(basic_userdb_count(db), 5);
+    assert_int_equal(basic_userdb_count(db), 6);
+    /* Blanks around a line are stripped, as Apache does. */
+    assert_string_equal(basic_userdb_find(db, "erin", NULL), "{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=");
     enum basic_hash_kind k;
     assert_string_equal(basic_userdb_find(db, "alice", &k),
                         "$apr1$r31.....$HqJZimcKQFAMYayBlzkrA/");
@@ -63,7 +67,7 @@ static void test_parse(void **state)
     /* References: the db lives until the last one goes. */
     assert_ptr_equal(basic_userdb_ref(db), db);
     basic_userdb_unref(db);
-    assert_int_equal(basic_userdb_count(db), 5);
+    assert_int_equal(basic_userdb_count(db), 6);
     basic_userdb_unref(db);
 
     db = parse_ok("");
