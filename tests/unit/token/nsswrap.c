@@ -82,6 +82,8 @@ void nsswrap_init(char **argv)
             fprintf(stderr, "nsswrap: nss_wrapper is not active (libnss-wrapper installed?)\n");
             exit(99);
         }
+        /* forked children leave with _exit() and so leave the files be */
+        atexit(nsswrap_cleanup);
         return;
     }
     char tmpl[] = "/tmp/guise-nss-XXXXXX";

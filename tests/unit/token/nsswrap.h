@@ -14,12 +14,12 @@ extern const char nsswrap_group[];
 
 /* If not yet done, writes the databases to a fresh directory and
  * re-executes the program with nss_wrapper; returns once running wrapped
- * (exits on failure). */
+ * (exits on failure). The files go when the program exits. */
 void nsswrap_init(char **argv);
 /* Replaces the group database (atomically, with a new mtime so that
  * nss_wrapper reloads it). */
 void nsswrap_write_group(const char *content);
-/* Removes the databases; call before exiting. */
+/* Removes the databases; nsswrap_init() registers it with atexit(). */
 void nsswrap_cleanup(void);
 
 #endif

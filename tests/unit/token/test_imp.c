@@ -628,6 +628,5 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_refuses_when_dac_caps_stay),
     };
     int failed = cmocka_run_group_tests_name("imp", tests, fixture_setup, fixture_teardown);
-    nsswrap_cleanup();
     return failed ? 1 : 0;
 }

@@ -452,6 +452,5 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_token_make),
     };
     int failed = cmocka_run_group_tests_name("token-store", tests, NULL, NULL);
-    nsswrap_cleanup();
     return failed ? 1 : 0;
 }
