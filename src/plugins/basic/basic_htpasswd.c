@@ -175,6 +175,14 @@ const char *basic_userdb_find(const struct basic_userdb *db, const char *user,
     return u->hash;
 }
 
+const char *basic_userdb_sample_hash(const struct basic_userdb *db)
+{
+    for (size_t i = 0; db && i < db->n; i++)
+        if (db->users[i].kind != BASIC_HASH_UNSUPPORTED)
+            return db->users[i].hash;
+    return NULL;
+}
+
 size_t basic_userdb_unusable(const struct basic_userdb *db, char *names, size_t size)
 {
     size_t count = 0, pos = 0;

@@ -35,6 +35,10 @@ size_t basic_userdb_count(const struct basic_userdb *db);
  * kind (BASIC_HASH_UNSUPPORTED for an unusable entry). */
 const char *basic_userdb_find(const struct basic_userdb *db, const char *user,
                               enum basic_hash_kind *kind);
+/* The hash of some usable entry (always the same one for a db), NULL when
+ * there is none: unknown users are checked against it, so that they cost
+ * what the file's users cost. */
+const char *basic_userdb_sample_hash(const struct basic_userdb *db);
 /* How many entries are unusable; names gets the first of them,
  * comma-separated (truncated to size). */
 size_t basic_userdb_unusable(const struct basic_userdb *db, char *names, size_t size);

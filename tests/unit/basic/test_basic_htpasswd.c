@@ -60,6 +60,9 @@ static void test_parse(void **state)
     assert_null(basic_userdb_find(db, "# users", NULL));
     assert_null(basic_userdb_find(db, "", NULL));
 
+    /* The sample hash is a usable one: the first by name (bytes order). */
+    assert_string_equal(basic_userdb_sample_hash(db), "$2y$05$abcdefghijklmnopqrstuu");
+
     char names[64];
     assert_int_equal(basic_userdb_unusable(db, names, sizeof names), 2);
     assert_string_equal(names, "carol, dave");
@@ -72,6 +75,7 @@ static void test_parse(void **state)
 
     db = parse_ok("");
     assert_int_equal(basic_userdb_count(db), 0);
+    assert_null(basic_userdb_sample_hash(db));
     assert_null(basic_userdb_find(db, "alice", NULL));
     basic_userdb_unref(db);
 }
