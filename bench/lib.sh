@@ -109,10 +109,22 @@ launch() {
 }
 
 stop_all() {
-    # A here-document, not a pipe: `wait` must run in this shell.
+    # A here-document, not a pipe: `wait` must run in this shell. A server
+    # that has not drained after 15 s is killed: the next script needs the
+    # ports, and a stray server would skew its numbers.
     while read -r name pid port; do
         [ -n "$pid" ] || continue
-        kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+        kill "$pid" 2>/dev/null || continue
+        i=0
+        while kill -0 "$pid" 2>/dev/null && [ $i -lt 150 ]; do
+            # a zombie counts as gone: `wait` reaps it below
+            grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null && break
+            sleep 0.1
+            i=$((i + 1))
+        done
+        kill -0 "$pid" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null &&
+            note "$name did not stop in 15 s: killed" && kill -9 "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null || true
     done <<EOF
 $SERVERS
 EOF
