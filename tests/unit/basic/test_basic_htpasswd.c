@@ -210,6 +210,36 @@ static void test_htpasswd_tool(void **state)
         }
 }
 
+/* Hashes made by mkpasswd (package whois), as for /etc/shadow. */
+static void test_mkpasswd_tool(void **state)
+{
+    static const struct {
+        const char *method;
+        enum basic_hash_kind kind;
+    } tools[] = {
+        {"yescrypt", BASIC_HASH_YESCRYPT},       {"bcrypt -R 4", BASIC_HASH_BCRYPT},
+        {"bcrypt-a -R 4", BASIC_HASH_BCRYPT},    {"sha512crypt", BASIC_HASH_SHA512CRYPT},
+        {"sha256crypt", BASIC_HASH_SHA256CRYPT}, {"md5crypt", BASIC_HASH_UNSUPPORTED},
+    };
+    if (!bt_command_line("command -v mkpasswd")) {
+        print_message("SKIP: mkpasswd (whois) not installed\n");
+        skip();
+    }
+    for (size_t t = 0; t < sizeof tools / sizeof tools[0]; t++) {
+        char cmd[256], hash[256];
+        snprintf(cmd, sizeof cmd, "mkpasswd -m %s 'p\xc3\xa4ss word'", tools[t].method);
+        const char *line = bt_command_line(cmd);
+        assert_non_null(line);
+        snprintf(hash, sizeof hash, "%s", line);
+        if (basic_hash_classify(hash) != tools[t].kind)
+            fail_msg("%s: %s classified %s", tools[t].method, hash,
+                     basic_hash_kind_name(basic_hash_classify(hash)));
+        bool supported = tools[t].kind != BASIC_HASH_UNSUPPORTED;
+        assert_int_equal(basic_hash_verify(hash, "p\xc3\xa4ss word", 10), supported);
+        assert_false(basic_hash_verify(hash, "p\xc3\xa4ss Word", 10));
+    }
+}
+
 /* yescrypt with a fresh salt from libxcrypt (Debian's default hash). */
 static void test_yescrypt_fresh(void **state)
 {
@@ -229,10 +259,10 @@ static void test_yescrypt_fresh(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse),          cmocka_unit_test(test_parse_errors),
-        cmocka_unit_test(test_classify),       cmocka_unit_test(test_apr1_vectors),
-        cmocka_unit_test(test_fixed_vectors),  cmocka_unit_test(test_htpasswd_tool),
-        cmocka_unit_test(test_yescrypt_fresh),
+        cmocka_unit_test(test_parse),         cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_classify),      cmocka_unit_test(test_apr1_vectors),
+        cmocka_unit_test(test_fixed_vectors), cmocka_unit_test(test_htpasswd_tool),
+        cmocka_unit_test(test_mkpasswd_tool), cmocka_unit_test(test_yescrypt_fresh),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
