@@ -1,0 +1,111 @@
+/* Negotiate / NTLM plug-ins: token classification and GSS name copies. */
+#include "plugins/negotiate/negotiate_token.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NTLMSSP_SIGNATURE     "NTLMSSP"
+#define NTLMSSP_SIGNATURE_LEN 8 /* with its NUL */
+#define NTLMSSP_NEGOTIATE     1u
+
+/* True for an NTLMSSP message of this type (MessageType is little-endian,
+ * MS-NLMP 2.2.1). */
+static bool is_ntlmssp(const unsigned char *t, size_t len, uint32_t type)
+{
+    if (len < NTLMSSP_SIGNATURE_LEN + 4 || memcmp(t, NTLMSSP_SIGNATURE, NTLMSSP_SIGNATURE_LEN) != 0)
+        return false;
+    uint32_t got =
+        (uint32_t)t[8] | (uint32_t)t[9] << 8 | (uint32_t)t[10] << 16 | (uint32_t)t[11] << 24;
+    return got == type;
+}
+
+bool negotiate_token_is_initial(const void *data, size_t len)
+{
+    const unsigned char *t = data;
+    if (len == 0)
+        return false;
+    return t[0] == 0x60 || is_ntlmssp(t, len, NTLMSSP_NEGOTIATE);
+}
+
+#define NTLMSSP_AUTHENTICATE 3u
+
+static uint32_t get_le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put_le32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+
+/* Where the security buffers (len 2, max 2, offset 4) of a message sit. */
+static const size_t negotiate_fields[] = {16, 24};
+static const size_t authenticate_fields[] = {12, 20, 28, 36, 44, 52};
+
+size_t negotiate_ntlm_layout(const void *in, size_t len, void *out)
+{
+    const unsigned char *t = in;
+    unsigned char *o = out;
+    const size_t *fields;
+    size_t nfields, fixed, want;
+    if (is_ntlmssp(t, len, NTLMSSP_NEGOTIATE)) {
+        fields = negotiate_fields;
+        nfields = 2;
+        fixed = 32; /* then Version */
+        want = 40;
+    } else if (is_ntlmssp(t, len, NTLMSSP_AUTHENTICATE)) {
+        fields = authenticate_fields;
+        nfields = 6;
+        fixed = 64; /* then Version and MIC */
+        want = 88;
+    } else {
+        memcpy(o, t, len);
+        return len;
+    }
+    /* The payload starts at the lowest offset of a non-empty buffer, or at
+     * the end of a message without any. */
+    size_t start = len;
+    for (size_t i = 0; len >= fixed && i < nfields; i++) {
+        size_t flen = (size_t)t[fields[i]] | (size_t)t[fields[i] + 1] << 8;
+        uint32_t off = get_le32(t + fields[i] + 4);
+        if (flen && off < start)
+            start = off;
+    }
+    if (len < fixed || start < fixed || start >= want) {
+        memcpy(o, t, len);
+        return len;
+    }
+    size_t gap = want - start;
+    memcpy(o, t, start);
+    memset(o + start, 0, gap);
+    memcpy(o + start + gap, t + start, len - start);
+    for (size_t i = 0; i < nfields; i++) {
+        uint32_t off = get_le32(t + fields[i] + 4);
+        if (off >= start && off <= len)
+            put_le32(o + fields[i] + 4, off + (uint32_t)gap);
+    }
+    return len + gap;
+}
+
+char *negotiate_name_dup(const void *value, size_t length)
+{
+    const unsigned char *s = value;
+    while (length > 0 && s[length - 1] == '\0')
+        length--;
+    if (length == 0 || length > NEGOTIATE_NAME_MAX)
+        return NULL;
+    for (size_t i = 0; i < length; i++)
+        if (s[i] < 0x20 || s[i] == 0x7f)
+            return NULL;
+    char *out = malloc(length + 1);
+    if (!out)
+        return NULL;
+    memcpy(out, s, length);
+    out[length] = '\0';
+    return out;
+}
