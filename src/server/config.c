@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 struct parse_state {
@@ -194,6 +196,35 @@ static int set_string(char **dst, const char *v)
     return *dst ? 0 : -1;
 }
 
+static bool is_loopback(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+    return ss->ss_family == AF_INET6 &&
+           IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)ss)->sin6_addr);
+}
+
+/* The admin interface listens on a Unix socket (peer credentials decide) or,
+ * for browsers, on a loopback TCP address; never on the network. */
+static void admin_listen_key(struct parse_state *st, const char *k, const char *v)
+{
+    struct guise_config *c = st->c;
+    c->admin_tcp = false;
+    c->admin_listen_line = st->line;
+    if (v[0] == '/') {
+        if (strlen(v) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+            return fail(st, k, "socket path '%s' is too long", v);
+    } else if (strcmp(v, "none") != 0) {
+        if (parse_listen(v, &c->admin_addr) != 0)
+            return fail(st, k, "'%s' is not a socket path, none, or ADDRESS:PORT", v);
+        if (!is_loopback(&c->admin_addr.addr))
+            return fail(st, k, "'%s' is not a loopback address (127.0.0.0/8 or [::1])", v);
+        c->admin_addr.line = st->line;
+        c->admin_tcp = true;
+    }
+    set_string(&c->admin_listen, v);
+}
+
 static void server_key(struct parse_state *st, const char *k, const char *v)
 {
     struct guise_config *c = st->c;
@@ -298,6 +329,13 @@ static void server_key(struct parse_state *st, const char *k, const char *v)
         if (!parse_ulong(v, 1, 86400, &n))
             return fail(st, k, "'%s' is not a number of seconds from 1 to 86400", v);
         c->lockout_seconds = (unsigned)n;
+    } else if (!strcmp(k, "admin-listen")) {
+        admin_listen_key(st, k, v);
+    } else if (!strcmp(k, "admin-group")) {
+        if (!*v)
+            return fail(st, k, "must not be empty");
+        set_string(&c->admin_group, v);
+        c->admin_group_set = true;
     } else {
         fail(st, k, "unknown key in [server]");
     }
@@ -593,6 +631,19 @@ struct guise_config *guise_config_load(const char *path, char *err, size_t errsz
         }
         p->is_dir = S_ISDIR(sb.st_mode);
     }
+    /* The admin group is resolved once here: a missing group configured
+     * explicitly is an error; the default one may be absent (root only). */
+    struct group gr, *grp = NULL;
+    char grbuf[16384];
+    const char *gname = c->admin_group ? c->admin_group : "guise-admin";
+    if (getgrnam_r(gname, &gr, grbuf, sizeof grbuf, &grp) == 0 && grp) {
+        c->admin_gid = grp->gr_gid;
+        c->admin_gid_valid = true;
+    } else if (c->admin_group_set) {
+        snprintf(err, errsz, "%s: key 'admin-group': no such group '%s'", path, gname);
+        guise_config_free(c);
+        return NULL;
+    }
     const char *files[2] = {c->tls_cert, c->tls_key};
     const char *keys[2] = {"tls-certificate", "tls-key"};
     for (int i = 0; i < 2; i++)
@@ -619,6 +670,8 @@ void guise_config_free(struct guise_config *c)
     free(c->access_log);
     free(c->realm);
     free(c->state_dir);
+    free(c->admin_listen);
+    free(c->admin_group);
     for (size_t i = 0; i < c->nplugins; i++) {
         free(c->plugins[i].name);
         guise_props_free(c->plugins[i].props);

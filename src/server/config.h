@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 struct cfg_list {
     char **v;
@@ -71,6 +72,19 @@ struct guise_config {
     unsigned long max_uri_length;
     unsigned fail_delay_ms; /* throttling of repeated authentication failures */
     unsigned lockout_after, lockout_seconds;
+    /* The admin listener: a Unix socket path (NULL: the default
+     * /run/guise/admin.sock), "none", or a loopback ADDRESS:PORT. */
+    char *admin_listen;
+    bool admin_tcp; /* admin_listen is ADDRESS:PORT, parsed into admin_addr */
+    struct cfg_listen admin_addr;
+    int admin_listen_line;
+    /* Group whose members may administer (besides root); resolved by
+     * guise_config_load. admin_gid_valid is false when the default group
+     * does not exist (then only root may). */
+    char *admin_group;
+    bool admin_group_set;
+    gid_t admin_gid;
+    bool admin_gid_valid;
     struct cfg_plugin *plugins;
     size_t nplugins;
     struct cfg_point *points;

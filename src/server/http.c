@@ -3,6 +3,7 @@
 #include "server/accesslog.h"
 #include "server/pipeline.h"
 #include "server/request.h"
+#include "server/stats.h"
 
 #include "http/path.h"
 
@@ -33,6 +34,102 @@ void server_install_gen(struct server *srv, struct gen *g)
 
 /* ---- connections ---- */
 
+/* The registry of live connections the admin API lists and can cut. A
+ * connection leaves it (under the lock) before libmicrohttpd closes its
+ * socket, so http_disconnect never shuts down a reused descriptor. */
+static void conn_register(struct server *srv, struct MHD_Connection *mc, struct conn *c)
+{
+    const union MHD_ConnectionInfo *fi =
+        MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+    c->fd = fi ? fi->connect_fd : -1;
+    c->since = time(NULL);
+    pthread_mutex_lock(&srv->conns_lock);
+    c->id = ++srv->next_conn_id;
+    c->next = srv->conns;
+    if (srv->conns)
+        srv->conns->prev = c;
+    srv->conns = c;
+    pthread_mutex_unlock(&srv->conns_lock);
+    atomic_fetch_add(&srv->open_connections, 1);
+}
+
+static void conn_unregister(struct server *srv, struct conn *c)
+{
+    pthread_mutex_lock(&srv->conns_lock);
+    if (c->prev)
+        c->prev->next = c->next;
+    else if (srv->conns == c)
+        srv->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+    pthread_mutex_unlock(&srv->conns_lock);
+    atomic_fetch_sub(&srv->open_connections, 1);
+}
+
+long http_connections(struct server *srv, struct conn_info **out)
+{
+    pthread_mutex_lock(&srv->conns_lock);
+    size_t n = 0;
+    for (struct conn *c = srv->conns; c; c = c->next)
+        n++;
+    struct conn_info *v = calloc(n + 1, sizeof *v);
+    if (!v) {
+        pthread_mutex_unlock(&srv->conns_lock);
+        return -1;
+    }
+    size_t i = 0;
+    for (struct conn *c = srv->conns; c; c = c->next, i++) {
+        v[i].id = c->id;
+        v[i].bytes = c->bytes;
+        v[i].since = c->since;
+        memcpy(v[i].client_ip, c->client_ip, sizeof v[i].client_ip);
+        memcpy(v[i].user, c->last_user, sizeof v[i].user);
+        memcpy(v[i].account, c->last_account, sizeof v[i].account);
+        memcpy(v[i].point, c->last_point, sizeof v[i].point);
+    }
+    pthread_mutex_unlock(&srv->conns_lock);
+    *out = v;
+    return (long)n;
+}
+
+int http_disconnect(struct server *srv, uint64_t id)
+{
+    int rc = -1;
+    pthread_mutex_lock(&srv->conns_lock);
+    for (struct conn *c = srv->conns; c; c = c->next)
+        if (c->id == id) {
+            /* libmicrohttpd sees the end of the stream and closes it itself. */
+            if (c->fd >= 0)
+                shutdown(c->fd, SHUT_RDWR);
+            rc = 0;
+            break;
+        }
+    pthread_mutex_unlock(&srv->conns_lock);
+    return rc;
+}
+
+/* Accounts one finished request to its connection and the counters. */
+static void conn_account(struct server *srv, struct request *r, uint64_t bytes)
+{
+    const char *point = r->point ? r->point->name : "";
+    char status[8];
+    snprintf(status, sizeof status, "%u", r->status);
+    stats_add(srv->stats, STATS_REQUESTS, point, status, 1);
+    stats_add(srv->stats, STATS_BYTES, point, "", bytes);
+    struct conn *c = r->conn;
+    if (!c)
+        return;
+    pthread_mutex_lock(&srv->conns_lock);
+    c->bytes += bytes;
+    snprintf(c->last_point, sizeof c->last_point, "%s", r->point ? r->point->name : "/");
+    if (r->have_ident) {
+        snprintf(c->last_user, sizeof c->last_user, "%s", r->ident.logical_user);
+        snprintf(c->last_account, sizeof c->last_account, "%s", r->ident.account);
+    }
+    pthread_mutex_unlock(&srv->conns_lock);
+}
+
 static void notify_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
                               enum MHD_ConnectionNotificationCode toe)
 {
@@ -59,9 +156,11 @@ static void notify_connection(void *cls, struct MHD_Connection *mc, void **socke
         }
         if (!c->client_ip[0])
             strcpy(c->client_ip, "-");
+        conn_register(cls, mc, c);
     } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
         struct conn *c = *socket_context;
         if (c) {
+            conn_unregister(cls, c);
             conn_reset(c);
             free(c);
         }
@@ -169,6 +268,7 @@ static void request_completed(void *cls, struct MHD_Connection *mc, void **con_c
         .micros = us,
     };
     accesslog_write(srv->access, &e);
+    conn_account(srv, r, e.bytes);
     request_free(r);
     *con_cls = NULL;
 }

@@ -1,6 +1,7 @@
 /* guised: command line, start-up, signals (reload, drain), sd_notify. */
 #include "server/accesslog.h"
 #include "server/server.h"
+#include "server/stats.h"
 #include "server/throttle.h"
 
 #include "core/workers.h"
@@ -114,6 +115,8 @@ int main(int argc, char **argv)
 
     struct server srv = {.config_path = config};
     pthread_mutex_init(&srv.gen_lock, NULL);
+    pthread_mutex_init(&srv.conns_lock, NULL);
+    clock_gettime(CLOCK_REALTIME, &srv.started);
     char err[1024] = "";
     struct guise_config *cfg = guise_config_load(config, err, sizeof err);
     if (!cfg) {
@@ -164,6 +167,7 @@ int main(int argc, char **argv)
                 strerror(errno));
         return 1;
     }
+    srv.stats = stats_new();
     server_install_gen(&srv, g);
     if (http_start(&srv, g->cfg, err, sizeof err) != 0) {
         fprintf(stderr, "guised: %s\n", err);
@@ -190,6 +194,7 @@ int main(int argc, char **argv)
                          GUISE_S_OK, "stopping: draining requests");
     http_quiesce(&srv, 10000);
     http_stop(&srv);
+    stats_free(srv.stats);
     server_install_gen(&srv, NULL);
     throttle_free(srv.throttle);
     guise_workers_free(srv.workers);

@@ -11,6 +11,7 @@
 #include "server/pipeline.h"
 
 #include "server/request.h"
+#include "server/stats.h"
 #include "server/throttle.h"
 
 #include <ctype.h>
@@ -380,6 +381,9 @@ static void authentication_result(struct request *r)
     struct conn *c = r->conn;
     guise_plugin *p = r->authn_plugin;
     const char *proto = guise_plugin_descriptor_of(p)->authn->protocol;
+    static const char *const result_names[] = {"success", "denied", "continue", "error"};
+    stats_add(r->srv->stats, STATS_AUTHN, guise_plugin_name(p),
+              (unsigned)r->auth_status < 4 ? result_names[r->auth_status] : "error", 1);
     switch (r->auth_status) {
     case GUISE_AUTH_SUCCESS: {
         const char *user = NULL, *account = NULL;
@@ -509,6 +513,7 @@ static void authorization_result(struct request *r)
         r->step = ST_AUTHZ;
         return;
     case GUISE_AUTHZ_DENY:
+        stats_add(r->srv->stats, STATS_AUTHZ_DENIED, guise_plugin_name(p), "", 1);
         guise_eventlog_write(r->gen->log, GUISE_EVENT_INFORMATION, "server",
                              GUISE_EV_REQUEST_REFUSED, r->authz_code, "%s denied %s (%s as %s) %s",
                              guise_plugin_name(p), r->conn->client_ip, r->ident.logical_user,

@@ -19,6 +19,14 @@ struct conn {
     char client_ip[48];
     struct sockaddr_storage addr;
     socklen_t addrlen;
+    /* The admin API's view (under srv->conns_lock): registry links, the
+     * socket to shut down, and what the last request did. */
+    struct conn *prev, *next;
+    uint64_t id;
+    int fd;
+    time_t since;
+    uint64_t bytes;
+    char last_user[128], last_account[128], last_point[128];
 };
 
 struct identity {

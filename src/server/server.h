@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 
 struct server;
+struct stats;
+struct admin;
 struct throttle;
 struct accesslog;
 struct guise_workers;
@@ -59,6 +61,18 @@ struct server {
     size_t ndaemons;
     _Atomic long active_requests;
     char *tls_cert_pem, *tls_key_pem;
+    /* Admin API hooks: counters, live connections, reload on demand. */
+    struct stats *stats;
+    struct admin *admin;
+    struct timespec started; /* CLOCK_REALTIME at start-up */
+    pthread_mutex_t conns_lock;
+    struct conn *conns; /* live content connections, newest first */
+    uint64_t next_conn_id;
+    _Atomic long open_connections;
+    /* Builds and installs a new generation from config_path (main.c sets
+     * it); serialised by reload_lock. 0, or -1 with why in err. */
+    int (*reload)(struct server *srv, char *err, size_t errsz);
+    pthread_mutex_t reload_lock;
 };
 
 /* The generation serving new requests (a new reference). */
@@ -71,5 +85,19 @@ int http_start(struct server *srv, const struct guise_config *cfg, char *err, si
 void http_stop(struct server *srv);
 /* Stops accepting, waits up to timeout_ms for requests to finish. */
 void http_quiesce(struct server *srv, unsigned timeout_ms);
+
+/* A copy of what the admin API shows of one live connection. */
+struct conn_info {
+    uint64_t id;
+    char client_ip[48];
+    char user[128], account[128], point[128];
+    uint64_t bytes;
+    time_t since;
+};
+/* The live connections (malloc'ed array in *out, newest first); returns
+ * how many, or -1 when out of memory. */
+long http_connections(struct server *srv, struct conn_info **out);
+/* shutdown(2)s the connection with this id: 0, or -1 when there is none. */
+int http_disconnect(struct server *srv, uint64_t id);
 
 #endif
