@@ -4,6 +4,8 @@
 #include "server/stats.h"
 #include "server/throttle.h"
 
+#include "admin/admin.h"
+
 #include "core/workers.h"
 #include "http/mime.h"
 
@@ -34,15 +36,22 @@ static struct gen *load_generation(struct server *srv, const char *path, char *e
     struct guise_config *cfg = guise_config_load(path, err, errsz);
     if (!cfg)
         return NULL;
-    return gen_build(srv, cfg, err, errsz);
+    admin_state_apply_config(srv, cfg);
+    struct gen *g = gen_build(srv, cfg, err, errsz);
+    if (g)
+        admin_state_apply_gen(srv, g);
+    return g;
 }
 
-static void reload(struct server *srv)
+/* SIGHUP and the admin API's reload: 0, or -1 with why in err. */
+static int reload(struct server *srv, char *err, size_t errsz)
 {
+    pthread_mutex_lock(&srv->reload_lock);
     sd_notify(0, "RELOADING=1");
-    char err[1024];
-    struct gen *g = load_generation(srv, srv->config_path, err, sizeof err);
+    int rc = 0;
+    struct gen *g = load_generation(srv, srv->config_path, err, errsz);
     if (!g) {
+        rc = -1;
         guise_eventlog_write(srv->log, GUISE_EVENT_ERROR, "server", GUISE_EV_CONFIG_REJECTED,
                              GUISE_E_INVALIDARG,
                              "reload refused, the running configuration stays: %s", err);
@@ -66,6 +75,8 @@ static void reload(struct server *srv)
         guise_eventlog_write(srv->log, GUISE_EVENT_WARNING, "server", GUISE_EV_IO_ERROR,
                              GUISE_RESULT_FROM_ERRNO(errno), "cannot reopen the access log");
     sd_notify(0, "READY=1");
+    pthread_mutex_unlock(&srv->reload_lock);
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -113,8 +124,9 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    struct server srv = {.config_path = config};
+    struct server srv = {.config_path = config, .reload = reload};
     pthread_mutex_init(&srv.gen_lock, NULL);
+    pthread_mutex_init(&srv.reload_lock, NULL);
     pthread_mutex_init(&srv.conns_lock, NULL);
     clock_gettime(CLOCK_REALTIME, &srv.started);
     char err[1024] = "";
@@ -135,7 +147,10 @@ int main(int argc, char **argv)
     struct throttle_policy tp = {cfg->fail_delay_ms, cfg->lockout_after, cfg->lockout_seconds};
     srv.throttle = throttle_new(&tp, 4096);
     enum guise_imp_mode mode = cfg->impersonation;
+    admin_state_apply_config(&srv, cfg);
     struct gen *g = gen_build(&srv, cfg, err, sizeof err);
+    if (g)
+        admin_state_apply_gen(&srv, g);
     if (!g) {
         fprintf(stderr, "guised: %s\n", err);
         if (test_only)
@@ -173,6 +188,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "guised: %s\n", err);
         return 1;
     }
+    if (admin_start(&srv, g->cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "guised: %s\n", err);
+        http_stop(&srv);
+        return 1;
+    }
     guise_eventlog_write(srv.log, GUISE_EVENT_INFORMATION, "server", GUISE_EV_SERVER_STARTED,
                          GUISE_S_OK, "guised %s started (impersonation: %s, %zu listener(s))",
                          GUISE_VERSION, guise_imp_mode_name(guise_imp_mode_of(srv.imp)),
@@ -184,7 +204,7 @@ int main(int argc, char **argv)
         if (sigwait(&sigs, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            reload(&srv);
+            reload(&srv, err, sizeof err);
             continue;
         }
         break;
@@ -192,6 +212,7 @@ int main(int argc, char **argv)
     sd_notify(0, "STOPPING=1");
     guise_eventlog_write(srv.log, GUISE_EVENT_INFORMATION, "server", GUISE_EV_SERVER_STOPPING,
                          GUISE_S_OK, "stopping: draining requests");
+    admin_stop(&srv);
     http_quiesce(&srv, 10000);
     http_stop(&srv);
     stats_free(srv.stats);

@@ -1,0 +1,27 @@
+/* The admin interface of guised: a REST+JSON API, the web administration
+ * page and Prometheus metrics on a listener of its own (admin-listen), and
+ * the persistent administrative state (FILE.state next to the config).
+ *
+ * The server calls these from main.c; everything else of the admin code is
+ * private to src/admin. */
+#ifndef GUISE_ADMIN_ADMIN_H
+#define GUISE_ADMIN_ADMIN_H
+
+#include "server/server.h"
+
+#include <stddef.h>
+
+/* Starts the admin listener of cfg. 0; or -1 with why in err when an
+ * explicitly configured listener cannot be set up (the default socket in use
+ * by another server only logs an event). */
+int admin_start(struct server *srv, const struct guise_config *cfg, char *err, size_t errsz);
+/* Stops the listener and removes its socket file. */
+void admin_stop(struct server *srv);
+
+/* Applies the persisted changes made through the API after every load of
+ * the configuration: property values and authentication orders into cfg
+ * (before the generation is built), disabled plug-ins onto g (after). */
+void admin_state_apply_config(struct server *srv, struct guise_config *cfg);
+void admin_state_apply_gen(struct server *srv, struct gen *g);
+
+#endif

@@ -1,0 +1,316 @@
+/* The admin listener: its own libmicrohttpd daemon on a Unix socket (peer
+ * credentials decide who may administer) or a loopback TCP address (the
+ * server scope's authentication plug-ins decide). One thread per
+ * connection: authentication through a plug-in may wait for a worker, and
+ * the admin interface sees few connections. */
+#include "admin/admin_internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define DEFAULT_SOCKET "/run/guise/admin.sock"
+#define MAX_BODY       65536
+
+void areq_add_header(struct areq *q, const char *name, const char *value)
+{
+    struct header_kv *v = realloc(q->headers, (q->nheaders + 1) * sizeof *v);
+    if (!v)
+        return;
+    q->headers = v;
+    v[q->nheaders].name = strdup(name);
+    v[q->nheaders].value = strdup(value);
+    if (v[q->nheaders].name && v[q->nheaders].value)
+        q->nheaders++;
+    else {
+        free(v[q->nheaders].name);
+        free(v[q->nheaders].value);
+    }
+}
+
+static void *request_new(void *cls, const char *target, struct MHD_Connection *mc)
+{
+    struct areq *q = calloc(1, sizeof *q);
+    if (!q)
+        return NULL;
+    q->a = cls;
+    q->mc = mc;
+    q->target = strdup(target ? target : "");
+    if (!q->target) {
+        free(q);
+        return NULL;
+    }
+    return q;
+}
+
+static void request_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
+                              enum MHD_RequestTerminationCode toe)
+{
+    struct areq *q = *con_cls;
+    if (!q)
+        return;
+    for (size_t i = 0; i < q->nheaders; i++) {
+        free(q->headers[i].name);
+        free(q->headers[i].value);
+    }
+    free(q->headers);
+    free(q->body);
+    free(q->target);
+    free(q);
+    *con_cls = NULL;
+}
+
+static void client_address(struct areq *q)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(q->mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, q->client_ip,
+                  sizeof q->client_ip);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, q->client_ip,
+                  sizeof q->client_ip);
+    else
+        snprintf(q->client_ip, sizeof q->client_ip, "unix");
+}
+
+static enum MHD_Result send_reply(struct areq *q, struct areply *rep)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(rep->len, rep->body, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(rep->body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            rep->content_type ? rep->content_type
+                                              : "application/json; charset=utf-8");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    MHD_add_response_header(resp, "Content-Security-Policy",
+                            "default-src 'self'; frame-ancestors 'none'");
+    for (size_t i = 0; i < q->nheaders; i++)
+        MHD_add_response_header(resp, q->headers[i].name, q->headers[i].value);
+    enum MHD_Result r = MHD_queue_response(q->mc, rep->status, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
+/* Browsers send credentials they cached to any site's requests to the
+ * admin address: a change must carry a header a cross-site form cannot set. */
+static bool csrf_ok(struct areq *q)
+{
+    if (!q->a->tcp || !strcmp(q->method, "GET") || !strcmp(q->method, "HEAD"))
+        return true;
+    return MHD_lookup_connection_value(q->mc, MHD_HEADER_KIND, "X-Guise-Admin") != NULL;
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char *url,
+                               const char *method, const char *version, const char *upload_data,
+                               size_t *upload_data_size, void **con_cls)
+{
+    struct areq *q = *con_cls;
+    if (!q)
+        return MHD_NO;
+    if (!q->started) {
+        q->started = true;
+        q->method = method;
+        q->url = url;
+        client_address(q);
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (q->len + *upload_data_size > MAX_BODY) {
+            q->too_big = true;
+        } else {
+            char *b = realloc(q->body, q->len + *upload_data_size + 1);
+            if (!b)
+                return MHD_NO;
+            memcpy(b + q->len, upload_data, *upload_data_size);
+            q->body = b;
+            q->len += *upload_data_size;
+            q->body[q->len] = '\0';
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    struct areply rep = {0};
+    bool allowed = q->a->tcp ? auth_tcp(q, &rep) : auth_unix_peer(q);
+    if (!allowed) {
+        if (!rep.status)
+            reply_error(&rep, MHD_HTTP_FORBIDDEN, "forbidden",
+                        "only root and members of the admin group may administer guised");
+    } else if (!csrf_ok(q)) {
+        reply_error(&rep, MHD_HTTP_FORBIDDEN, "missing_header",
+                    "changes over TCP need the X-Guise-Admin header");
+    } else if (q->too_big) {
+        reply_error(&rep, 413, "too_large", "request bodies are limited to %d bytes", MAX_BODY);
+    } else {
+        api_handle(q, &rep);
+    }
+    return send_reply(q, &rep);
+}
+
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+    struct admin *a = cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    guise_eventlog_write(a->srv->log, GUISE_EVENT_INFORMATION, "admin", ADMIN_EV_LISTENER,
+                         GUISE_S_OK, "%s", msg);
+}
+
+/* Creates, binds and listens on the Unix socket. A socket file nobody
+ * answers on is a leftover of a crash and is replaced; one that answers
+ * belongs to a running server and is left alone (EADDRINUSE). */
+static int unix_listen(struct admin *a, const char *path, char *why, size_t whysz)
+{
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+    char dir[sizeof sun.sun_path];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = '\0';
+        if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+            snprintf(why, whysz, "cannot create %s: %s", dir, strerror(errno));
+            return -1;
+        }
+    }
+    struct stat sb;
+    if (lstat(path, &sb) == 0) {
+        if (!S_ISSOCK(sb.st_mode)) {
+            snprintf(why, whysz, "%s exists and is not a socket", path);
+            return -1;
+        }
+        int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (probe >= 0 && connect(probe, (struct sockaddr *)&sun, sizeof sun) == 0) {
+            close(probe);
+            errno = EADDRINUSE;
+            snprintf(why, whysz, "%s is in use by another server", path);
+            return -1;
+        }
+        if (probe >= 0)
+            close(probe);
+        unlink(path);
+    }
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        snprintf(why, whysz, "socket: %s", strerror(errno));
+        return -1;
+    }
+    /* Anyone may connect: the peer's credentials decide, so that a refused
+     * user gets a clear 403 (and the refusal is logged) rather than EACCES. */
+    mode_t old = umask(0);
+    int rc = bind(fd, (struct sockaddr *)&sun, sizeof sun);
+    umask(old);
+    if (rc != 0 || chmod(path, 0666) != 0 || listen(fd, 64) != 0 || lstat(path, &sb) != 0) {
+        snprintf(why, whysz, "cannot listen on %s: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    a->sock_path = strdup(path);
+    a->sock_dev = sb.st_dev;
+    a->sock_ino = sb.st_ino;
+    return fd;
+}
+
+int admin_start(struct server *srv, const struct guise_config *cfg, char *err, size_t errsz)
+{
+    if (cfg->admin_listen && !strcmp(cfg->admin_listen, "none"))
+        return 0;
+    struct admin *a = calloc(1, sizeof *a);
+    if (!a) {
+        snprintf(err, errsz, "out of memory");
+        return -1;
+    }
+    a->srv = srv;
+    a->tcp = cfg->admin_tcp;
+    a->gid = cfg->admin_gid;
+    a->gid_valid = cfg->admin_gid_valid;
+    pthread_mutex_init(&a->state_lock, NULL);
+    const char *path = cfg->admin_listen ? cfg->admin_listen : DEFAULT_SOCKET;
+    char why[512] = "";
+    int fd = -1;
+    unsigned flags =
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    if (!a->tcp) {
+        fd = unix_listen(a, path, why, sizeof why);
+        if (fd < 0) {
+            free(a->sock_path);
+            free(a);
+            if (!cfg->admin_listen) {
+                /* Several servers on one machine (tests, staging): only the
+                 * first gets the default socket; the others run without. */
+                guise_eventlog_write(srv->log, GUISE_EVENT_INFORMATION, "admin", ADMIN_EV_LISTENER,
+                                     GUISE_S_OK, "admin interface not started: %s", why);
+                return 0;
+            }
+            snprintf(err, errsz, "%s:%d: key 'admin-listen': %s", cfg->file, cfg->admin_listen_line,
+                     why);
+            return -1;
+        }
+    } else if (cfg->admin_addr.addr.ss_family == AF_INET6) {
+        flags |= MHD_USE_IPv6;
+    }
+    struct MHD_OptionItem opts[] = {
+        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_logger, a},
+        {a->tcp ? MHD_OPTION_SOCK_ADDR : MHD_OPTION_LISTEN_SOCKET, a->tcp ? 0 : fd,
+         a->tcp ? (void *)&cfg->admin_addr.addr : NULL},
+        {MHD_OPTION_CONNECTION_LIMIT, 64, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, 60, NULL},
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed, a},
+        {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)request_new, a},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    a->daemon =
+        MHD_start_daemon(flags, 0, NULL, NULL, handler, a, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    if (!a->daemon) {
+        snprintf(err, errsz, "%s:%d: key 'admin-listen': cannot listen on %s (%s)", cfg->file,
+                 cfg->admin_listen_line, path, errno ? strerror(errno) : "libmicrohttpd refused");
+        if (fd >= 0)
+            close(fd);
+        if (a->sock_path)
+            unlink(a->sock_path);
+        free(a->sock_path);
+        free(a);
+        return -1;
+    }
+    srv->admin = a;
+    guise_eventlog_write(srv->log, GUISE_EVENT_INFORMATION, "admin", ADMIN_EV_LISTENER, GUISE_S_OK,
+                         "admin interface on %s", path);
+    return 0;
+}
+
+void admin_stop(struct server *srv)
+{
+    struct admin *a = srv->admin;
+    if (!a)
+        return;
+    MHD_stop_daemon(a->daemon);
+    if (a->sock_path) {
+        /* Only our own socket: another server may have replaced it. */
+        struct stat sb;
+        if (lstat(a->sock_path, &sb) == 0 && sb.st_dev == a->sock_dev && sb.st_ino == a->sock_ino)
+            unlink(a->sock_path);
+        free(a->sock_path);
+    }
+    pthread_mutex_destroy(&a->state_lock);
+    free(a);
+    srv->admin = NULL;
+}
