@@ -206,10 +206,14 @@ static guise_result gss_failed(const char *what, OM_uint32 major, OM_uint32 mino
     return GUISE_E_FAIL;
 }
 
-/* SPNEGO acceptor: the keytab goes to the cred store of this credential
- * only (no process-wide KRB5_KTNAME), and gss_set_neg_mechs limits what
- * SPNEGO offers and accepts. gss-ntlmssp ignores the cred store for
- * acceptor credentials, so one acquisition serves both mechanisms. */
+/* SPNEGO acceptor. gss_set_neg_mechs limits what SPNEGO offers and
+ * accepts. The keytab should go to the cred store of this credential only
+ * (gss_acquire_cred_from), but a cred store reaches every mechanism, and
+ * gss-ntlmssp then builds a credential that is not a server credential: its
+ * acceptor answers "Not a server credential type" (what the mod_auth_gssapi
+ * try met). With ntlmssp among the mechanisms the keytab is therefore named
+ * through krb5_gss_register_acceptor_identity, process-wide but read when
+ * the credential is acquired, and no cred store is given. */
 static guise_result acquire_spnego(const struct negotiate_config *cfg,
                                    const struct negotiate_acceptor_info *info, gss_cred_id_t *cred,
                                    char *err, size_t err_size)
@@ -225,8 +229,19 @@ static guise_result acquire_spnego(const struct negotiate_config *cfg,
     }
     gss_key_value_element_desc el = {"keytab", info->keytab};
     gss_key_value_set_desc store = {1, &el};
+    gss_const_key_value_set_t use_store = &store;
+    if (cfg->mechs & NEGOTIATE_MECH_NTLMSSP) {
+        use_store = GSS_C_NO_CRED_STORE;
+        if (cfg->mechs & NEGOTIATE_MECH_KRB5) {
+            maj = krb5_gss_register_acceptor_identity(info->keytab);
+            if (GSS_ERROR(maj)) {
+                r = gss_failed("cannot register the keytab", maj, 0, GSS_C_NO_OID, err, err_size);
+                goto out;
+            }
+        }
+    }
     gss_OID_set_desc want = {1, &oid_spnego};
-    maj = gss_acquire_cred_from(&min, name, GSS_C_INDEFINITE, &want, GSS_C_ACCEPT, &store, cred,
+    maj = gss_acquire_cred_from(&min, name, GSS_C_INDEFINITE, &want, GSS_C_ACCEPT, use_store, cred,
                                 NULL, NULL);
     if (GSS_ERROR(maj)) {
         char what[1100];
@@ -278,7 +293,8 @@ guise_result negotiate_acquire(const struct negotiate_config *cfg, gss_cred_id_t
     }
     if (cfg->mode == NEGOTIATE_MODE_NTLM)
         return acquire_ntlm(cred, err, err_size);
-    if ((r = check_keytab(cfg, info, err, err_size)) != GUISE_S_OK)
+    if ((cfg->mechs & NEGOTIATE_MECH_KRB5) &&
+        (r = check_keytab(cfg, info, err, err_size)) != GUISE_S_OK)
         return r;
     return acquire_spnego(cfg, info, cred, err, err_size);
 }
