@@ -336,7 +336,11 @@ static void pam_work(void *arg)
                            p->cfg.pam_service, j->cred.user, res.detail);
         break;
     }
-    /* Not a wrong password: the cache keeps the user's entries. */
+    /* Not a wrong password: the cache keeps the user's entries, and no
+     * claimed name is reported, so that a PAM outage does not lock users
+     * out by name (the client's address is still throttled). */
+    free(j->ctx->user);
+    j->ctx->user = NULL;
     deny(j, GUISE_E_ACCESSDENIED);
 }
 

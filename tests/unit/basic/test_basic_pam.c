@@ -119,6 +119,7 @@ static void test_timeout(void **state)
     double took = now_s() - t0;
     assert_int_equal(cap.status, GUISE_AUTH_DENIED);
     assert_true(took >= 0.9 && took < 2.5);
+    assert_null(bt_logical_user(&bt)); /* not the user's fault */
     assert_int_equal(bt_host_events(&bt.host, GUISE_EVENT_WARNING, BASIC_EVENT_PAM_TIMEOUT), 1);
     assert_non_null(strstr(bt_host_last_message(&bt.host), "within 1000 ms"));
     assert_int_equal(bt_host_events(&bt.host, GUISE_EVENT_ERROR, 0), 0);
@@ -162,6 +163,7 @@ static void test_broken_stack(void **state)
     assert_int_equal(cap.status, GUISE_AUTH_DENIED);
     assert_int_equal(bt_host_events(&bt.host, GUISE_EVENT_WARNING, BASIC_EVENT_PAM_FAILURE), 1);
     assert_int_equal(bt_host_events(&bt.host, GUISE_EVENT_ERROR, 0), 0);
+    assert_null(bt_logical_user(&bt));
     bt_plugin_stop(&bt);
 }
 
