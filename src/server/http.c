@@ -486,9 +486,22 @@ void http_quiesce(struct server *srv, unsigned timeout_ms)
         if (s != MHD_INVALID_SOCKET)
             close(s);
     }
-    for (unsigned waited = 0; waited < timeout_ms && atomic_load(&srv->active_requests) > 0;
-         waited += 20)
+    /* A deadline on the clock: counting sleeps would stretch the limit on a
+     * loaded machine, where each usleep oversleeps. */
+    struct timespec now, end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    end.tv_sec += timeout_ms / 1000;
+    end.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (end.tv_nsec >= 1000000000L) {
+        end.tv_sec++;
+        end.tv_nsec -= 1000000000L;
+    }
+    while (atomic_load(&srv->active_requests) > 0) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
+            break;
         usleep(20000);
+    }
 }
 
 void http_stop(struct server *srv)
