@@ -171,6 +171,81 @@ class Challenges(gh.GuiseTestCase):
         self.assertIn(r'"evil\x22 agent\x5c"', line)
 
 
+class PpAclGroups(gh.GuiseTestCase):
+    """group: entries without root: hello impersonates nobody, whose
+    primary group is nobody's group (nogroup on Debian)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        import grp
+        import pwd
+
+        cls.nobody_group = grp.getgrgid(pwd.getpwnam("nobody").pw_gid).gr_name
+        cls.work.write("pub/hello.txt", "hello\n")
+        cfg = base_config(cls.work)
+        pub = cls.work.join("pub")
+        cfg.point("grp", pub, authorization="pp-acl", read=f"group:{cls.nobody_group}")
+        cfg.point("root-grp", pub, authorization="pp-acl", read="group:root")
+        cfg.point("mixed", pub, authorization="pp-acl", read="user:carol group:root anonymous")
+        cls.srv = cls.start_guised_class(cfg)
+
+    def status(self, path, user=None):
+        headers = {"Authorization": gh.hello_auth(user)} if user else None
+        return gh.curl(self.srv.url(path), headers=headers).status
+
+    def test_group_entry(self):
+        self.assertEqual(self.status("/grp/hello.txt"), 401)  # guests are never in a group
+        self.assertEqual(self.status("/grp/hello.txt", "alice"), 200)
+        self.assertEqual(self.status("/root-grp/hello.txt", "alice"), 403)
+
+    def test_several_entries(self):
+        self.assertEqual(self.status("/mixed/hello.txt"), 200)
+        self.assertEqual(self.status("/mixed/hello.txt", "carol"), 200)
+        self.assertEqual(self.status("/mixed/hello.txt", "alice"), 403)
+
+
+class PpAclAccounts(gh.GuiseTestCase):
+    """user: and group: entries naming system accounts (root: creates them).
+    Two servers: hello impersonates guise-t-alice on one, guise-t-bob on the
+    other."""
+
+    @classmethod
+    def setUpClass(cls):
+        gh.require_root("pp-acl with system accounts")
+        super().setUpClass()
+        cls.accounts = gh.TestAccounts().acquire()
+        cls.addClassCleanup(cls.accounts.release)
+        cls.work.write("pub/hello.txt", "hello\n")
+        pub = cls.work.join("pub")
+
+        def server(account):
+            cfg = base_config(cls.work)
+            cfg.plugins["hello"]["account"] = account
+            cfg.point("alice", pub, authorization="pp-acl", read=f"user:{gh.ALICE}")
+            cfg.point("staff", pub, authorization="pp-acl", read=f"group:{gh.STAFF}")
+            return cls.start_guised_class(cfg, name=f"ppacl-{account}")
+
+        cls.as_alice = server(gh.ALICE)
+        cls.as_bob = server(gh.BOB)
+
+    def status(self, srv, path, user=None):
+        headers = {"Authorization": gh.hello_auth(user)} if user else None
+        return gh.curl(srv.url(path), headers=headers).status
+
+    def test_user_entry_names_the_account(self):
+        self.assertEqual(self.status(self.as_alice, "/alice/hello.txt"), 401)
+        self.assertEqual(self.status(self.as_alice, "/alice/hello.txt", "someone"), 200)
+        self.assertEqual(self.status(self.as_bob, "/alice/hello.txt", "someone"), 403)
+        # The logical user id matches too.
+        self.assertEqual(self.status(self.as_bob, "/alice/hello.txt", gh.ALICE), 200)
+
+    def test_group_entry(self):
+        self.assertEqual(self.status(self.as_alice, "/staff/hello.txt"), 401)
+        self.assertEqual(self.status(self.as_alice, "/staff/hello.txt", "x"), 200)
+        self.assertEqual(self.status(self.as_bob, "/staff/hello.txt", "x"), 403)
+
+
 class IpAuthorization(gh.GuiseTestCase):
     @classmethod
     def setUpClass(cls):

@@ -40,6 +40,7 @@ class ConfigCheck(gh.GuiseTestCase):
             self.assertRegex(out, re.escape(loc) + r".*" + re.escape(key), out)
         if why:
             self.assertRegex(out, why)
+        self.assertIn("test failed", out)
         return out
 
     def line_of(self, text, needle):

@@ -8,15 +8,28 @@ import time
 import guise_harness as gh
 
 
-def open_idle(port, n, partial=True):
-    """n connections that sent half a request (so each holds a slot)."""
+def open_idle(port, n):
+    """n keep-alive connections, each proven accepted by one answered request,
+    so each holds a slot. A connection refused because an earlier probe
+    (the harness's readiness check) still held a slot is retried."""
     socks = []
-    for _ in range(n):
+    deadline = time.monotonic() + 5
+    while len(socks) < n:
         s = socket.create_connection(("127.0.0.1", port), timeout=5)
-        if partial:
-            s.sendall(b"GET /pub/hello.txt HTTP/1.1\r\nHost: x\r\n")
-        socks.append(s)
-    time.sleep(0.2)  # let the server accept them
+        try:
+            s.sendall(b"GET /pub/hello.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+            data = b""
+            while not data.endswith(b"hello\n"):
+                c = s.recv(4096)
+                if not c:
+                    raise ConnectionResetError
+                data += c
+            socks.append(s)
+        except (ConnectionResetError, BrokenPipeError, socket.timeout):
+            s.close()
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
     return socks
 
 

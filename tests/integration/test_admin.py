@@ -1,0 +1,657 @@
+"""The admin interface of guised: the REST API over the Unix socket (every
+resource and action, errors, persistence across restarts, refusal of a peer
+that is not an administrator), a failing plug-in seen and repaired through
+the API and guisectl, the loopback TCP listener with authentication through
+the server scope's plug-ins, /metrics, and the web page in headless
+Chromium (click "Disable", see the change through the API, screenshot not
+blank)."""
+
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+import guise_harness as gh
+
+GUISECTL = os.path.join(gh.BUILD_DIR, "src", "cli", "guisectl")
+NOBODY = 65534
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, path, timeout=10):
+        super().__init__("localhost", timeout=timeout)
+        self.path = path
+
+    def connect(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(self.timeout)
+        s.connect(self.path)
+        self.sock = s
+
+
+def admin(sock, method, path, body=None, raw=False):
+    """One request on the admin socket: (status, JSON or text, headers)."""
+    c = UnixHTTPConnection(sock)
+    data = None if body is None else (body if isinstance(body, (bytes, str)) else json.dumps(body))
+    c.request(method, path, body=data, headers={"Content-Type": "application/json"} if data else {})
+    r = c.getresponse()
+    payload = r.read()
+    c.close()
+    if raw:
+        return r.status, payload.decode(), dict(r.getheaders())
+    return r.status, json.loads(payload) if payload else None, dict(r.getheaders())
+
+
+def as_user(uid):
+    """preexec_fn dropping every privilege to uid (no supplementary groups)."""
+    def drop():
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+    return drop
+
+
+def base_config(w, sock, **server):
+    cfg = gh.Config(authentication="anonymous", authorization="fs-acl", **server)
+    cfg.server["admin-listen"] = sock
+    cfg.server["token-ttl"] = "1"
+    cfg.point("pub", w.join("pub"))
+    return cfg
+
+
+class AdminUnix(gh.GuiseTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        w = cls.work
+        w.write("pub/hello.txt", "hello admin\n", mode=0o644)
+        w.write("pub/big.bin", b"x" * 200000, mode=0o644)
+        os.chmod(w.join("pub"), 0o755)
+
+    def start(self, cfg=None, name=None):
+        self.sock = self.work.join(f"{name or self._testMethodName}.sock")
+        cfg = cfg or base_config(self.work, self.sock)
+        cfg.server["admin-listen"] = self.sock
+        g = self.start_guised(cfg, name=name)
+        return g
+
+    def restart(self, g):
+        """Stops g cleanly and starts it again (the class cleanup stops it)."""
+        g.stop_clean()
+        g.returncode = None
+        g.start()
+
+    def api(self, method, path, body=None, **kw):
+        return admin(self.sock, method, path, body, **kw)
+
+    def guisectl(self, *args, user=None, sock=None):
+        return subprocess.run([GUISECTL, "-s", sock or self.sock, *args], capture_output=True, text=True,
+                              timeout=30, preexec_fn=as_user(user) if user is not None else None)
+
+    # ---- resources ----
+
+    def test_server_resource(self):
+        g = self.start()
+        gh.curl(g.url("/pub/hello.txt"))
+        st, v, h = self.api("GET", "/api/server")
+        self.assertEqual(st, 200)
+        self.assertTrue(h["Content-Type"].startswith("application/json"))
+        self.assertEqual(v["version"], "0.1.0")
+        self.assertGreaterEqual(v["uptime_seconds"], 0)
+        self.assertEqual(v["config_file"], g.config_path)
+        self.assertFalse(v["critical"])
+        self.assertEqual(v["scope"]["authentication"], ["anonymous"])
+        self.assertEqual(v["scope"]["authorization"], ["fs-acl"])
+        self.assertIn(v["impersonation"], ("io_uring", "syscalls", "off"))
+        self.assertEqual(v["counters"]["requests"].get("200"), 1)
+        self.assertEqual(v["counters"]["bytes_sent"], len("hello admin\n"))
+
+    def test_plugins_resource_redacts_secrets(self):
+        cfg = gh.hello_config(base_config(self.work, ""), account="nobody")
+        g = self.start(cfg)
+        st, v, _ = self.api("GET", "/api/plugins")
+        self.assertEqual(st, 200)
+        byname = {p["name"]: p for p in v["plugins"]}
+        self.assertEqual(set(byname), {"anonymous", "hello", "fs-acl"})
+        hello = byname["hello"]
+        self.assertEqual(hello["kind"], "authentication")
+        self.assertEqual(hello["protocol"], "Hello")
+        self.assertEqual(hello["state"], "enabled")
+        self.assertEqual(hello["properties"]["secret"], "(secret)")
+        self.assertEqual(hello["properties"]["account"], "nobody")
+        self.assertIn({"scope": "server", "position": 2}, hello["order"])
+        self.assertIsNone(hello["last_error"])
+        self.assertEqual(byname["fs-acl"]["kind"], "authorization")
+        self.assertIn("anonymous", byname["anonymous"]["flags"])
+        st, one, _ = self.api("GET", "/api/plugins/hello")
+        self.assertEqual((st, one["name"]), (200, "hello"))
+        _, text, _ = self.api("GET", "/api/plugins", raw=True)
+        self.assertNotIn(gh.HELLO_SECRET, text)
+
+    def test_points_resource(self):
+        g = self.start()
+        gh.curl(g.url("/pub/hello.txt"))
+        gh.curl(g.url("/pub/missing.txt"))
+        st, v, _ = self.api("GET", "/api/points")
+        self.assertEqual(st, 200)
+        (p,) = v["points"]
+        self.assertEqual(p["name"], "pub")
+        self.assertEqual(p["path"], self.work.join("pub"))
+        self.assertEqual(p["authentication"], ["anonymous"])
+        self.assertEqual(p["authorization"], ["fs-acl"])
+        self.assertEqual(p["state"], "ok")
+        self.assertEqual(p["counters"]["requests"], {"200": 1, "404": 1})
+        st, v, _ = self.api("GET", "/api/points/pub")
+        self.assertEqual((st, v["name"]), (200, "pub"))
+        st, v, _ = self.api("GET", "/api/points/nope")
+        self.assertEqual((st, v["error"]["code"]), (404, "no_such_point"))
+
+    def test_clients_list_and_disconnect(self):
+        g = self.start()
+        s = socket.create_connection(("127.0.0.1", g.port), timeout=5)
+        s.sendall(b"GET /pub/hello.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        got = b""
+        while b"hello admin" not in got:
+            got += s.recv(4096)
+        deadline = time.monotonic() + 5
+        while True:
+            st, v, _ = self.api("GET", "/api/clients")
+            mine = [c for c in v["clients"] if c["point"] == "pub"]
+            if mine or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        self.assertEqual(st, 200)
+        self.assertEqual(len(mine), 1, v)
+        c = mine[0]
+        self.assertEqual(c["address"], "127.0.0.1")
+        self.assertEqual(c["user"], "anonymous")
+        self.assertEqual(c["bytes"], len("hello admin\n"))
+        self.assertRegex(c["since"], r"^\d{4}-\d\d-\d\dT")
+        st, v, _ = self.api("DELETE", f"/api/clients/{c['id']}")
+        self.assertEqual((st, v["ok"]), (200, True))
+        s.settimeout(5)
+        self.assertEqual(s.recv(4096), b"", "the connection was not closed")
+        s.close()
+        g.wait_for_event(r"admin\[500\] uid 0 \(root\): disconnected client %d" % c["id"])
+        st, v, _ = self.api("DELETE", "/api/clients/999999")
+        self.assertEqual((st, v["error"]["code"]), (404, "no_such_client"))
+        st, v, _ = self.api("DELETE", "/api/clients/abc")
+        self.assertEqual((st, v["error"]["code"]), (400, "bad_id"))
+
+    def test_diagnostics_newest_first_and_clear(self):
+        g = self.start()
+        # Two warnings: malformed credentials.
+        gh.curl(g.url("/pub/hello.txt"), headers={"Authorization": "Nope x"})
+        gh.http_request(g.port, "GET", "/pub/%2e%2e/x")
+        self.api("POST", "/api/plugins/anonymous/disable")
+        gh.curl(g.url("/pub/hello.txt"), headers={"Authorization": "Basic !!!"})
+        st, v, _ = self.api("GET", "/api/diagnostics")
+        self.assertEqual(st, 200)
+        seqs = [d["seq"] for d in v["diagnostics"]]
+        self.assertEqual(seqs, sorted(seqs, reverse=True))
+        for d in v["diagnostics"]:
+            self.assertIn(d["level"], ("error", "warning"))
+            self.assertRegex(d["result"]["code"], r"^0x[0-9A-F]{8}$")
+        st, v, _ = self.api("DELETE", "/api/diagnostics")
+        self.assertEqual(st, 200)
+        st, v, _ = self.api("GET", "/api/diagnostics")
+        self.assertEqual(v["diagnostics"], [])
+        g.wait_for_event(r"uid 0 \(root\): cleared the diagnostics")
+
+    # ---- actions ----
+
+    def test_disable_enable_persist_and_log(self):
+        g = self.start()
+        self.assertEqual(gh.curl(g.url("/pub/hello.txt")).status, 200)
+        st, v, _ = self.api("POST", "/api/plugins/anonymous/disable")
+        self.assertEqual((st, v["plugin"]["state"]), (200, "disabled"))
+        g.wait_for_event(r"information admin\[500\] uid 0 \(root\): disabled plug-in 'anonymous'")
+        # No enabled plug-in can let anyone in any more.
+        self.assertEqual(gh.curl(g.url("/pub/hello.txt")).status, 403)
+        with open(g.config_path + ".state") as f:
+            state = json.load(f)
+        self.assertEqual(state["plugins"]["anonymous"]["enabled"], False)
+        self.assertEqual(os.stat(g.config_path + ".state").st_mode & 0o777, 0o600)
+        # Survives a reload and a restart.
+        st, _, _ = self.api("POST", "/api/reload")
+        self.assertEqual(st, 200)
+        self.assertEqual(self.api("GET", "/api/plugins/anonymous")[1]["state"], "disabled")
+        self.restart(g)
+        self.assertEqual(self.api("GET", "/api/plugins/anonymous")[1]["state"], "disabled")
+        self.assertEqual(gh.curl(g.url("/pub/hello.txt")).status, 403)
+        st, v, _ = self.api("POST", "/api/plugins/anonymous/enable")
+        self.assertEqual((st, v["plugin"]["state"]), (200, "enabled"))
+        self.assertEqual(gh.curl(g.url("/pub/hello.txt")).status, 200)
+        self.restart(g)
+        self.assertEqual(self.api("GET", "/api/plugins/anonymous")[1]["state"], "enabled")
+
+    def test_authentication_order(self):
+        cfg = gh.hello_config(base_config(self.work, ""), account="nobody")
+        g = self.start(cfg)
+        st, v, _ = self.api("PUT", "/api/server/authentication", {"order": ["hello", "anonymous"]})
+        self.assertEqual(st, 200, v)
+        self.assertEqual(self.api("GET", "/api/server")[1]["scope"]["authentication"], ["hello", "anonymous"])
+        # The point inherits the server list; its own order is separate.
+        st, v, _ = self.api("PUT", "/api/points/pub/authentication", {"order": ["anonymous", "hello"]})
+        self.assertEqual(st, 200, v)
+        self.assertEqual(self.api("GET", "/api/points/pub")[1]["authentication"], ["anonymous", "hello"])
+        g.wait_for_event(r"uid 0 \(root\): set the authentication order of scope 'server' to \[\"hello\",\"anonymous\"\]")
+        for bad in ({"order": ["hello"]}, {"order": ["hello", "hello"]}, {"order": ["hello", "digest"]},
+                    {"order": "hello"}, {}):
+            st, v, _ = self.api("PUT", "/api/server/authentication", bad)
+            self.assertEqual((st, v["error"]["code"]), (400, "bad_order"), bad)
+        self.restart(g)
+        self.assertEqual(self.api("GET", "/api/server")[1]["scope"]["authentication"], ["hello", "anonymous"])
+
+    def test_set_property_reinitialises(self):
+        cfg = gh.hello_config(base_config(self.work, ""), account="nobody")
+        g = self.start(cfg)
+        auth = {"Authorization": gh.hello_auth()}
+        self.assertEqual(gh.curl(g.url("/pub/hello.txt"), headers=auth).status, 200)
+        st, v, _ = self.api("PUT", "/api/plugins/hello/properties/secret", {"value": "new-secret-77"})
+        self.assertEqual(st, 200, v)
+        # The old secret is refused, the new one accepted.
+        self.assertEqual(gh.curl(g.url("/pub/hello.txt"), headers=auth).status, 401)
+        self.assertEqual(gh.curl(g.url("/pub/hello.txt"), headers={"Authorization": "Hello alice:new-secret-77"}).status, 200)
+        ev = g.wait_for_event(r"uid 0 \(root\): set secret property 'secret' of plug-in 'hello'")
+        self.assertNotIn("new-secret-77", g.events())
+        # Unknown keys and bad bodies.
+        st, v, _ = self.api("PUT", "/api/plugins/hello/properties/colour", {"value": "red"})
+        self.assertEqual((st, v["error"]["code"]), (400, "unknown_property"))
+        st, v, _ = self.api("PUT", "/api/plugins/hello/properties/account", b"{not json")
+        self.assertEqual((st, v["error"]["code"]), (400, "bad_body"))
+        st, v, _ = self.api("PUT", "/api/plugins/hello/properties/account", {"value": 3})
+        self.assertEqual((st, v["error"]["code"]), (400, "bad_body"))
+        # A value the plug-in refuses at init: the reload fails, nothing changes.
+        with open(g.config_path + ".state") as f:
+            before = f.read()
+        st, v, _ = self.api("PUT", "/api/plugins/anonymous/properties/account", {"value": ""})
+        self.assertEqual((st, v["error"]["code"]), (400, "reload_failed"), v)
+        with open(g.config_path + ".state") as f:
+            self.assertEqual(f.read(), before)
+        self.restart(g)
+        self.assertEqual(gh.curl(g.url("/pub/hello.txt"), headers={"Authorization": "Hello alice:new-secret-77"}).status, 200)
+
+    def test_errors(self):
+        self.start()
+        for method, path, status, code in [
+            ("GET", "/api/nothing", 404, "not_found"),
+            ("GET", "/nothing.html", 404, "not_found"),
+            ("GET", "/api/plugins/nope", 404, "no_such_plugin"),
+            ("POST", "/api/plugins/nope/enable", 404, "no_such_plugin"),
+            ("GET", "/api/plugins/anonymous/explode", 404, "not_found"),
+            ("DELETE", "/api/server", 405, "method_not_allowed"),
+            ("GET", "/api/reload", 405, "method_not_allowed"),
+            ("POST", "/api/diagnostics", 405, "method_not_allowed"),
+        ]:
+            st, v, h = self.api(method, path)
+            self.assertEqual((st, v["error"]["code"]), (status, code), (method, path))
+            self.assertIsInstance(v["error"]["message"], str)
+        st, v, h = self.api("DELETE", "/api/server")
+        self.assertEqual(h.get("Allow"), "GET")
+
+    def test_metrics(self):
+        cfg = gh.hello_config(base_config(self.work, ""), account="nobody")
+        g = self.start(cfg)
+        sent = len(gh.curl(g.url("/pub/hello.txt")).body)
+        sent += len(gh.curl(g.url("/pub/hello.txt"), headers={"Authorization": "Hello alice:wrong"}).body)
+        sent += len(gh.curl(g.url("/pub/big.bin")).body)
+        st, text, h = self.api("GET", "/metrics", raw=True)
+        self.assertEqual(st, 200)
+        self.assertTrue(h["Content-Type"].startswith("text/plain; version=0.0.4"))
+        self.assertIn('guise_requests_total{point="pub",status="200"} 2', text)
+        self.assertIn('guise_requests_total{point="pub",status="401"} 1', text)
+        self.assertIn('guise_authentications_total{plugin="anonymous",result="success"} 2', text)
+        self.assertIn('guise_authentications_total{plugin="hello",result="denied"} 1', text)
+        self.assertIn('guise_bytes_sent_total{point="pub"} %d' % sent, text)
+        self.assertRegex(text, r"(?m)^guise_open_connections \d+$")
+        self.assertRegex(text, r"(?m)^guise_workers_pending \d+$")
+        self.assertRegex(text, r'(?m)^guise_impersonation_info\{mechanism="(io_uring|syscalls|off)"\} 1$')
+        self.assertRegex(text, r'(?m)^guise_diagnostics\{level="warning"\} [1-9]\d*$')
+        self.assertRegex(text, r'(?m)^# TYPE guise_requests_total counter$')
+
+    def test_authorization_denials_metric(self):
+        w = self.work
+        w.write("secret/x.txt", "no\n", mode=0o600)
+        os.chmod(w.join("secret"), 0o755)
+        cfg = base_config(w, "")
+        cfg.point("secret", w.join("secret"))
+        if not gh.is_root():
+            self.skipTest("fs-acl denial needs impersonation (root)")
+        g = self.start(cfg)
+        self.assertEqual(gh.curl(g.url("/secret/x.txt")).status, 403)
+        st, text, _ = self.api("GET", "/metrics", raw=True)
+        self.assertIn('guise_authorization_denials_total{plugin="fs-acl"} 1', text)
+
+    # ---- who may administer ----
+
+    def test_non_admin_peer_refused(self):
+        gh.require_root("connecting as another uid")
+        g = self.start()
+        os.chmod(self.work.path, 0o755)
+        r, wfd = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.close(r)
+                as_user(NOBODY)()
+                st, v, _ = admin(self.sock, "GET", "/api/server")
+                os.write(wfd, json.dumps([st, v]).encode())
+            finally:
+                os._exit(0)
+        os.close(wfd)
+        with os.fdopen(r) as f:
+            st, v = json.loads(f.read())
+        os.waitpid(pid, 0)
+        self.assertEqual(st, 403)
+        self.assertEqual(v["error"]["code"], "forbidden")
+        g.wait_for_event(r"warning admin\[501\] admin request GET /api/server from uid 65534 \(nobody\) refused")
+        # guisectl says so, with its own exit status.
+        p = self.guisectl("status", user=NOBODY)
+        self.assertEqual(p.returncode, 4, p.stderr)
+        self.assertIn("access denied", p.stderr)
+
+    def test_admin_group_member_allowed(self):
+        gh.require_root("test accounts")
+        with gh.TestAccounts():
+            cfg = base_config(self.work, "")
+            cfg.server["admin-group"] = gh.STAFF
+            self.start(cfg)
+            os.chmod(self.work.path, 0o755)
+            alice, bob = gh.TestAccounts.uid(gh.ALICE), gh.TestAccounts.uid(gh.BOB)
+            p = self.guisectl("status", user=alice)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            p = self.guisectl("status", user=bob)
+            self.assertEqual(p.returncode, 4, p.stderr)
+
+    def test_unknown_admin_group_refused_by_config(self):
+        cfg = base_config(self.work, self.work.join("x.sock"))
+        cfg.server["admin-group"] = "guise-no-such-group"
+        g = gh.Guised(self.work, cfg, name="badgroup")
+        g.write_config()
+        p = subprocess.run([gh.GUISED, "-t", "-c", g.config_path], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("key 'admin-group': no such group 'guise-no-such-group'", p.stderr)
+        cfg.server["admin-group"] = "root"
+        cfg.server["admin-listen"] = "10.1.2.3:9000"
+        g.write_config(cfg)
+        p = subprocess.run([gh.GUISED, "-t", "-c", g.config_path], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("key 'admin-listen': '10.1.2.3:9000' is not a loopback address", p.stderr)
+
+    # ---- a failing plug-in, seen and repaired ----
+
+    def test_failing_plugin_repaired_with_guisectl(self):
+        cfg = base_config(self.work, "")
+        cfg.plugin("anonymous", account="no-such-account")
+        g = self.start(cfg)
+        self.assertEqual(gh.curl(g.url("/pub/hello.txt")).status, 503)
+        st, v, _ = self.api("GET", "/api/plugins/anonymous")
+        self.assertEqual(v["state"], "error")
+        self.assertIn("no-such-account", v["last_error"]["message"] + json.dumps(self.api("GET", "/api/diagnostics")[1]))
+        st, v, _ = self.api("GET", "/api/diagnostics")
+        self.assertTrue(any(d["source"] == "anonymous" and d["level"] == "error" and "no-such-account" in d["message"]
+                            for d in v["diagnostics"]), v)
+        st, v, _ = self.api("GET", "/api/points/pub")
+        self.assertEqual(v["state"], "critical")
+        self.assertTrue(self.api("GET", "/api/server")[1]["critical"])
+        # guisectl shows it.
+        p = self.guisectl("plugins")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r"(?m)^anonymous\s+authentication\s+Anonymous\s+error\b")
+        p = self.guisectl("diagnostics")
+        self.assertIn("no-such-account", p.stdout)
+        # Re-enabling alone cannot help: the account still does not exist.
+        p = self.guisectl("reenable", "pub")
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("reenable_failed", p.stderr)
+        # Fix the property: the configuration is reloaded, service is back.
+        p = self.guisectl("plugins", "set", "anonymous", "account=nobody")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(gh.curl(g.url("/pub/hello.txt")).status, 200)
+        self.assertEqual(self.api("GET", "/api/plugins/anonymous")[1]["state"], "enabled")
+        self.assertFalse(self.api("GET", "/api/server")[1]["critical"])
+        self.restart(g)
+        self.assertEqual(gh.curl(g.url("/pub/hello.txt")).status, 200)
+
+    def test_failing_plugin_repaired_by_reenable(self):
+        gh.require_root("creating the guest account")
+        late = "guise-t-late"
+        cfg = base_config(self.work, "")
+        cfg.plugin("anonymous", account=late)
+        # A crashed earlier run may have left the account behind.
+        subprocess.run(["userdel", late], capture_output=True)
+        g = self.start(cfg)
+        self.assertEqual(gh.curl(g.url("/pub/hello.txt")).status, 503)
+        with gh.TestAccounts(users={late: []}, groups=()):
+            time.sleep(1.2)  # token-ttl = 1: a cached miss expires
+            st, v, _ = self.api("POST", "/api/points/pub/reenable")
+            self.assertEqual(st, 200, v)
+            self.assertEqual(v["scope"]["state"], "ok")
+            st, v, _ = self.api("POST", "/api/server/reenable")
+            self.assertEqual(st, 200, v)
+            # The guest may not read the file, but the point answers again.
+            self.assertIn(gh.curl(g.url("/pub/hello.txt")).status, (200, 403))
+            g.wait_for_event(r"uid 0 \(root\): re-enabled scope 'pub'")
+
+    # ---- guisectl ----
+
+    def test_guisectl(self):
+        g = self.start()
+        gh.curl(g.url("/pub/hello.txt"))
+        p = self.guisectl("status")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("guised 0.1.0", p.stdout)
+        self.assertRegex(p.stdout, r"requests:\s+200:1")
+        p = self.guisectl("--json", "status")
+        self.assertEqual(json.loads(p.stdout)["version"], "0.1.0")
+        p = self.guisectl("points")
+        self.assertRegex(p.stdout, r"(?m)^NAME\s+PATH\s+AUTHENTICATION")
+        self.assertRegex(p.stdout, r"(?m)^pub\s+/\S+\s+anonymous\s+fs-acl\s+ok\s+200:1$")
+        p = self.guisectl("plugins", "disable", "anonymous")
+        self.assertEqual((p.returncode, p.stdout.strip()), (0, "plug-in anonymous disabled"))
+        p = self.guisectl("plugins", "--json")
+        self.assertEqual({x["name"]: x["state"] for x in json.loads(p.stdout)["plugins"]}["anonymous"], "disabled")
+        p = self.guisectl("plugins", "enable", "anonymous")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        p = self.guisectl("plugins", "order", "server", "anonymous")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        p = self.guisectl("plugins", "order", "server", "nope")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("bad_order", p.stderr)
+        p = self.guisectl("plugins", "enable", "nope")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("no plug-in instance 'nope'", p.stderr)
+        p = self.guisectl("clients")
+        self.assertEqual(p.returncode, 0)
+        self.assertRegex(p.stdout, r"^ID\s+ADDRESS")
+        p = self.guisectl("clients", "kill", "424242")
+        self.assertEqual(p.returncode, 1)
+        p = self.guisectl("diagnostics", "--clear")
+        self.assertEqual((p.returncode, p.stdout.strip()), (0, "diagnostics cleared"))
+        p = self.guisectl("diagnostics")
+        self.assertEqual(p.stdout.strip().splitlines(), ["TIME  LEVEL  SOURCE  RESULT  MESSAGE"])
+        p = self.guisectl("reload")
+        self.assertEqual((p.returncode, p.stdout.strip()), (0, "configuration reloaded"))
+        g.wait_for_event(r"uid 0 \(root\): reloaded the configuration")
+        p = self.guisectl("metrics")
+        self.assertIn("guise_requests_total", p.stdout)
+        # Usage errors and a server that is not there.
+        self.assertEqual(self.guisectl("frobnicate").returncode, 2)
+        self.assertEqual(self.guisectl("plugins", "set", "anonymous", "novalue").returncode, 2)
+        p = subprocess.run([GUISECTL, "--help"], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0)
+        self.assertIn("4 access denied", p.stdout)
+        p = self.guisectl("status", sock=self.work.join("nobody-here.sock"))
+        self.assertEqual(p.returncode, 3)
+        self.assertIn("cannot talk to guised", p.stderr)
+
+    def test_default_socket_in_use_is_not_fatal(self):
+        """Two servers with the default admin socket: the second runs
+        without an admin interface rather than failing to start."""
+        cfg = base_config(self.work, "")
+        os.makedirs("/run/guise", exist_ok=True)
+        path = "/run/guise/admin.sock"
+        taken = None
+        if not os.path.exists(path):
+            taken = socket.socket(socket.AF_UNIX)
+            taken.bind(path)
+            taken.listen(1)
+        try:
+            cfg.server.pop("admin-listen")
+            g = gh.Guised(self.work, cfg, name="defaultsock")
+            g.start()
+            self.addCleanup(g.stop_clean)
+            if taken is not None:
+                g.wait_for_event(r"admin interface not started: /run/guise/admin.sock is in use")
+                self.assertEqual(gh.curl(g.url("/pub/hello.txt")).status, 200)
+        finally:
+            if taken is not None:
+                taken.close()
+                os.unlink(path)
+
+
+class AdminTcp(gh.GuiseTestCase):
+    """admin-listen on loopback: the server scope's plug-ins authenticate,
+    the account must be in admin-group."""
+
+    @classmethod
+    def setUpClass(cls):
+        gh.require_root("test accounts")
+        super().setUpClass()
+        cls.accounts = gh.TestAccounts().acquire()
+        cls.addClassCleanup(cls.accounts.release)
+        cls.work.write("pub/hello.txt", "hello\n")
+
+    def config(self, account):
+        cfg = gh.hello_config(gh.Config(authorization="fs-acl"), account=account)
+        cfg.point("pub", self.work.join("pub"))
+        self.admin_port = gh.free_port()
+        cfg.server["admin-listen"] = f"127.0.0.1:{self.admin_port}"
+        cfg.server["admin-group"] = gh.STAFF
+        return cfg
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.admin_port}{path}"
+
+    def test_member_allowed_others_refused(self):
+        g = self.start_guised(self.config(gh.ALICE))
+        r = gh.curl(self.url("/api/server"))
+        self.assertEqual(r.status, 401)
+        self.assertEqual(r.header_all("WWW-Authenticate"), ['Hello realm="guise"'])
+        r = gh.curl(self.url("/api/server"), headers={"Authorization": gh.hello_auth()})
+        self.assertEqual(r.status, 200, r.text)
+        self.assertEqual(json.loads(r.body)["scope"]["authentication"], ["anonymous", "hello"])
+        r = gh.curl(self.url("/api/server"), headers={"Authorization": gh.hello_auth(secret="wrong")})
+        self.assertEqual(r.status, 401)
+        g.wait_for_event(r"warning admin\[501\] admin request GET /api/server from .* refused: authentication denied")
+        # Changes need the X-Guise-Admin header (cross-site forms cannot set it).
+        r = gh.curl(self.url("/api/reload"), method="POST", headers={"Authorization": gh.hello_auth()})
+        self.assertEqual((r.status, json.loads(r.body)["error"]["code"]), (403, "missing_header"))
+        r = gh.curl(self.url("/api/reload"), method="POST",
+                    headers={"Authorization": gh.hello_auth(), "X-Guise-Admin": "1"})
+        self.assertEqual(r.status, 200, r.text)
+        g.wait_for_event(r"alice \(account guise-t-alice, 127.0.0.1\): reloaded the configuration")
+        # The page and its files.
+        r = gh.curl(self.url("/"), headers={"Authorization": gh.hello_auth()})
+        self.assertEqual(r.status, 200)
+        self.assertTrue(r.header("Content-Type").startswith("text/html"))
+        self.assertIn(b"guise administration", r.body)
+        self.assertIn("default-src 'self'", r.header("Content-Security-Policy"))
+        for f, t in (("/admin.js", "text/javascript"), ("/admin.css", "text/css")):
+            r = gh.curl(self.url(f), headers={"Authorization": gh.hello_auth()})
+            self.assertEqual(r.status, 200)
+            self.assertTrue(r.header("Content-Type").startswith(t))
+
+    def test_non_member_forbidden(self):
+        g = self.start_guised(self.config(gh.BOB))
+        r = gh.curl(self.url("/api/server"), headers={"Authorization": gh.hello_auth("bob")})
+        self.assertEqual(r.status, 403)
+        self.assertEqual(json.loads(r.body)["error"]["code"], "forbidden")
+        g.wait_for_event(r"warning admin\[501\] admin request GET /api/server from bob \(account guise-t-bob, "
+                         r"127.0.0.1\) refused: the account is not root")
+
+
+class AdminBrowser(gh.GuiseTestCase):
+    """The web page in headless Chromium over a loopback admin listener."""
+
+    CHROMIUM = "/usr/bin/chromium"
+    BROWSER_SRC = os.path.join(gh.SOURCE_DIR, "tests", "integration", "browser")
+    BROWSER_BUILD = os.path.join(gh.BUILD_DIR, "tests", "integration", "browser")
+
+    @classmethod
+    def ensure_playwright(cls):
+        """playwright-core at the version locked in tests/integration/browser
+        (shared with test_browser.py), installed once into the build tree."""
+        os.makedirs(cls.BROWSER_BUILD, exist_ok=True)
+        for name in ("package.json", "package-lock.json"):
+            src, dst = os.path.join(cls.BROWSER_SRC, name), os.path.join(cls.BROWSER_BUILD, name)
+            with open(src, "rb") as f:
+                want = f.read()
+            have = None
+            if os.path.exists(dst):
+                with open(dst, "rb") as f:
+                    have = f.read()
+            if have != want:
+                with open(dst, "wb") as f:
+                    f.write(want)
+                shutil.rmtree(os.path.join(cls.BROWSER_BUILD, "node_modules"), ignore_errors=True)
+        modules = os.path.join(cls.BROWSER_BUILD, "node_modules")
+        if not os.path.isdir(os.path.join(modules, "playwright-core")):
+            p = subprocess.run(["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
+                               cwd=cls.BROWSER_BUILD, capture_output=True, text=True, timeout=180)
+            if p.returncode != 0:
+                raise RuntimeError(f"npm ci failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
+        return modules
+
+    @classmethod
+    def setUpClass(cls):
+        if not os.path.exists(cls.CHROMIUM):
+            print("SKIP: chromium not installed (apt-get install -y chromium)", flush=True)
+            raise gh.unittest.SkipTest("chromium not installed")
+        gh.require_root("test accounts")
+        super().setUpClass()
+        cls.modules = cls.ensure_playwright()
+        cls.accounts = gh.TestAccounts().acquire()
+        cls.addClassCleanup(cls.accounts.release)
+
+    def test_disable_with_a_click(self):
+        w = self.work
+        w.write("pub/hello.txt", "hello\n")
+        cfg = gh.hello_config(gh.Config(authorization="fs-acl"), account=gh.ALICE)
+        cfg.point("pub", w.join("pub"))
+        port = gh.free_port()
+        cfg.server["admin-listen"] = f"127.0.0.1:{port}"
+        cfg.server["admin-group"] = gh.STAFF
+        g = self.start_guised(cfg)
+        gh.curl(g.url("/pub/missing"))  # something in the tables
+        shot = w.join("admin.png")
+        env = dict(os.environ, NODE_PATH=self.modules)
+        p = subprocess.run(["node", os.path.join(gh.SOURCE_DIR, "tests", "integration", "admin", "check_admin.cjs"),
+                            f"http://127.0.0.1:{port}/", gh.hello_auth(), "anonymous", shot],
+                           capture_output=True, text=True, timeout=120, env=env)
+        self.assertEqual(p.returncode, 0, f"node failed:\n{p.stdout}\n{p.stderr}")
+        out = json.loads(p.stdout.strip().splitlines()[-1])
+        self.assertEqual(out["errors"], [], out)
+        self.assertEqual(out["status"], 200)
+        self.assertEqual(out["title"], "guise administration")
+        self.assertIn("anonymous", out["pluginRows"])
+        self.assertIn("pub", out["pointsText"])
+        self.assertTrue(out["enableShown"], out)
+        # The change is real: the API and the content server see it.
+        r = gh.curl(f"http://127.0.0.1:{port}/api/plugins/anonymous", headers={"Authorization": gh.hello_auth()})
+        self.assertEqual(json.loads(r.body)["state"], "disabled")
+        self.assertEqual(gh.curl(g.url("/pub/hello.txt")).status, 401)
+        g.wait_for_event(r"alice \(account guise-t-alice, 127.0.0.1\): disabled plug-in 'anonymous'")
+        # Not a blank page.
+        self.assertGreater(out["screenshot"]["colours"], 8, out["screenshot"])
+        self.assertGreater(out["screenshot"]["height"], 300)
+
+
+if __name__ == "__main__":
+    gh.main()
