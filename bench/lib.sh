@@ -9,7 +9,7 @@
 #                    median is reported                         (default 3)
 #   BENCH_PORT       first TCP port; servers use PORT..PORT+5   (default 18480)
 #   BENCH_THREADS    guised io-threads = lighttpd max-worker =
-#                    nginx worker_processes = Apache threads    (default: CPUs)
+#                    nginx worker_processes = Apache processes  (default: CPUs)
 #   BENCH_ACCESS_LOG on|off: access log for every server or none (default off)
 #   BENCH_KEEP       1: keep the scratch directory for reading  (default 0)
 #   BENCH_RESULTS    file that receives one `RATIO` line per peer (run-all.sh)
@@ -240,6 +240,61 @@ EOF
     launch "$name" "$port" nginx -c "$conf" -e "$WORK/logs/$name-error.log"
 }
 
+# start_apache NAME PORT [EXTRA_CONF_FILE]: Apache httpd with the event MPM,
+# BENCH_THREADS processes (as nginx) of 64 threads each: the event MPM needs
+# a thread per request in progress, and 64 covers every wrk connection.
+start_apache() {
+    local name=$1 port=$2 extra=${3:-}
+    local conf="$WORK/$name.conf" mods=/usr/lib/apache2/modules
+    mkdir -p "$WORK/$name-run"
+    [ "$IS_ROOT" -eq 1 ] && chown www-data "$WORK/$name-run"
+    {
+        echo "ServerRoot $WORK"
+        echo "ServerName 127.0.0.1"
+        echo "Listen 127.0.0.1:$port"
+        echo "PidFile $WORK/$name-run/httpd.pid"
+        echo "DefaultRuntimeDir $WORK/$name-run"
+        echo "ErrorLog $WORK/logs/$name-error.log"
+        echo "LogLevel warn"
+        for m in mpm_event authn_core authz_core mime; do
+            echo "LoadModule ${m}_module $mods/mod_$m.so"
+        done
+        if [ "$IS_ROOT" -eq 1 ]; then
+            echo "User www-data"
+            echo "Group www-data"
+        fi
+        echo "StartServers $BENCH_THREADS"
+        echo "ServerLimit $BENCH_THREADS"
+        echo "ThreadLimit 64"
+        echo "ThreadsPerChild 64"
+        echo "MaxRequestWorkers $((BENCH_THREADS * 64))"
+        echo "MinSpareThreads 1"
+        echo "MaxSpareThreads $((BENCH_THREADS * 64))"
+        echo "MaxConnectionsPerChild 0"
+        echo "KeepAlive On"
+        echo "MaxKeepAliveRequests 0"
+        echo "KeepAliveTimeout 60"
+        echo "EnableSendfile On"
+        echo "EnableMMAP Off"
+        echo "TypesConfig /etc/mime.types"
+        echo "DocumentRoot $WORK/www"
+        echo "<Directory $WORK/www>"
+        echo "    Require all granted"
+        echo "    AllowOverride None"
+        echo "</Directory>"
+        if [ "$BENCH_ACCESS_LOG" = on ]; then
+            echo "LogFormat \"%h %l %u %t \\\"%r\\\" %>s %b\" common"
+            echo "CustomLog $WORK/logs/$name-access.log common"
+        fi
+        [ -n "$extra" ] && cat "$extra"
+    } >"$conf"
+    apache2 -t -f "$conf" >"$WORK/logs/$name.test" 2>&1 || {
+        cat "$WORK/logs/$name.test" >&2
+        die "apache2 rejects $conf"
+    }
+    launch "$name" "$port" apache2 -f "$conf" -DFOREGROUND
+}
+
 # ---- measuring ----
 
 # CPU seconds (user+system, ticks) used so far by a server and its children.
@@ -252,15 +307,22 @@ cpu_ticks() {
     done | awk '{ s += $1 } END { print s + 0 }'
 }
 
-# wrk_run URL DURATION CONNS SCRIPT [WRK_ARGS...]: prints the line
+# wrk_run NAME URL DURATION CONNS SCRIPT [WRK_ARGS...]: prints the line
 #   requests bytes micros errors non2xx
+# When SCRIPT_ARGS_FN is set, `$SCRIPT_ARGS_FN NAME THREADS` prints the
+# arguments of the Lua script, asked anew for every run (Digest nonces).
 wrk_run() {
-    local url=$1 dur=$2 conns=$3 script=$4
-    shift 4
-    local threads=2
+    local name=$1 url=$2 dur=$3 conns=$4 script=$5
+    shift 5
+    local threads=2 sargs=""
     [ "$conns" -lt 2 ] && threads=1
-    wrk -t"$threads" -c"$conns" -d"${dur}s" -s "$script" "$@" "$url" 2>&1 |
+    if [ -n "${SCRIPT_ARGS_FN:-}" ]; then
+        sargs=$("$SCRIPT_ARGS_FN" "$name" "$threads") || die "$name: no script arguments"
+    fi
+    # shellcheck disable=SC2086
+    wrk -t"$threads" -c"$conns" -d"${dur}s" -s "$script" "$@" "$url" ${sargs:+-- $sargs} 2>&1 |
         awk '/^BENCH / { print $2, $3, $4, $5, $6; found = 1 }
+             !/^BENCH / { print > "/dev/stderr" }
              END { if (!found) print "0 0 1 1 0" }'
 }
 
@@ -275,9 +337,10 @@ measure() {
     port=$(server_port "$name")
     pid=$(server_pid "$name")
     url="http://127.0.0.1:$port$path"
-    [ "$BENCH_WARMUP" -gt 0 ] && wrk_run "$url" "$BENCH_WARMUP" "$conns" "$script" "$@" >/dev/null
+    [ "$BENCH_WARMUP" -gt 0 ] &&
+        wrk_run "$name" "$url" "$BENCH_WARMUP" "$conns" "$script" "$@" >/dev/null 2>&1
     before=$(cpu_ticks "$pid")
-    line=$(wrk_run "$url" "$BENCH_DURATION" "$conns" "$script" "$@")
+    line=$(wrk_run "$name" "$url" "$BENCH_DURATION" "$conns" "$script" "$@" 2>"$WORK/logs/$name.wrk")
     after=$(cpu_ticks "$pid")
     echo "$line $((after - before))" >>"$WORK/results/$name"
     set -- $line
