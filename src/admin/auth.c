@@ -157,7 +157,9 @@ static bool authenticate(struct areq *q, guise_plugin *p, const char *blob_text,
 {
     const struct guise_authn_ops *ops = guise_plugin_descriptor_of(p)->authn;
     size_t tlen = strlen(blob_text);
-    unsigned char *blob = malloc(BASE64_DECODE_LENGTH(tlen) + 1);
+    /* Text blobs are copied as they are, binary ones base64-decoded. */
+    unsigned char *blob = malloc(
+        tlen + 1 > BASE64_DECODE_LENGTH(tlen) + 1 ? tlen + 1 : BASE64_DECODE_LENGTH(tlen) + 1);
     size_t blen = tlen;
     if (!blob) {
         reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
