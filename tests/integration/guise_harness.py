@@ -17,13 +17,19 @@ Config
     the key. ``Config.render()`` returns the text.
 
 Guised
-    One server process: it picks a free port (unless the config has a listen
-    key), writes the config into the work directory, starts ``guised -c
-    FILE`` with stderr (the event log) captured to a file, and waits until the
-    port accepts connections. ``stop()`` sends SIGTERM and returns the exit
-    status; ``stop_clean()`` asserts it is 0. ``events()`` is the event log
-    so far, ``wait_for_event(regex)`` polls it, ``reload(config)`` rewrites
-    the file and sends SIGHUP. ``url(path)`` gives http(s)://127.0.0.1:PORT.
+    One server process: it picks a free port (``free_port()``, reserved
+    against other test processes) unless the config has a listen key, adds
+    ``event-log = stderr``, an access log in the work directory and, when not
+    root, ``impersonation = off``; writes the config into the work directory,
+    starts ``guised -c FILE`` with stderr (the event log) captured to a file,
+    and waits until the port accepts connections and the "started" event is
+    there. ``stop()`` sends SIGTERM and returns the exit status;
+    ``stop_clean()`` asserts it is 0. ``events()`` is the event log so far,
+    ``wait_for_event(regex)`` polls it, ``wait_for_access(regex)`` polls the
+    access log (written when a request completes, possibly just after the
+    client saw the answer), ``reload(config)`` rewrites the file (same port)
+    and sends SIGHUP, waiting for the reload event. ``url(path)`` gives
+    http(s)://HOST:PORT/path.
 
 Clients
     ``curl(url, ...)`` runs the real curl binary and returns a Response
@@ -36,8 +42,10 @@ Accounts (root only)
     (uids >= 1000) with useradd/groupadd and removes them when the last test
     process using them is done. Several test processes may use them at once:
     a lock file serialises creation and deletion and a shared lock marks
-    every user. ``require_root(what)`` prints "SKIP: ... needs root" and
-    raises unittest.SkipTest when not running as root.
+    every user. The default set: guise-t-alice and guise-t-carol in group
+    guise-t-staff, guise-t-bob not (constants ALICE, BOB, CAROL, STAFF).
+    ``require_root(what)`` prints "SKIP: ... needs root" and raises
+    unittest.SkipTest when not running as root.
 
 GuiseTestCase
     A unittest.TestCase with a class work directory (``cls.work``) and
@@ -50,6 +58,27 @@ GuiseTestCase
 The example plug-in "hello" (``HELLO_PLUGIN``) authenticates a client that
 sends ``Authorization: Hello NAME:SECRET`` as NAME impersonating the
 configured account; ``hello_config()`` and ``hello_auth()`` set it up.
+
+A new test file (register it in meson.build)::
+
+    import guise_harness as gh
+
+    class Example(gh.GuiseTestCase):
+        @classmethod
+        def setUpClass(cls):
+            super().setUpClass()
+            cls.work.write("pub/a.txt", "a\n")
+            cfg = gh.Config(authentication="anonymous digest", authorization="fs-acl")
+            cfg.plugin("digest", user_file=cls.work.join("users.htdigest"))
+            cfg.point("pub", cls.work.join("pub"))
+            cls.srv = cls.start_guised_class(cfg)
+
+        def test_get(self):
+            r = gh.curl(self.srv.url("/pub/a.txt"), "--digest", "-u", "alice:pw")
+            self.assertEqual(r.status, 200)
+
+    if __name__ == "__main__":
+        gh.main()
 """
 
 import errno
@@ -778,13 +807,6 @@ class GuiseTestCase(unittest.TestCase):
         g.start()
         self.addCleanup(g.stop_clean)
         return g
-
-    def assertNotLeaked(self, resp_or_bytes, *secrets):
-        data = resp_or_bytes if isinstance(resp_or_bytes, bytes) else getattr(resp_or_bytes, "raw", None)
-        if data is None:
-            data = resp_or_bytes.body + repr(resp_or_bytes.headers).encode()
-        for s in secrets:
-            self.assertNotIn(s, data, "secret bytes leaked into a response")
 
 
 def main():
