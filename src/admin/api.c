@@ -1,7 +1,8 @@
-/* The REST resources and actions of the admin API (see docs/ADMIN.md).
- * Every answer is JSON; errors are {"error":{"code":..,"message":..}} with
- * the stable codes below. Changes are persisted in the state file and logged
- * as INFORMATION events naming the administrator. */
+/* The REST resources and actions of the admin API (src/admin/API.md lists
+ * them with their error codes). Every answer is JSON; errors are
+ * {"error":{"code":..,"message":..}} with stable codes. Changes are persisted
+ * in the state file and logged as INFORMATION events naming the
+ * administrator. */
 #include "admin/admin_internal.h"
 
 #include "core/props_internal.h"
@@ -365,7 +366,10 @@ static void edit_prop(json_t *st, void *arg)
         props = json_object();
         json_object_set_new(p, "properties", props);
     }
-    json_object_set_new(props, e->key, json_string(e->value));
+    if (e->value)
+        json_object_set_new(props, e->key, json_string(e->value));
+    else
+        json_object_del(props, e->key); /* back to the configuration's value */
 }
 
 /* Reloads the configuration (with the state applied). 0, or -1 with out set. */
@@ -384,7 +388,19 @@ static int do_reload(struct areq *q, struct areply *out)
     return 0;
 }
 
-static void plugin_set_property(struct areq *q, guise_plugin *p, const char *key,
+/* The instance named name in the generation now current, as JSON. */
+static json_t *current_plugin_json(struct server *srv, const char *name)
+{
+    struct gen *g = server_current_gen(srv);
+    guise_plugin *p = g ? guise_host_plugin(g->host, name) : NULL;
+    json_t *v = p ? plugin_json(g, p) : json_null();
+    gen_unref(g);
+    return v;
+}
+
+/* PUT sets a property ({"value": "..."}); DELETE drops the value set
+ * through the API, so that the configuration file's applies again. */
+static void plugin_set_property(struct areq *q, guise_plugin *p, const char *key, bool remove,
                                 struct areply *out)
 {
     const struct guise_plugin_descriptor *d = guise_plugin_descriptor_of(p);
@@ -401,16 +417,19 @@ static void plugin_set_property(struct areq *q, guise_plugin *p, const char *key
         reply_error(out, 400, "unknown_property", "plug-in '%s' has no property '%s'", name, key);
         return;
     }
-    json_t *b = body_object(q, out);
-    if (!b)
-        return;
-    json_t *jv = json_object_get(b, "value");
-    if (!json_is_string(jv)) {
-        json_decref(b);
-        reply_error(out, 400, "bad_body", "expected {\"value\": \"...\"}");
-        return;
+    json_t *b = NULL;
+    struct prop_edit e = {name, key, NULL};
+    if (!remove) {
+        if (!(b = body_object(q, out)))
+            return;
+        json_t *jv = json_object_get(b, "value");
+        if (!json_is_string(jv)) {
+            json_decref(b);
+            reply_error(out, 400, "bad_body", "expected {\"value\": \"...\"}");
+            return;
+        }
+        e.value = json_string_value(jv);
     }
-    struct prop_edit e = {name, key, json_string_value(jv)};
     json_t *prev = NULL;
     /* Instances are re-initialised by building a new generation: the
      * simplest way that is correct for every plug-in. */
@@ -419,11 +438,13 @@ static void plugin_set_property(struct areq *q, guise_plugin *p, const char *key
         if (do_reload(q, out) != 0) {
             state_restore(q, prev);
         } else {
-            if (s->flags & GUISE_PROP_SECRET)
+            if (remove)
+                changed(q, "reset property '%s' of plug-in '%s' to the configuration's", key, name);
+            else if (s->flags & GUISE_PROP_SECRET)
                 changed(q, "set secret property '%s' of plug-in '%s'", key, name);
             else
                 changed(q, "set property '%s' of plug-in '%s' to '%s'", key, name, e.value);
-            reply_ok(out, NULL);
+            reply_ok(out, json_pack("{s:o}", "plugin", current_plugin_json(q->a->srv, name)));
         }
     }
     pthread_mutex_unlock(&q->a->state_lock);
@@ -686,9 +707,9 @@ static void route_api(struct areq *q, struct gen *g, struct areply *out)
             return plugin_enable(q, g, p, !strcmp(seg[3], "enable"), out);
         }
         if (n == 5 && !strcmp(seg[3], "properties")) {
-            if (!is(q, "PUT"))
-                return method_not_allowed(q, out, "PUT");
-            return plugin_set_property(q, p, seg[4], out);
+            if (!is(q, "PUT") && !is(q, "DELETE"))
+                return method_not_allowed(q, out, "PUT, DELETE");
+            return plugin_set_property(q, p, seg[4], is(q, "DELETE"), out);
         }
     } else if (!strcmp(res, "points")) {
         if (n == 2) {

@@ -39,6 +39,8 @@ static void usage(FILE *f)
                "  plugins order SCOPE NAME...    set the authentication order of a scope\n"
                "                                 (SCOPE: server or a publishing point)\n"
                "  plugins set NAME KEY=VALUE     set a property (the configuration is reloaded)\n"
+               "  plugins unset NAME KEY         drop a property set with 'set': the\n"
+               "                                 configuration file's value applies again\n"
                "  points                         publishing points\n"
                "  reenable [POINT]               leave the critical-error state (default: the\n"
                "                                 server scope)\n"
@@ -415,6 +417,15 @@ static int cmd_plugins(int argc, char **argv)
         int rc = action("PUT", path, body, msg);
         free(body);
         return rc;
+    }
+    if (!strcmp(argv[0], "unset") && argc == 3) {
+        char *n = esc(argv[1]), *k = esc(argv[2]);
+        snprintf(path, sizeof path, "/api/plugins/%s/properties/%s", n, k);
+        free(n);
+        free(k);
+        snprintf(msg, sizeof msg, "property %s of %s reset; configuration reloaded", argv[2],
+                 argv[1]);
+        return action("DELETE", path, NULL, msg);
     }
     usage(stderr);
     return EXIT_USAGE;

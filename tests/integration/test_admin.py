@@ -255,6 +255,8 @@ class AdminUnix(gh.GuiseTestCase):
         self.assertEqual(gh.curl(g.url("/pub/hello.txt"), headers=auth).status, 200)
         st, v, _ = self.api("PUT", "/api/plugins/hello/properties/secret", {"value": "new-secret-77"})
         self.assertEqual(st, 200, v)
+        self.assertEqual(v["plugin"]["state"], "enabled")
+        self.assertEqual(v["plugin"]["properties"]["secret"], "(secret)")
         # The old secret is refused, the new one accepted.
         self.assertEqual(gh.curl(g.url("/pub/hello.txt"), headers=auth).status, 401)
         self.assertEqual(gh.curl(g.url("/pub/hello.txt"), headers={"Authorization": "Hello alice:new-secret-77"}).status, 200)
@@ -276,6 +278,13 @@ class AdminUnix(gh.GuiseTestCase):
             self.assertEqual(f.read(), before)
         self.restart(g)
         self.assertEqual(gh.curl(g.url("/pub/hello.txt"), headers={"Authorization": "Hello alice:new-secret-77"}).status, 200)
+        # Dropping the API's value brings back the configuration file's.
+        p = self.guisectl("plugins", "unset", "hello", "secret")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(gh.curl(g.url("/pub/hello.txt"), headers=auth).status, 200)
+        g.wait_for_event(r"uid 0 \(root\): reset property 'secret' of plug-in 'hello' to the configuration's")
+        with open(g.config_path + ".state") as f:
+            self.assertNotIn("secret", json.load(f)["plugins"]["hello"].get("properties", {}))
 
     def test_errors(self):
         self.start()
