@@ -360,8 +360,6 @@ class Kerberos(RealmTestCase):
         r = run_curl(u, "--negotiate", "-u", ":", u, "-o", os.devnull, ccache=self.alice)
         self.assertEqual([s for s, _ in r.responses], [200, 200], r)
         self.assertEqual(r.connects, 1, "the server closed the connection after authenticating")
-        # Only the first request carried a token.
-        self.assertEqual(len(sent_authorizations(r.trace)), 1, r.trace[-2000:])
 
     def test_garbage_token_is_refused_and_the_server_survives(self):
         start = len(self.srv.events())
