@@ -450,7 +450,6 @@ int http_start(struct server *srv, const struct guise_config *cfg, char *err, si
             {MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout, NULL},
             {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)(cfg->max_header_size + 8192), NULL},
             {MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096, NULL},
-            {MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
             {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed, srv},
             {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)notify_connection, srv},
             {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)request_new, srv},
