@@ -549,6 +549,12 @@ guise_result guise_scope_new(guise_host *h, const char *name, guise_plugin *cons
     pthread_mutex_unlock(&h->lock);
     if (rc)
         goto oom;
+    if (atomic_load(&s->critical))
+        guise_eventlog_write(h->log, GUISE_EVENT_ERROR, "server", GUISE_EV_SCOPE_CRITICAL,
+                             GUISE_E_UNEXPECTED,
+                             "scope '%s' starts in the critical-error state: one of its plug-ins "
+                             "is in error; new requests get 503 until re-enabled",
+                             s->name);
     *out = s;
     return GUISE_S_OK;
 oom:
