@@ -67,7 +67,7 @@ static volatile sig_atomic_t tty_echo_off;
 static void restore_tty(void)
 {
     if (tty_echo_off) {
-        tcsetattr(tty_fd, TCSAFLUSH, &tty_saved);
+        tcsetattr(tty_fd, TCSANOW, &tty_saved);
         tty_echo_off = 0;
     }
 }
@@ -108,11 +108,15 @@ static bool prompt(const char *text, char *buf, size_t size)
     struct termios t = tty_saved;
     t.c_lflag &= ~(tcflag_t)ECHO;
     t.c_lflag |= ECHONL;
-    if (write(tty_fd, text, strlen(text)) < 0)
-        return false;
+    /* Echo off (dropping type-ahead) before the prompt, so that nothing
+     * typed after the prompt is lost or shown. */
     tty_echo_off = 1;
     if (tcsetattr(tty_fd, TCSAFLUSH, &t) != 0) {
         tty_echo_off = 0;
+        return false;
+    }
+    if (write(tty_fd, text, strlen(text)) < 0) {
+        restore_tty();
         return false;
     }
     bool ok = read_line(tty_fd, buf, size);
