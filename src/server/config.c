@@ -331,6 +331,10 @@ static void server_key(struct parse_state *st, const char *k, const char *v)
         c->lockout_seconds = (unsigned)n;
     } else if (!strcmp(k, "admin-listen")) {
         admin_listen_key(st, k, v);
+    } else if (!strcmp(k, "admin-state")) {
+        if (v[0] != '/')
+            return fail(st, k, "'%s' is not an absolute path", v);
+        set_string(&c->admin_state, v);
     } else if (!strcmp(k, "admin-group")) {
         if (!*v)
             return fail(st, k, "must not be empty");
@@ -672,6 +676,7 @@ void guise_config_free(struct guise_config *c)
     free(c->state_dir);
     free(c->admin_listen);
     free(c->admin_group);
+    free(c->admin_state);
     for (size_t i = 0; i < c->nplugins; i++) {
         free(c->plugins[i].name);
         guise_props_free(c->plugins[i].props);

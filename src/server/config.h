@@ -83,6 +83,8 @@ struct guise_config {
      * does not exist (then only root may). */
     char *admin_group;
     bool admin_group_set;
+    /* Where the admin API persists its changes (NULL: CONFIG-FILE.state). */
+    char *admin_state;
     gid_t admin_gid;
     bool admin_gid_valid;
     struct cfg_plugin *plugins;
