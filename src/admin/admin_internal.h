@@ -76,8 +76,9 @@ bool auth_tcp(struct areq *q, struct areply *out);
 bool auth_account_is_admin(const struct admin *a, const char *name);
 
 /* state.c: the persistent administrative state. */
-/* The state file's path (malloc'ed): the config path plus ".state". */
-char *state_path(const struct server *srv);
+/* The state file's path (malloc'ed): admin-state, else the config path
+ * plus ".state". */
+char *state_path(const struct server *srv, const struct guise_config *cfg);
 /* The state object (a new reference; an empty object when there is none).
  * NULL and why in err when the file exists but cannot be read or parsed. */
 json_t *state_load(const char *path, char *err, size_t errsz);

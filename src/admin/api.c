@@ -97,10 +97,18 @@ static json_t *body_object(struct areq *q, struct areply *out)
 /* Runs edit on the persisted state and saves it; 0 or -1 with out set. The
  * previous state goes into *prev (when non-NULL) so a change that the
  * reload refuses can be rolled back. */
+static char *current_state_path(struct server *srv)
+{
+    struct gen *g = server_current_gen(srv);
+    char *p = state_path(srv, g ? g->cfg : NULL);
+    gen_unref(g);
+    return p;
+}
+
 static int state_edit(struct areq *q, struct areply *out, void (*edit)(json_t *st, void *arg),
                       void *arg, json_t **prev)
 {
-    char *path = state_path(q->a->srv);
+    char *path = current_state_path(q->a->srv);
     char err[512];
     json_t *st = path ? state_load(path, err, sizeof err) : NULL;
     if (!st) {
@@ -121,7 +129,7 @@ static int state_edit(struct areq *q, struct areply *out, void (*edit)(json_t *s
 
 static void state_restore(struct areq *q, json_t *prev)
 {
-    char *path = state_path(q->a->srv);
+    char *path = current_state_path(q->a->srv);
     char err[512];
     if (path && prev && state_save(path, prev, err, sizeof err) != 0)
         guise_eventlog_write(q->a->srv->log, GUISE_EVENT_ERROR, "admin", ADMIN_EV_STATE,
@@ -216,7 +224,7 @@ static void get_server(struct areq *q, struct gen *g, struct areply *out)
                   (json_int_t)atomic_load(&srv->open_connections), "active_requests",
                   (json_int_t)atomic_load(&srv->active_requests), "workers_pending",
                   (json_int_t)guise_workers_pending(srv->workers));
-    char *sp = state_path(srv);
+    char *sp = state_path(srv, g->cfg);
     json_object_set_new(v, "state_file", json_string(sp ? sp : ""));
     free(sp);
     reply_json(out, 200, v);

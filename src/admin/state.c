@@ -18,8 +18,10 @@
 #include <string.h>
 #include <unistd.h>
 
-char *state_path(const struct server *srv)
+char *state_path(const struct server *srv, const struct guise_config *cfg)
 {
+    if (cfg && cfg->admin_state)
+        return strdup(cfg->admin_state);
     char *p = NULL;
     if (asprintf(&p, "%s.state", srv->config_path) < 0)
         return NULL;
@@ -85,9 +87,9 @@ int state_save(const char *path, json_t *st, char *err, size_t errsz)
 }
 
 /* Loads the state for applying; logs and returns NULL when unusable. */
-static json_t *load_for_apply(struct server *srv)
+static json_t *load_for_apply(struct server *srv, const struct guise_config *cfg)
 {
-    char *path = state_path(srv);
+    char *path = state_path(srv, cfg);
     if (!path)
         return NULL;
     char err[512];
@@ -141,7 +143,7 @@ static void replace_list(struct cfg_list *l, json_t *names)
 
 void admin_state_apply_config(struct server *srv, struct guise_config *cfg)
 {
-    json_t *st = load_for_apply(srv);
+    json_t *st = load_for_apply(srv, cfg);
     if (!st)
         return;
     const char *name;
@@ -178,7 +180,7 @@ void admin_state_apply_config(struct server *srv, struct guise_config *cfg)
 
 void admin_state_apply_gen(struct server *srv, struct gen *g)
 {
-    json_t *st = load_for_apply(srv);
+    json_t *st = load_for_apply(srv, g->cfg);
     if (!st)
         return;
     const char *name;

@@ -230,6 +230,31 @@ class AdminUnix(gh.GuiseTestCase):
         self.restart(g)
         self.assertEqual(self.api("GET", "/api/plugins/anonymous")[1]["state"], "enabled")
 
+    def test_admin_state_key(self):
+        """admin-state puts the state file elsewhere (the systemd unit keeps
+        /etc read-only)."""
+        cfg = base_config(self.work, "")
+        where = self.work.join("var", "admin.state")
+        os.makedirs(os.path.dirname(where), exist_ok=True)
+        cfg.server["admin-state"] = where
+        g = self.start(cfg)
+        self.assertEqual(self.api("GET", "/api/server")[1]["state_file"], where)
+        self.assertEqual(self.api("POST", "/api/plugins/anonymous/disable")[0], 200)
+        with open(where) as f:
+            self.assertFalse(json.load(f)["plugins"]["anonymous"]["enabled"])
+        self.assertFalse(os.path.exists(g.config_path + ".state"))
+        self.restart(g)
+        self.assertEqual(self.api("GET", "/api/plugins/anonymous")[1]["state"], "disabled")
+        # A state file that is not JSON is ignored with a warning.
+        with open(where, "w") as f:
+            f.write("{broken")
+        start = len(g.events())
+        self.assertEqual(self.api("POST", "/api/reload")[0], 200)
+        g.wait_for_event(r"warning admin\[502\] administrative state ignored: " + re.escape(where), start=start)
+        self.assertEqual(self.api("GET", "/api/plugins/anonymous")[1]["state"], "enabled")
+        st, v, _ = self.api("POST", "/api/plugins/anonymous/disable")
+        self.assertEqual((st, v["error"]["code"]), (500, "state_unreadable"))
+
     def test_authentication_order(self):
         cfg = gh.hello_config(base_config(self.work, ""), account="nobody")
         g = self.start(cfg)
@@ -392,6 +417,12 @@ class AdminUnix(gh.GuiseTestCase):
         p = subprocess.run([gh.GUISED, "-t", "-c", g.config_path], capture_output=True, text=True)
         self.assertEqual(p.returncode, 1)
         self.assertIn("key 'admin-listen': '10.1.2.3:9000' is not a loopback address", p.stderr)
+        cfg.server["admin-listen"] = "127.0.0.1:9000"
+        cfg.server["admin-state"] = "relative.state"
+        g.write_config(cfg)
+        p = subprocess.run([gh.GUISED, "-t", "-c", g.config_path], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("key 'admin-state': 'relative.state' is not an absolute path", p.stderr)
 
     # ---- a failing plug-in, seen and repaired ----
 
