@@ -37,6 +37,7 @@ KBOB = "guise-t-kbob"
 ALICE_PW = "alice-krb-pw-1"
 BOB_PW = "bob-krb-pw-2"
 CAROL_PW = "carol-ntlm-pw-3"
+ZED_PW = "zed-krb-pw-4"
 KDC_TOOLS = ("krb5kdc", "kdb5_util", "kadmin.local", "kinit")
 JAVA = shutil.which("java")
 
@@ -139,6 +140,7 @@ class Realm:
         self.run(tool("kdb5_util"), "-r", REALM, "create", "-s", "-P", "kdc-master-pw")
         self.kadmin(f"addprinc -pw {ALICE_PW} alice")
         self.kadmin(f"addprinc -pw {BOB_PW} bob")
+        self.kadmin(f"addprinc -pw {ZED_PW} guise-t-nosuchuser")
         self.kadmin("addprinc -randkey HTTP/localhost")
         self.kadmin(f"ktadd -k {self.keytab} HTTP/localhost")
         self.proc = subprocess.Popen(
@@ -353,6 +355,15 @@ class Kerberos(RealmTestCase):
         r = run_curl(self.url(self.srv, "/pub/alice.txt"), "--negotiate", "-u", ":", ccache=self.bob)
         self.assertEqual(r.status, 403, r)
         self.srv.wait_for_access(rf'^127\.0\.0\.1 bob@{REALM} {KBOB} .*"GET /pub/bob\.txt [^"]*" 200')
+
+    def test_principal_without_local_account_is_refused(self):
+        start = len(self.srv.events())
+        cc = REALM_.kinit("guise-t-nosuchuser", ZED_PW)
+        r = run_curl(self.url(self.srv, "/pub/hello.txt"), "--negotiate", "-u", ":", ccache=cc)
+        self.assertEqual(r.status, 401, r)
+        self.assertNotIn(b"hello everyone", r.body)
+        self.srv.wait_for_event(rf"warning negotiate\[3\] guise-t-nosuchuser@{REALM} authenticated but "
+                                r"account 'guise-t-nosuchuser' does not exist", start=start)
 
     def test_keep_alive_keeps_the_identity(self):
         gh.require_root("impersonating the mapped account")

@@ -297,6 +297,14 @@ static guise_result resolve_account(struct job *j, gss_name_t src, gss_OID mech)
         return GUISE_E_NOT_FOUND;
     }
     r = guise_account_mapper_resolve(m, local_name, &j->account);
+    if (r == GUISE_S_OK && !guise_account_name_ok(j->account)) {
+        /* auth_to_local rules can produce anything. */
+        j->p->host->log_event(j->p->host->host, GUISE_EVENT_WARNING,
+                              NEGOTIATE_EVENT_ACCOUNT_REFUSED, GUISE_E_NOT_FOUND,
+                              "%s authenticated but its local name '%s' is not an account name",
+                              user, local_name);
+        r = GUISE_E_NOT_FOUND;
+    }
     free(local_name);
     return r;
 }

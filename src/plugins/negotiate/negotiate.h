@@ -1,8 +1,8 @@
 /* The Negotiate (RFC 4559: SPNEGO with Kerberos, optionally NTLM) and NTLM
  * authentication plug-ins, both accepted through GSSAPI (MIT krb5, and the
  * gss-ntlmssp mechanism for NTLM). One implementation, two descriptors: the
- * HTTP scheme decides which one a client talks to. See docs in
- * negotiate.c for the exchange and the account resolution.
+ * HTTP scheme decides which one a client talks to. negotiate.c describes
+ * the exchange and how the impersonated account is chosen.
  */
 #ifndef GUISE_PLUGIN_NEGOTIATE_H
 #define GUISE_PLUGIN_NEGOTIATE_H
