@@ -339,26 +339,40 @@ static void edit_enabled(json_t *st, void *arg)
         json_object_set_new(p, "enabled", json_false());
 }
 
-static void plugin_enable(struct areq *q, struct gen *g, guise_plugin *p, bool enable,
-                          struct areply *out)
+/* Under the reload lock: a reload running at the same time would otherwise
+ * build its generation from the state file before this change and install
+ * it after, losing the change on the running instances. */
+static void plugin_enable(struct areq *q, const char *name, bool enable, struct areply *out)
 {
-    struct enabled_edit e = {guise_plugin_name(p), enable};
-    if (state_edit(q, out, edit_enabled, &e, NULL) != 0)
-        return;
-    if (enable) {
-        guise_result r = guise_plugin_enable(p);
-        changed(q, "enabled plug-in '%s'%s", e.name, r == GUISE_S_OK ? "" : " (enable failed)");
+    struct server *srv = q->a->srv;
+    /* Lock order everywhere: state_lock, then reload_lock. */
+    pthread_mutex_lock(&q->a->state_lock);
+    pthread_mutex_lock(&srv->reload_lock);
+    struct gen *g = server_current_gen(srv);
+    guise_plugin *p = g ? guise_host_plugin(g->host, name) : NULL;
+    struct enabled_edit e = {name, enable};
+    if (!p) {
+        reply_error(out, 404, "no_such_plugin", "no plug-in instance '%s'", name);
+    } else if (state_edit(q, out, edit_enabled, &e, NULL) == 0) {
+        guise_result r = GUISE_S_OK;
+        if (enable) {
+            r = guise_plugin_enable(p);
+            changed(q, "enabled plug-in '%s'%s", name, r == GUISE_S_OK ? "" : " (enable failed)");
+        } else {
+            guise_plugin_disable(p);
+            changed(q, "disabled plug-in '%s'", name);
+        }
         if (r != GUISE_S_OK) {
             char msg[512] = "";
             guise_plugin_last_error(p, msg, sizeof msg);
             reply_error(out, 409, "enable_failed", "%s", msg);
-            return;
+        } else {
+            reply_ok(out, json_pack("{s:o}", "plugin", plugin_json(g, p)));
         }
-    } else {
-        guise_plugin_disable(p);
-        changed(q, "disabled plug-in '%s'", e.name);
     }
-    reply_ok(out, json_pack("{s:o}", "plugin", plugin_json(g, p)));
+    gen_unref(g);
+    pthread_mutex_unlock(&srv->reload_lock);
+    pthread_mutex_unlock(&q->a->state_lock);
 }
 
 struct prop_edit {
@@ -712,7 +726,7 @@ static void route_api(struct areq *q, struct gen *g, struct areply *out)
         if (n == 4 && (!strcmp(seg[3], "enable") || !strcmp(seg[3], "disable"))) {
             if (!is(q, "POST"))
                 return method_not_allowed(q, out, "POST");
-            return plugin_enable(q, g, p, !strcmp(seg[3], "enable"), out);
+            return plugin_enable(q, guise_plugin_name(p), !strcmp(seg[3], "enable"), out);
         }
         if (n == 5 && !strcmp(seg[3], "properties")) {
             if (!is(q, "PUT") && !is(q, "DELETE"))
