@@ -430,6 +430,13 @@ class KeytabProblems(RealmTestCase):
         srv = self.server_with(keytab=path)
         self.assertFails(srv, re.escape(f"keytab FILE:{path}: cannot ") + r"(open|read): \S")
 
+    def test_unreadable_keytab(self):
+        # A directory where the keytab should be: root reads any file, so
+        # this is the unreadable keytab a root test can build.
+        path = self.work.mkdir("dir.keytab")
+        srv = self.server_with(keytab=path)
+        self.assertFails(srv, re.escape(f"keytab FILE:{path}: cannot ") + r"(open|read): \S")
+
     def test_keytab_without_http_principal(self):
         path = self.work.join("users-only.keytab")
         REALM_.kadmin(f"ktadd -k {path} -norandkey alice")
