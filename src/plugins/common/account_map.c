@@ -215,6 +215,8 @@ size_t guise_account_map_count(const guise_account_map *m)
 
 const char *guise_account_map_lookup(const guise_account_map *m, const char *user)
 {
+    if (m->count == 0)
+        return NULL; /* pairs may be NULL: not for bsearch */
     struct pair key = {.user = (char *)user};
     const struct pair *p = bsearch(&key, m->pairs, m->count, sizeof key, cmp_pair);
     return p ? p->account : NULL;
