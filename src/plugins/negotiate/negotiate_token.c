@@ -86,7 +86,9 @@ size_t negotiate_ntlm_layout(const void *in, size_t len, void *out)
     memcpy(o + start + gap, t + start, len - start);
     for (size_t i = 0; i < nfields; i++) {
         uint32_t off = get_le32(t + fields[i] + 4);
-        if (off >= start && off <= len)
+        /* Offsets past the end move too (GSSAPI refuses them either way),
+         * so that the result is itself in the layout. */
+        if (off >= start && off <= UINT32_MAX - gap)
             put_le32(o + fields[i] + 4, off + (uint32_t)gap);
     }
     return len + gap;

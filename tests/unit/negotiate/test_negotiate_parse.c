@@ -267,12 +267,19 @@ static void test_layout_leaves_other_tokens(void **state)
     assert_int_equal(negotiate_ntlm_layout(in, len, out), len);
     assert_memory_equal(out, in, len);
 
-    /* Offsets beyond the message are left for GSSAPI to refuse. */
+    /* Offsets beyond the message move like the others (GSSAPI refuses
+     * them), so that a rewritten message needs no second rewrite. */
     len = build_type3(in, 64);
     put32(in + 28 + 4, 5000);
     size_t n = negotiate_ntlm_layout(in, len, out);
     assert_int_equal(n, len + 24);
-    assert_int_equal(get32(out + 28 + 4), 5000);
+    assert_int_equal(get32(out + 28 + 4), 5024);
+    unsigned char twice[128 + 2 * NEGOTIATE_NTLM_GROWTH];
+    assert_int_equal(negotiate_ntlm_layout(out, n, twice), n);
+    assert_memory_equal(twice, out, n);
+    put32(in + 28 + 4, UINT32_MAX - 3); /* would wrap: left alone */
+    n = negotiate_ntlm_layout(in, len, out);
+    assert_int_equal(get32(out + 28 + 4), UINT32_MAX - 3);
 }
 
 /* Every prefix and random bytes: no read or write outside the buffers (run
