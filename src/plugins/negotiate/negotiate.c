@@ -352,6 +352,10 @@ static void accept_leg(void *arg)
         negotiate_gss_error(maj, min, mech, why, sizeof why);
         warn_refused(j->p, j->client_ip, why);
         ctx_forget_exchange(c);
+        /* The name a wrong NTLM password was given for, so that the host
+         * throttles guessing per user too. */
+        if (j->p->cfg.mode == NEGOTIATE_MODE_NTLM)
+            c->user = negotiate_ntlm_claimed_user(j->token, j->token_len);
         gss_release_name(&min, &src);
         /* A token no mechanism can even parse is a malformed request (400);
          * anything else (wrong password, expired ticket, replay) is a

@@ -111,3 +111,87 @@ char *negotiate_name_dup(const void *value, size_t length)
     out[length] = '\0';
     return out;
 }
+
+/* ---- claimed NTLM user ---- */
+
+#define NTLMSSP_NEGOTIATE_UNICODE 0x1u
+
+/* Appends the security buffer at field of msg to out (UTF-8), converting
+ * UTF-16LE when unicode. False when it lies outside the message or is not
+ * valid text. */
+static bool append_field(const unsigned char *msg, size_t len, size_t field, bool unicode,
+                         char *out, size_t size, size_t *pos)
+{
+    size_t flen = (size_t)msg[field] | (size_t)msg[field + 1] << 8;
+    size_t off = get_le32(msg + field + 4);
+    if (off > len || flen > len - off)
+        return false;
+    const unsigned char *p = msg + off;
+    if (!unicode) {
+        if (*pos + flen >= size)
+            return false;
+        memcpy(out + *pos, p, flen);
+        *pos += flen;
+        return true;
+    }
+    if (flen % 2)
+        return false;
+    for (size_t i = 0; i < flen; i += 2) {
+        uint32_t c = (uint32_t)p[i] | (uint32_t)p[i + 1] << 8;
+        if (c >= 0xd800 && c < 0xdc00) { /* high surrogate: needs a low one */
+            if (i + 4 > flen)
+                return false;
+            uint32_t lo = (uint32_t)p[i + 2] | (uint32_t)p[i + 3] << 8;
+            if (lo < 0xdc00 || lo >= 0xe000)
+                return false;
+            c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
+            i += 2;
+        } else if (c >= 0xdc00 && c < 0xe000) {
+            return false;
+        }
+        unsigned char u[4];
+        size_t n;
+        if (c < 0x80) {
+            u[0] = (unsigned char)c;
+            n = 1;
+        } else if (c < 0x800) {
+            u[0] = (unsigned char)(0xc0 | c >> 6);
+            u[1] = (unsigned char)(0x80 | (c & 0x3f));
+            n = 2;
+        } else if (c < 0x10000) {
+            u[0] = (unsigned char)(0xe0 | c >> 12);
+            u[1] = (unsigned char)(0x80 | (c >> 6 & 0x3f));
+            u[2] = (unsigned char)(0x80 | (c & 0x3f));
+            n = 3;
+        } else {
+            u[0] = (unsigned char)(0xf0 | c >> 18);
+            u[1] = (unsigned char)(0x80 | (c >> 12 & 0x3f));
+            u[2] = (unsigned char)(0x80 | (c >> 6 & 0x3f));
+            u[3] = (unsigned char)(0x80 | (c & 0x3f));
+            n = 4;
+        }
+        if (*pos + n >= size)
+            return false;
+        memcpy(out + *pos, u, n);
+        *pos += n;
+    }
+    return true;
+}
+
+char *negotiate_ntlm_claimed_user(const void *msg, size_t len)
+{
+    const unsigned char *t = msg;
+    if (!is_ntlmssp(t, len, NTLMSSP_AUTHENTICATE) || len < 64)
+        return NULL;
+    bool unicode = get_le32(t + 60) & NTLMSSP_NEGOTIATE_UNICODE;
+    char name[NEGOTIATE_NAME_MAX + 1];
+    size_t pos = 0;
+    if (!append_field(t, len, 28, unicode, name, sizeof name, &pos)) /* DomainName */
+        return NULL;
+    if (pos > 0)
+        name[pos++] = '\\';
+    size_t user_at = pos;
+    if (!append_field(t, len, 36, unicode, name, sizeof name, &pos) || pos == user_at)
+        return NULL;
+    return negotiate_name_dup(name, pos);
+}

@@ -39,4 +39,11 @@ size_t negotiate_ntlm_layout(const void *in, size_t len, void *out);
  * up in logs and account maps) or memory runs out. */
 char *negotiate_name_dup(const void *value, size_t length);
 
+/* The user an NTLMSSP AUTHENTICATE_MESSAGE claims, DOMAIN\user or user
+ * as gss-ntlmssp displays it once authenticated (UTF-16LE names converted
+ * to UTF-8 when the message sets NTLMSSP_NEGOTIATE_UNICODE), malloc'd; NULL
+ * for any other token, an empty or unusable name. Lets the host count
+ * failed passwords per user: nothing here is verified. */
+char *negotiate_ntlm_claimed_user(const void *msg, size_t len);
+
 #endif

@@ -4,6 +4,7 @@
 #include "plugins/negotiate/negotiate_token.h"
 
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -310,6 +311,82 @@ static void test_layout_any_input(void **state)
     }
 }
 
+/* ---- claimed NTLM users ---- */
+
+/* An AUTHENTICATE_MESSAGE with only domain and user, at offset 88. */
+static size_t build_named_type3(unsigned char *m, const void *domain, size_t dlen, const void *user,
+                                size_t ulen, bool unicode)
+{
+    memset(m, 0, 88);
+    memcpy(m, "NTLMSSP", 8);
+    m[8] = 3;
+    put16(m + 28, (unsigned)dlen);
+    put16(m + 30, (unsigned)dlen);
+    put32(m + 32, 88);
+    memcpy(m + 88, domain, dlen);
+    put16(m + 36, (unsigned)ulen);
+    put16(m + 38, (unsigned)ulen);
+    put32(m + 40, (uint32_t)(88 + dlen));
+    memcpy(m + 88 + dlen, user, ulen);
+    put32(m + 60, unicode ? 0x00088205 : 0x00088206);
+    return 88 + dlen + ulen;
+}
+
+static void expect_claimed(const unsigned char *m, size_t len, const char *want)
+{
+    char *got = negotiate_ntlm_claimed_user(m, len);
+    if (want) {
+        if (!got)
+            fail_msg("no user, expected '%s'", want);
+        assert_string_equal(got, want);
+    } else if (got) {
+        fail_msg("got '%s', expected none", got);
+    }
+    free(got);
+}
+
+static void test_claimed_user(void **state)
+{
+    unsigned char m[512];
+    size_t len = build_named_type3(m, "GUISE", 5, "carol", 5, false);
+    expect_claimed(m, len, "GUISE\\carol");
+    len = build_named_type3(m, "", 0, "carol", 5, false);
+    expect_claimed(m, len, "carol");
+    /* UTF-16LE: "DOM", "j\u00f6rg" and a character outside the BMP. */
+    static const unsigned char dom16[] = {'D', 0, 'O', 0, 'M', 0};
+    static const unsigned char user16[] = {'j', 0, 0xf6, 0, 'r', 0, 'g', 0, 0x3d, 0xd8, 0x00, 0xde};
+    len = build_named_type3(m, dom16, sizeof dom16, user16, sizeof user16, true);
+    expect_claimed(m, len, "DOM\\j\xc3\xb6rg\xf0\x9f\x98\x80");
+
+    /* Unusable: no user, odd UTF-16 length, lone surrogates, control
+     * characters, a field past the end, other messages. */
+    len = build_named_type3(m, "GUISE", 5, "", 0, false);
+    expect_claimed(m, len, NULL);
+    len = build_named_type3(m, dom16, sizeof dom16, user16, 3, true);
+    expect_claimed(m, len, NULL);
+    static const unsigned char lone_high[] = {'a', 0, 0x3d, 0xd8};
+    len = build_named_type3(m, "", 0, lone_high, sizeof lone_high, true);
+    expect_claimed(m, len, NULL);
+    static const unsigned char lone_low[] = {0x00, 0xde, 'a', 0};
+    len = build_named_type3(m, "", 0, lone_low, sizeof lone_low, true);
+    expect_claimed(m, len, NULL);
+    len = build_named_type3(m, "GUISE", 5, "ca\nrol", 6, false);
+    expect_claimed(m, len, NULL);
+    len = build_named_type3(m, "GUISE", 5, "carol", 5, false);
+    expect_claimed(m, len - 1, NULL);
+    put32(m + 40, UINT32_MAX);
+    expect_claimed(m, len, NULL);
+    expect_claimed(curl_type1, sizeof curl_type1, NULL);
+    len = build_named_type3(m, "GUISE", 5, "carol", 5, false);
+    expect_claimed(m, 63, NULL);
+    /* A name longer than NEGOTIATE_NAME_MAX. */
+    unsigned char big[NEGOTIATE_NAME_MAX + 100];
+    memset(big, 'u', sizeof big);
+    unsigned char m2[sizeof big + 200];
+    len = build_named_type3(m2, "D", 1, big, sizeof big, false);
+    expect_claimed(m2, len, NULL);
+}
+
 /* ---- names ---- */
 
 static void test_names(void **state)
@@ -346,6 +423,7 @@ int main(void)
         cmocka_unit_test(test_layout_authenticate),
         cmocka_unit_test(test_layout_leaves_other_tokens),
         cmocka_unit_test(test_layout_any_input),
+        cmocka_unit_test(test_claimed_user),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
