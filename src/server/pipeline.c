@@ -354,6 +354,25 @@ static void auth_done(enum guise_auth_status status, guise_result code,
     completed(r);
 }
 
+/* An administrator disabled the plug-in between its choice and the call
+ * (the host refused the call, nothing ran): the request chooses again
+ * instead of failing. A plug-in in error state is not "disabled": that
+ * failure stands. */
+static bool disabled_meanwhile(const guise_plugin *p)
+{
+    return guise_plugin_state_of(p) == GUISE_PLUGIN_DISABLED;
+}
+
+static bool choose_again(struct request *r)
+{
+    free(r->blob);
+    r->blob = NULL;
+    r->blob_len = 0;
+    r->authn_plugin = NULL;
+    r->step = ST_ROUTE;
+    return true;
+}
+
 static bool start_authentication(struct request *r)
 {
     struct conn *c = r->conn;
@@ -361,6 +380,8 @@ static bool start_authentication(struct request *r)
         guise_auth_ctx_free(c->ctx);
         c->ctx = NULL;
         if (guise_auth_ctx_new(r->authn_plugin, &c->ctx) != GUISE_S_OK) {
+            if (disabled_meanwhile(r->authn_plugin))
+                return choose_again(r);
             finish_status(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Authentication failed.");
             return true;
         }
@@ -370,6 +391,8 @@ static bool start_authentication(struct request *r)
     begin_call(r);
     if (guise_auth_ctx_authenticate(c->ctx, &blob, &r->info, auth_done, r) != GUISE_S_OK) {
         abandon_call(r);
+        if (disabled_meanwhile(r->authn_plugin))
+            return choose_again(r);
         finish_status(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Authentication failed.");
         return true;
     }
@@ -493,6 +516,10 @@ static bool start_authorization(struct request *r)
         if (guise_plugin_authorize(p, GUISE_AUTHZ_READ, &who, &r->info, authz_done, r) !=
             GUISE_S_OK) {
             abandon_call(r);
+            if (disabled_meanwhile(p)) { /* like any disabled plug-in: skipped */
+                r->authz_index++;
+                continue;
+            }
             finish_status(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Authorization failed.");
             return true;
         }
