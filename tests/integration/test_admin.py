@@ -362,6 +362,40 @@ class AdminUnix(gh.GuiseTestCase):
         st, text, _ = self.api("GET", "/metrics", raw=True)
         self.assertIn('guise_authorization_denials_total{plugin="fs-acl"} 1', text)
 
+    def test_actions_under_load(self):
+        """Toggling plug-ins, listing clients and reloading while clients
+        fetch content: every answer is one the model allows, the server
+        stays up and exits cleanly."""
+        import threading
+        g = self.start()
+        stop = threading.Event()
+        seen, errors = set(), []
+
+        def fetch():
+            while not stop.is_set():
+                try:
+                    seen.add(gh.http_request(g.port, "GET", "/pub/hello.txt").status)
+                except Exception as e:  # noqa: BLE001 - reported below
+                    errors.append(repr(e))
+
+        threads = [threading.Thread(target=fetch) for _ in range(4)]
+        for t in threads:
+            t.start()
+        try:
+            for i in range(40):
+                self.assertEqual(self.api("POST", "/api/plugins/anonymous/" + ("disable" if i % 2 == 0 else "enable"))[0], 200)
+                self.assertEqual(self.api("GET", "/api/clients")[0], 200)
+                if i % 10 == 0:
+                    self.assertEqual(self.api("POST", "/api/reload")[0], 200)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+        self.assertEqual(errors, [])
+        self.assertLessEqual(seen, {200, 403})
+        self.assertIn(200, seen)
+        self.assertEqual(self.api("GET", "/api/plugins/anonymous")[1]["state"], "enabled")
+
     # ---- who may administer ----
 
     def test_non_admin_peer_refused(self):
