@@ -457,7 +457,9 @@ class KeytabProblems(RealmTestCase):
     def test_bad_properties_refused_at_startup(self):
         for props, msg in (({"mechanisms": "krb5 spnego"}, "unknown mechanism"),
                            ({"principal": "HTTP"}, "not a service principal"),
-                           ({"keytab": "relative.keytab"}, "not an absolute path")):
+                           ({"keytab": "relative.keytab"}, "not an absolute path"),
+                           ({"principal": "HTTP/localhost", "mechanisms": "krb5 ntlmssp"},
+                            "cannot be combined with mechanism ntlmssp")):
             cfg = gh.Config(authentication="negotiate", authorization="fs-acl")
             cfg.plugin("negotiate", **props)
             cfg.point("pub", self.work.join("pub"))

@@ -141,6 +141,13 @@ static guise_result parse_kerberos(const guise_props *props, struct negotiate_co
         return guise_props_fail(props, "mechanisms", "'%.*s': %s", (int)bad_len, bad, why);
     if (why)
         return guise_props_fail(props, "mechanisms", "%s", why);
+    /* gss-ntlmssp cannot take a Kerberos principal name: SPNEGO would be
+     * left without NTLM, silently. */
+    if (cfg->principal && (cfg->mechs & NEGOTIATE_MECH_NTLMSSP))
+        return guise_props_fail(props, "principal",
+                                "cannot be combined with mechanism ntlmssp (gss-ntlmssp takes no "
+                                "Kerberos principal): leave it unset to accept for any HTTP/ "
+                                "principal of the keytab");
     return GUISE_S_OK;
 }
 
