@@ -267,9 +267,11 @@ out:
 }
 
 /* NTLM acceptor: a server credential of gss-ntlmssp alone, without a cred
- * store (a krb5 keytab store is what made gss-ntlmssp answer "Not a server
- * credential type" under mod_auth_gssapi). Raw NTLMSSP tokens reach the
- * mechanism through the mechglue, which recognises their signature. */
+ * store (given one, gss-ntlmssp builds no server credential: the "Not a
+ * server credential type" of the mod_auth_gssapi try). Raw NTLMSSP tokens
+ * reach the mechanism through the mechglue, which recognises their
+ * signature; the other failure of that try, "Failed to decode data", was
+ * curl's message layout, which negotiate_ntlm_layout rewrites. */
 static guise_result acquire_ntlm(gss_cred_id_t *cred, char *err, size_t err_size)
 {
     OM_uint32 min;
