@@ -350,16 +350,21 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
         r->version = version;
         if (!r->conn || !r->gen)
             return MHD_NO;
-        if (route(r))
-            pipeline_start(r);
-        /* Answering in this first call would make libmicrohttpd discard the
-         * (empty) body and close the connection: answer in the next one. */
+        r->routed = route(r);
+        /* Answering in this first call - directly, or after a suspension
+         * that began in it - makes libmicrohttpd discard the (empty) body
+         * and close the connection, which ends NTLM's multi-leg exchange:
+         * the pipeline starts in the next call. */
         return MHD_YES;
     }
     if (*upload_data_size) {
         /* Bodies are not used by GET/HEAD; others were answered already. */
         *upload_data_size = 0;
         return MHD_YES;
+    }
+    if (r->routed && !r->pipeline_started) {
+        r->pipeline_started = true;
+        pipeline_start(r);
     }
     pthread_mutex_lock(&r->mu);
     bool ready = r->step == ST_DONE && !r->suspended && !r->driving && !r->pending;

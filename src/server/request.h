@@ -97,7 +97,7 @@ struct request {
 
     /* suspend/resume hand-off between the I/O thread and completions */
     pthread_mutex_t mu;
-    bool pending, suspended, driving, started;
+    bool pending, suspended, driving, started, routed, pipeline_started;
     struct timespec t0;
 };
 
