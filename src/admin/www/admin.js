@@ -101,6 +101,17 @@ async function moveUp(server, name) {
   await api('PUT', '/api/server/authentication', { order });
 }
 
+// Asks for KEY=VALUE; the server re-initialises the plug-in (a reload).
+async function setProperty(name) {
+  const answer = window.prompt(`Set a property of ${name} (KEY=VALUE):`);
+  if (!answer) return;
+  const eq = answer.indexOf('=');
+  if (eq <= 0) throw new Error('expected KEY=VALUE');
+  const key = answer.slice(0, eq).trim();
+  await api('PUT', `/api/plugins/${encodeURIComponent(name)}/properties/${encodeURIComponent(key)}`,
+    { value: answer.slice(eq + 1).trim() });
+}
+
 function renderPlugins(list, server) {
   const tbody = document.querySelector('#plugins tbody');
   tbody.replaceChildren();
@@ -119,9 +130,16 @@ function renderPlugins(list, server) {
       actions.appendChild(button('Move up', () => moveUp(server, p.name),
         { 'data-action': 'up', 'data-plugin': p.name }));
     }
+    if (!p.name.includes('@')) {
+      actions.appendChild(document.createTextNode(' '));
+      actions.appendChild(button('Set property…', () => setProperty(p.name),
+        { 'data-action': 'set', 'data-plugin': p.name }));
+    }
     const order = p.order.map((o) => `${o.scope}#${o.position}`).join(', ');
+    const props = Object.entries(p.properties)
+      .map(([k, v]) => `${k} = ${Array.isArray(v) ? v.join(', ') : v}`).join('\n');
     const tr = row(tbody, [p.name, p.kind, p.protocol || '', el('span', p.state, 'state-' + p.state), order,
-      p.last_error ? `${p.last_error.name}: ${p.last_error.message}` : '', actions]);
+      el('pre', props, 'props'), p.last_error ? `${p.last_error.name}: ${p.last_error.message}` : '', actions]);
     tr.dataset.plugin = p.name;
   }
 }
