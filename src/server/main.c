@@ -57,11 +57,14 @@ static int reload(struct server *srv, char *err, size_t errsz)
                              "reload refused, the running configuration stays: %s", err);
     } else {
         struct gen *old = server_current_gen(srv);
+        const char *oa = old->cfg->admin_listen, *na = g->cfg->admin_listen;
         if (old->cfg->impersonation != g->cfg->impersonation ||
-            old->cfg->nlisten != g->cfg->nlisten)
+            old->cfg->nlisten != g->cfg->nlisten || (oa == NULL) != (na == NULL) ||
+            (oa && strcmp(oa, na) != 0))
             guise_eventlog_write(srv->log, GUISE_EVENT_WARNING, "server", GUISE_EV_CONFIG_RELOADED,
                                  GUISE_S_OK,
-                                 "listen addresses and impersonation change only on restart");
+                                 "listen addresses (admin-listen too) and impersonation change "
+                                 "only on restart");
         gen_unref(old);
         guise_eventlog_set_sink(srv->log, (enum guise_event_sink)g->cfg->event_sink);
         struct throttle_policy tp = {g->cfg->fail_delay_ms, g->cfg->lockout_after,
