@@ -23,8 +23,6 @@ struct admin {
     char *sock_path; /* Unix socket we created (removed at stop) */
     dev_t sock_dev;
     ino_t sock_ino;
-    gid_t gid;
-    bool gid_valid;
     pthread_mutex_t state_lock; /* one change of the state file at a time */
 };
 

@@ -13,6 +13,18 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+/* The admin group of the configuration now current: admin-group takes
+ * effect on reload. false when there is none (then only root may). */
+static bool admin_gid(const struct admin *a, gid_t *gid)
+{
+    struct gen *g = server_current_gen(a->srv);
+    bool valid = g && g->cfg->admin_gid_valid;
+    if (valid)
+        *gid = g->cfg->admin_gid;
+    gen_unref(g);
+    return valid;
+}
+
 bool auth_account_is_admin(const struct admin *a, const char *name)
 {
     struct passwd pw, *pwp = NULL;
@@ -21,16 +33,17 @@ bool auth_account_is_admin(const struct admin *a, const char *name)
         return false;
     if (pw.pw_uid == 0)
         return true;
-    if (!a->gid_valid)
+    gid_t gid;
+    if (!admin_gid(a, &gid))
         return false;
-    if (pw.pw_gid == a->gid)
+    if (pw.pw_gid == gid)
         return true;
     gid_t groups[1024];
     int n = 1024;
     if (getgrouplist(name, pw.pw_gid, groups, &n) < 0)
         return false;
     for (int i = 0; i < n; i++)
-        if (groups[i] == a->gid)
+        if (groups[i] == gid)
             return true;
     return false;
 }

@@ -241,8 +241,6 @@ int admin_start(struct server *srv, const struct guise_config *cfg, char *err, s
     }
     a->srv = srv;
     a->tcp = cfg->admin_tcp;
-    a->gid = cfg->admin_gid;
-    a->gid_valid = cfg->admin_gid_valid;
     pthread_mutex_init(&a->state_lock, NULL);
     const char *path = cfg->admin_listen ? cfg->admin_listen : DEFAULT_SOCKET;
     char why[512] = "";

@@ -78,6 +78,7 @@ class AdminUnix(gh.GuiseTestCase):
         cfg = cfg or base_config(self.work, self.sock)
         cfg.server["admin-listen"] = self.sock
         g = self.start_guised(cfg, name=name)
+        self._guised = g
         return g
 
     def restart(self, g):
@@ -436,6 +437,12 @@ class AdminUnix(gh.GuiseTestCase):
             self.assertEqual(p.returncode, 0, p.stderr)
             p = self.guisectl("status", user=bob)
             self.assertEqual(p.returncode, 4, p.stderr)
+            # admin-group changes on reload.
+            g = self._guised
+            cfg.server["admin-group"] = gh.BOB
+            g.reload(cfg, expect=r"reloaded")
+            self.assertEqual(self.guisectl("status", user=alice).returncode, 4)
+            self.assertEqual(self.guisectl("status", user=bob).returncode, 0)
 
     def test_unknown_admin_group_refused_by_config(self):
         cfg = base_config(self.work, self.work.join("x.sock"))
