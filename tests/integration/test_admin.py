@@ -329,6 +329,15 @@ class AdminUnix(gh.GuiseTestCase):
             self.assertIsInstance(v["error"]["message"], str)
         st, v, h = self.api("DELETE", "/api/server")
         self.assertEqual(h.get("Allow"), "GET")
+        st, v, _ = self.api("PUT", "/api/plugins/anonymous/properties/account", b"x" * 70000)
+        self.assertEqual((st, v["error"]["code"]), (413, "too_large"))
+        # Per-point instances take their properties from the point.
+        cfg = base_config(self.work, self.sock)
+        cfg.points["pub"]["authorization"] = "pp-acl"
+        cfg.points["pub"]["read"] = "everyone"
+        self._guised.reload(cfg, expect="reloaded")
+        st, v, _ = self.api("PUT", "/api/plugins/pp-acl@pub/properties/read", {"value": "alice"})
+        self.assertEqual((st, v["error"]["code"]), (400, "per_point_instance"))
 
     def test_metrics(self):
         cfg = gh.hello_config(base_config(self.work, ""), account="nobody")
