@@ -13,7 +13,9 @@ const struct guise_property_spec digest_properties[] = {
     {"algorithms", 0,
      "algorithms offered, one challenge each, in this order: MD5, MD5-sess, SHA-256, "
      "SHA-256-sess, SHA-512-256, SHA-512-256-sess (default \"SHA-256 MD5\")"},
-    {"qop", 0, "qualities of protection offered: auth, auth-int (default \"auth,auth-int\")"},
+    {"qop", 0,
+     "qualities of protection offered: auth, auth-int (default \"auth\": wget 1.21 "
+     "gives up qop when the challenge lists more)"},
     {"user-file", 0, "htdigest-format user file (required; re-read when it changes)"},
     {"account-map", 0, "file of 'user account' lines; '*' for everyone else"},
     {"account", 0, "account impersonated by users the account map does not name"},
@@ -64,8 +66,11 @@ static guise_result parse_algorithms(const guise_props *props, struct digest_con
 static guise_result parse_qop(const guise_props *props, struct digest_config *cfg)
 {
     const char *v = guise_props_get(props, "qop");
+    /* auth only by default: wget 1.21 drops qop (and so nc and cnonce, the
+     * replay protection) unless the challenge offers exactly "auth", and
+     * the RFC 2069 form it then sends is refused. auth-int is opt-in. */
     if (!v)
-        v = "auth,auth-int";
+        v = "auth";
     cfg->qop_auth = cfg->qop_auth_int = false;
     for (const char *p = v; *p;) {
         while (*p && is_sep(*p))

@@ -22,7 +22,8 @@
 #include <cmocka.h>
 
 static const char *const all_algs[] = {
-    "algorithms", "SHA-256 MD5 SHA-512-256 MD5-sess SHA-256-sess SHA-512-256-sess", NULL};
+    "algorithms", "SHA-256 MD5 SHA-512-256 MD5-sess SHA-256-sess SHA-512-256-sess", "qop",
+    "auth,auth-int", NULL};
 
 /* ---- descriptor and properties ---- */
 
@@ -142,18 +143,19 @@ static void test_challenges(void **state)
     assert_string_equal(v, opaque0);
     fx_stop(&f);
 
-    /* Defaults: SHA-256 then MD5, realm from the host; options. */
-    const char *kv[] = {"qop", "auth", "userhash", "false", "realm", "a \"quoted\" realm", NULL};
+    /* Defaults: SHA-256 then MD5, qop auth, realm from the host; options. */
+    const char *kv[] = {"qop",   "auth-int",           "userhash", "false",
+                        "realm", "a \"quoted\" realm", NULL};
     fx_start(&f, NULL);
     get_challenges(&f, &s);
     assert_int_equal(s.n, 2);
-    assert_non_null(strstr(s.v[0], "algorithm=SHA-256,"));
+    assert_non_null(strstr(s.v[0], "realm=\"" REALM "\", qop=\"auth\", algorithm=SHA-256,"));
     assert_non_null(strstr(s.v[1], "algorithm=MD5,"));
     fx_stop(&f);
     fx_start(&f, kv);
     get_challenges(&f, &s);
     assert_true(auth_param(s.v[0], "qop", v, sizeof v));
-    assert_string_equal(v, "auth");
+    assert_string_equal(v, "auth-int");
     assert_false(auth_param(s.v[0], "userhash", v, sizeof v));
     assert_true(auth_param(s.v[0], "realm", v, sizeof v));
     assert_string_equal(v, "a \"quoted\" realm");
@@ -284,9 +286,9 @@ static void test_auth_int(void **state)
     assert_int_equal(cap.status, GUISE_AUTH_DENIED);
     fx_stop(&f);
 
-    /* Not offered: denied with a fresh challenge (not a 400). */
-    const char *kv[] = {"qop", "auth", NULL};
-    fx_start(&f, kv);
+    /* Not offered (the default is auth only): denied with a fresh
+     * challenge, not a 400. */
+    fx_start(&f, NULL);
     fresh_nonce(&f, nonce);
     client_init(&f, &c, DIGEST_ALG_SHA256, nonce);
     c.qop = "auth-int";
