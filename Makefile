@@ -5,7 +5,7 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 30
 MESON      ?= meson
 
-.PHONY: all build deps run test asan fuzz bench soak install clean format
+.PHONY: all build deps run test asan fuzz bench soak stress install clean format
 
 all: build
 
@@ -42,7 +42,12 @@ bench: build
 	bench/run-all.sh $(BUILD)
 
 soak: build
-	tests/integration/soak.sh $(BUILD) 60
+	tests/stress/soak.sh $(BUILD) 60
+
+# Isolation stress with 100,000 requests per impersonation mechanism (root;
+# see docs/RELIABILITY.md).
+stress: build
+	GUISE_BUILD_DIR=$(abspath $(BUILD)) GUISE_STRESS_REQUESTS=100000 python3 -B tests/stress/isolation.py
 
 install: build
 	$(MESON) install -C $(BUILD)
