@@ -31,4 +31,4 @@ start_nginx nginx $((BENCH_PORT + 3))
 
 measure_all /bench/large.bin "$CONNS" "$BENCH_DIR/report.lua" --timeout 120s
 # shellcheck disable=SC2086
-print_table "http-large (1 GiB GET)" mbps "MB/s" $guiseds -- lighttpd nginx
+print_table "http-large ($SIZE_MB MiB GET)" mbps "MB/s" $guiseds -- lighttpd nginx

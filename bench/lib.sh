@@ -427,8 +427,15 @@ print_table() {
         done
         echo
         if [ -n "${BENCH_RESULTS:-}" ]; then
+            # every guised variant against each peer; among the variants,
+            # only the first (the real configuration) against the others
+            local first
+            first=$(echo $guiseds | cut -d' ' -f1)
             for g in $guiseds; do
                 [ "$g" = "$s" ] && continue
+                case " $guiseds " in
+                *" $s "*) [ "$g" = "$first" ] || continue ;;
+                esac
                 awk -v t="$title" -v g="$g" -v s="$s" -v a="$(median_of "$g" "$field")" \
                     -v b="$v" -v ca="$(median_of "$g" "$cpu")" -v cb="$(median_of "$s" "$cpu")" \
                     'BEGIN { printf "RATIO\t%s\t%s/%s\t%.2f\t%.2f\n", t, g, s,

@@ -21,8 +21,8 @@ done
 echo
 echo "######## ratios guised/peer, above 1.00 = guised better"
 echo "(throughput: median guised / median peer; cpu: peer CPU per unit of work / guised's)"
-printf '%-30s %-28s %10s %14s\n' benchmark pair throughput cpu
-awk -F'\t' '$1 == "RATIO" { printf "%-30s %-28s %10s %14s\n", $2, $3, $4, $5 }' "$BENCH_RESULTS"
+printf '%-36s %-26s %10s %6s\n' benchmark pair throughput cpu
+awk -F'\t' '$1 == "RATIO" { printf "%-36s %-26s %10s %6s\n", $2, $3, $4, $5 }' "$BENCH_RESULTS"
 if [ -n "$failed" ]; then
     echo "failed:$failed" >&2
     exit 1
