@@ -141,6 +141,56 @@ static void replace_list(struct cfg_list *l, json_t *names)
     l->set = true;
 }
 
+static bool list_has(const struct cfg_list *l, const char *name)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (!strcmp(l->v[i], name))
+            return true;
+    return false;
+}
+
+/* Whether names (from the state file) are a new order of exactly the list
+ * the configuration gives: after the file itself changed the list, an old
+ * order must not bring back or drop plug-ins. */
+static bool same_names(const struct cfg_list *l, json_t *names)
+{
+    if (!json_is_array(names) || json_array_size(names) != l->n)
+        return false;
+    size_t i;
+    json_t *v;
+    json_array_foreach(names, i, v)
+    {
+        if (!json_is_string(v) || !list_has(l, json_string_value(v)))
+            return false;
+    }
+    for (i = 0; i < l->n; i++) {
+        bool found = false;
+        for (size_t j = 0; j < l->n && !found; j++)
+            found = !strcmp(json_string_value(json_array_get(names, j)), l->v[i]);
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+/* Whether the configuration has plug-in `name` (a section or a list). */
+static bool configured(const struct guise_config *cfg, const char *name)
+{
+    if (guise_config_plugin(cfg, name) || list_has(&cfg->authn, name) ||
+        list_has(&cfg->authz, name))
+        return true;
+    for (size_t i = 0; i < cfg->npoints; i++)
+        if (list_has(&cfg->points[i].authn, name) || list_has(&cfg->points[i].authz, name))
+            return true;
+    return false;
+}
+
+static void ignored(struct server *srv, const char *what, const char *name, const char *why)
+{
+    guise_eventlog_write(srv->log, GUISE_EVENT_WARNING, "admin", ADMIN_EV_STATE, GUISE_S_OK,
+                         "administrative %s of '%s' ignored: %s", what, name, why);
+}
+
 void admin_state_apply_config(struct server *srv, struct guise_config *cfg)
 {
     json_t *st = load_for_apply(srv, cfg);
@@ -153,6 +203,10 @@ void admin_state_apply_config(struct server *srv, struct guise_config *cfg)
         json_t *props = json_object_get(pl, "properties");
         if (!json_object_size(props))
             continue;
+        if (!configured(cfg, name)) {
+            ignored(srv, "properties", name, "the configuration no longer uses the plug-in");
+            continue;
+        }
         struct cfg_plugin *sec = config_section(cfg, name);
         const char *key;
         json_t *val;
@@ -165,15 +219,31 @@ void admin_state_apply_config(struct server *srv, struct guise_config *cfg)
     json_t *names;
     json_object_foreach(json_object_get(st, "authentication"), name, names)
     {
-        if (!json_is_array(names))
-            continue;
+        struct cfg_list *target = NULL;
+        const struct cfg_list *effective = NULL;
         if (!strcmp(name, "server")) {
-            replace_list(&cfg->authn, names);
+            target = &cfg->authn;
+            effective = &cfg->authn;
+        } else {
+            for (size_t i = 0; i < cfg->npoints; i++)
+                if (!strcmp(cfg->points[i].name, name)) {
+                    target = &cfg->points[i].authn;
+                    /* A point without its own list has the server's. */
+                    effective = target->set ? target : &cfg->authn;
+                }
+        }
+        if (!target) {
+            ignored(srv, "authentication order", name, "no such publishing point");
             continue;
         }
-        for (size_t i = 0; i < cfg->npoints; i++)
-            if (!strcmp(cfg->points[i].name, name))
-                replace_list(&cfg->points[i].authn, names);
+        if (!same_names(effective, names)) {
+            ignored(srv, "authentication order", name,
+                    "the configuration file changed the list since");
+            continue;
+        }
+        int line = effective->line;
+        replace_list(target, names);
+        target->line = line;
     }
     json_decref(st);
 }

@@ -274,6 +274,24 @@ class AdminUnix(gh.GuiseTestCase):
         self.restart(g)
         self.assertEqual(self.api("GET", "/api/server")[1]["scope"]["authentication"], ["hello", "anonymous"])
 
+    def test_stale_state_does_not_block_start(self):
+        """After the configuration file drops a plug-in, an order or
+        properties saved for it are ignored with a warning."""
+        cfg = gh.hello_config(base_config(self.work, ""), account="nobody")
+        g = self.start(cfg)
+        self.assertEqual(self.api("PUT", "/api/server/authentication", {"order": ["hello", "anonymous"]})[0], 200)
+        self.assertEqual(self.api("PUT", "/api/plugins/hello/properties/account", {"value": "nobody"})[0], 200)
+        del cfg.plugins["hello"]
+        del cfg.server["load"]
+        cfg.server["authentication"] = "anonymous"
+        g.write_config(cfg)
+        self.restart(g)
+        g.wait_for_event(r"warning admin\[502\] administrative authentication order of 'server' ignored: "
+                         r"the configuration file changed the list since")
+        g.wait_for_event(r"warning admin\[502\] administrative properties of 'hello' ignored")
+        self.assertEqual(self.api("GET", "/api/server")[1]["scope"]["authentication"], ["anonymous"])
+        self.assertEqual(gh.curl(g.url("/pub/hello.txt")).status, 200)
+
     def test_set_property_reinitialises(self):
         cfg = gh.hello_config(base_config(self.work, ""), account="nobody")
         g = self.start(cfg)
