@@ -52,6 +52,9 @@ struct digest_ctx {
     char *user;
     char *account;
     guise_token *token;
+    /* After a wrong password: the user the client claimed to be, which the
+     * host asks for to throttle guessing per user. */
+    char *claimed;
 };
 
 /* ---- challenges ---- */
@@ -160,8 +163,9 @@ static void ctx_reset(struct digest_ctx *c)
     c->ok = false;
     free(c->user);
     free(c->account);
+    free(c->claimed);
     guise_token_unref(c->token);
-    c->user = c->account = NULL;
+    c->user = c->account = c->claimed = NULL;
     c->token = NULL;
 }
 
@@ -251,8 +255,15 @@ static void token_done(guise_result r, guise_token *token, void *arg)
         done(GUISE_AUTH_DENIED, GUISE_E_ACCESSDENIED, NULL, cookie);
         return;
     }
+    /* Anything else (a full worker queue, an NSS failure) is load or the
+     * environment, not a broken plug-in: deny this request with a WARNING
+     * rather than fail, which would disable the plug-in. */
+    a->p->host->log_event(a->p->host->host, GUISE_EVENT_WARNING, DIGEST_EVENT_ACCOUNT_REFUSED, r,
+                          "user '%s' authenticated but the token of account '%s' could not be "
+                          "obtained; denied",
+                          a->user, a->account);
     pending_free(a);
-    done(GUISE_AUTH_ERROR, r, NULL, cookie);
+    done(GUISE_AUTH_DENIED, GUISE_E_ACCESSDENIED, NULL, cookie);
 }
 
 /* Authentication-Info (RFC 7616 3.5). rspauth is the response computed with
@@ -390,6 +401,9 @@ static guise_result digest_authenticate(void *plugin, void *ctxp, const struct g
     const char *name = NULL, *ha1 = NULL;
     bool ok = check_response(p, db, c, req, &name, &ha1);
     if (!ok) {
+        /* A failed guess: tell the host who was guessed (the real name when
+         * a hashed one matched a user). Failure to copy only loses that. */
+        ctx->claimed = strdup(name ? name : c->username);
         digest_userdb_unref(db);
         free(s);
         done(GUISE_AUTH_DENIED, GUISE_E_ACCESSDENIED, NULL, cookie);
@@ -456,12 +470,14 @@ static void digest_destroy_context(void *plugin, void *ctx)
     free(ctx);
 }
 
+/* After SUCCESS the authenticated user; after a wrong password the user
+ * the client claimed (for the host's per-user throttling); else none. */
 static guise_result digest_logical_user_id(void *ctx, const char **out)
 {
     struct digest_ctx *c = ctx;
-    if (!c->ok)
+    if (!c->ok && !c->claimed)
         return GUISE_E_UNEXPECTED;
-    *out = c->user;
+    *out = c->ok ? c->user : c->claimed;
     return GUISE_S_OK;
 }
 
@@ -563,6 +579,10 @@ static guise_result digest_enable(void *plugin)
     p->replay = digest_replay_new(p->cfg.nonce_cache_size);
     if (!p->replay)
         return enable_failed(p, GUISE_E_OUTOFMEMORY, "replay cache", "out of memory");
+    /* The cache starts empty: counts accepted by a previous process (or by
+     * the instance a reload replaces) are unknown, so nonces issued before
+     * now are treated as forgotten (stale) rather than replayable. */
+    digest_replay_forget_until(p->replay, digest_nonce_now_us());
 
     r = guise_account_mapper_new(p->host, DIGEST_EVENT_ACCOUNT_MAP, p->cfg.account_map,
                                  p->cfg.account, &p->mapper, err, sizeof err);

@@ -179,6 +179,14 @@ enum digest_replay_verdict digest_replay_check(struct digest_replay *r,
     return v;
 }
 
+void digest_replay_forget_until(struct digest_replay *r, uint64_t stamp_us)
+{
+    pthread_mutex_lock(&r->lock);
+    if (stamp_us > r->watermark)
+        r->watermark = stamp_us;
+    pthread_mutex_unlock(&r->lock);
+}
+
 size_t digest_replay_size(struct digest_replay *r)
 {
     pthread_mutex_lock(&r->lock);

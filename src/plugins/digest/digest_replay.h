@@ -45,6 +45,11 @@ enum digest_replay_verdict digest_replay_check(struct digest_replay *r,
                                                const uint8_t id[DIGEST_NONCE_ID_SIZE],
                                                uint64_t stamp_us, uint32_t nc);
 
+/* Treats every nonce issued at or before stamp_us that the cache does not
+ * hold as forgotten: for a cache that starts while such nonces may have been
+ * used elsewhere (a restart, a reload). */
+void digest_replay_forget_until(struct digest_replay *r, uint64_t stamp_us);
+
 /* Number of nonces tracked now (tests, diagnostics). */
 size_t digest_replay_size(struct digest_replay *r);
 

@@ -285,6 +285,21 @@ static void test_replay_eviction(void **state)
     id_of(7, id);
     assert_int_equal(digest_replay_check(r, id, 70, 1), DIGEST_REPLAY_FORGOTTEN);
     digest_replay_free(r);
+
+    /* A fresh cache told that counts before 500 may have been used. */
+    r = digest_replay_new(4);
+    digest_replay_forget_until(r, 500);
+    id_of(1, id);
+    assert_int_equal(digest_replay_check(r, id, 500, 1), DIGEST_REPLAY_FORGOTTEN);
+    assert_int_equal(digest_replay_check(r, id, 501, 1), DIGEST_REPLAY_FRESH);
+    digest_replay_forget_until(r, 100); /* never lowers it */
+    id_of(2, id);
+    assert_int_equal(digest_replay_check(r, id, 400, 1), DIGEST_REPLAY_FORGOTTEN);
+    /* Tracked nonces are not affected. */
+    id_of(1, id);
+    digest_replay_forget_until(r, 1000);
+    assert_int_equal(digest_replay_check(r, id, 501, 2), DIGEST_REPLAY_FRESH);
+    digest_replay_free(r);
 }
 
 struct hammer {

@@ -223,7 +223,10 @@ static void test_all_algorithms(void **state)
         assert_false(cap.has_blob);
         assert_int_not_equal(cap.code, GUISE_E_BAD_FORMAT);
         assert_int_equal(req.resp_headers, 0);
-        assert_null(logical_user(&f)); /* the new authenticate reset the context */
+        /* The new authenticate reset the identity; the host may still ask
+         * whom the wrong password was for (per-user throttling). */
+        assert_null(account_name(&f));
+        assert_string_equal(logical_user(&f), "Mufasa");
     }
     fx_stop(&f);
 }
@@ -314,13 +317,24 @@ static void test_userhash(void **state)
         assert_int_equal(cap.status, GUISE_AUTH_SUCCESS);
         assert_string_equal(logical_user(&f), "Mufasa");
     }
+    /* A wrong password for a hashed name: the claimed user is the real one. */
+    fresh_nonce(&f, nonce);
+    client_init(&f, &c, DIGEST_ALG_SHA256, nonce);
+    c.userhash = true;
+    c.password = "wrong";
+    auth_client(&f, &c, &req, &cap);
+    assert_int_equal(cap.status, GUISE_AUTH_DENIED);
+    assert_string_equal(logical_user(&f), "Mufasa");
     /* The hash of an unknown user, and a plain name flagged as hashed. */
+    char hex[DIGEST_MAX_HEX + 1];
+    digest_userhash(DIGEST_HASH_SHA256, "Scar", REALM, hex);
     fresh_nonce(&f, nonce);
     client_init(&f, &c, DIGEST_ALG_SHA256, nonce);
     c.userhash = true;
     c.user = "Scar";
     auth_client(&f, &c, &req, &cap);
     assert_int_equal(cap.status, GUISE_AUTH_DENIED);
+    assert_string_equal(logical_user(&f), hex);
     char header[4096];
     fresh_nonce(&f, nonce);
     client_init(&f, &c, DIGEST_ALG_SHA256, nonce);
@@ -483,6 +497,41 @@ static void test_nextnonce(void **state)
 {
     struct fx f;
     char nonce[128], next[128];
+    struct digest_client c;
+    struct fake_req req;
+    struct auth_capture cap;
+    const char *kv[] = {"nonce-lifetime", "10", NULL};
+    fx_start(&f, kv);
+    fresh_nonce(&f, nonce);
+    client_init(&f, &c, DIGEST_ALG_SHA256, nonce);
+    auth_client(&f, &c, &req, &cap);
+    assert_int_equal(cap.status, GUISE_AUTH_SUCCESS);
+    assert_false(auth_param(req.resp_value, "nextnonce", next, sizeof next));
+    /* 7 s into a 10 s life: not yet. */
+    usleep(7000000);
+    c.nc = 2;
+    auth_client(&f, &c, &req, &cap);
+    assert_int_equal(cap.status, GUISE_AUTH_SUCCESS);
+    assert_false(auth_param(req.resp_value, "nextnonce", next, sizeof next));
+    /* 8.2 s: the last fifth. */
+    usleep(1200000);
+    c.nc = 3;
+    auth_client(&f, &c, &req, &cap);
+    assert_int_equal(cap.status, GUISE_AUTH_SUCCESS);
+    assert_true(auth_param(req.resp_value, "nextnonce", next, sizeof next));
+    assert_string_not_equal(next, nonce);
+    client_init(&f, &c, DIGEST_ALG_SHA256, next);
+    auth_client(&f, &c, &req, &cap);
+    assert_int_equal(cap.status, GUISE_AUTH_SUCCESS);
+    fx_stop(&f);
+}
+
+/* Counts used before a restart (or by the instance a reload replaced) are
+ * unknown: such nonces are stale, never replayable. */
+static void test_restart_forgets(void **state)
+{
+    struct fx f;
+    char nonce[128], v[64];
     uint8_t key[DIGEST_NONCE_KEY_SIZE];
     struct digest_client c;
     struct fake_req req;
@@ -490,21 +539,12 @@ static void test_nextnonce(void **state)
     fx_start(&f, NULL);
     fresh_nonce(&f, nonce);
     read_key(&f, key);
-    /* 250 s into a 300 s life: the last fifth. */
-    digest_nonce_make(key, REALM, digest_nonce_now_us() - 250 * UINT64_C(1000000), nonce);
+    digest_nonce_make(key, REALM, digest_nonce_now_us() - 2 * UINT64_C(1000000), nonce);
     client_init(&f, &c, DIGEST_ALG_SHA256, nonce);
     auth_client(&f, &c, &req, &cap);
-    assert_int_equal(cap.status, GUISE_AUTH_SUCCESS);
-    assert_true(auth_param(req.resp_value, "nextnonce", next, sizeof next));
-    client_init(&f, &c, DIGEST_ALG_SHA256, next);
-    auth_client(&f, &c, &req, &cap);
-    assert_int_equal(cap.status, GUISE_AUTH_SUCCESS);
-    /* 200 s: not yet. */
-    digest_nonce_make(key, REALM, digest_nonce_now_us() - 200 * UINT64_C(1000000), nonce);
-    client_init(&f, &c, DIGEST_ALG_SHA256, nonce);
-    auth_client(&f, &c, &req, &cap);
-    assert_int_equal(cap.status, GUISE_AUTH_SUCCESS);
-    assert_false(auth_param(req.resp_value, "nextnonce", next, sizeof next));
+    assert_int_equal(cap.status, GUISE_AUTH_DENIED);
+    assert_true(auth_param(cap.blob, "stale", v, sizeof v));
+    assert_null(logical_user(&f)); /* not a password guess */
     fx_stop(&f);
 }
 
@@ -841,15 +881,21 @@ static void test_accounts(void **state)
     assert_non_null(strstr(fake_host_last_message(&f.host), "'root'"));
     assert_int_equal(fake_host_events(&f.host, GUISE_EVENT_ERROR, 0), 0);
 
-    /* A full worker queue is an error of this request only. */
+    /* A full worker queue is load, not a broken plug-in: this request is
+     * denied with a warning, the plug-in keeps working. */
     f.host.refuse_work = true;
     fresh_nonce(&f, nonce);
     client_init(&f, &c, DIGEST_ALG_SHA256, nonce);
     c.user = "alice";
     c.password = "pw";
     auth_client(&f, &c, &req, &cap);
-    assert_int_equal(cap.status, GUISE_AUTH_ERROR);
-    assert_int_equal(cap.code, GUISE_E_OUTOFMEMORY);
+    assert_int_equal(cap.status, GUISE_AUTH_DENIED);
+    assert_int_equal(cap.code, GUISE_E_ACCESSDENIED);
+    assert_null(logical_user(&f));
+    assert_int_equal(fake_host_events(&f.host, GUISE_EVENT_WARNING, DIGEST_EVENT_ACCOUNT_REFUSED),
+                     3);
+    assert_non_null(strstr(fake_host_last_message(&f.host), "'slowalice'"));
+    assert_int_equal(fake_host_events(&f.host, GUISE_EVENT_ERROR, 0), 0);
     fx_stop(&f);
 
     /* No map, no fixed account: the user's own name. */
@@ -908,6 +954,7 @@ int main(void)
         cmocka_unit_test(test_denials),
         cmocka_unit_test(test_stale_nonce),
         cmocka_unit_test(test_nextnonce),
+        cmocka_unit_test(test_restart_forgets),
         cmocka_unit_test(test_forged_nonce),
         cmocka_unit_test(test_shared_key),
         cmocka_unit_test(test_replay),
