@@ -84,6 +84,7 @@ class AdminUnix(gh.GuiseTestCase):
     def restart(self, g):
         """Stops g cleanly and starts it again (the class cleanup stops it)."""
         g.stop_clean()
+        self.assertFalse(os.path.exists(self.sock), "the admin socket outlived the server")
         g.returncode = None
         g.start()
 
@@ -98,6 +99,8 @@ class AdminUnix(gh.GuiseTestCase):
 
     def test_server_resource(self):
         g = self.start()
+        # Anyone may connect (the peer's credentials decide).
+        self.assertEqual(os.stat(self.sock).st_mode & 0o777, 0o666)
         gh.curl(g.url("/pub/hello.txt"))
         st, v, h = self.api("GET", "/api/server")
         self.assertEqual(st, 200)
