@@ -44,10 +44,11 @@ bench: build
 soak: build
 	tests/stress/soak.sh $(BUILD) 60
 
-# Isolation stress with 100,000 requests per impersonation mechanism (root;
-# see docs/RELIABILITY.md).
+# Isolation stress with 100,000 requests per impersonation mechanism, then
+# the fault drills (root; see docs/RELIABILITY.md).
 stress: build
 	GUISE_BUILD_DIR=$(abspath $(BUILD)) GUISE_STRESS_REQUESTS=100000 python3 -B tests/stress/isolation.py
+	GUISE_BUILD_DIR=$(abspath $(BUILD)) python3 -B tests/stress/test_faults.py
 
 install: build
 	$(MESON) install -C $(BUILD)

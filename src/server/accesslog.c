@@ -1,11 +1,14 @@
 /* Access log writer: one write(2) per line on an O_APPEND descriptor, so
  * lines from many threads never interleave, and a full disk loses lines
- * (counted) instead of blocking the server. */
+ * (counted, and said in the event log) instead of blocking the server. */
 #include "server/accesslog.h"
+
+#include <guise/result.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,20 +19,67 @@ struct accesslog {
     char *path;
     pthread_rwlock_t lock; /* writers share; reopen is exclusive */
     int fd;
-    unsigned long lost;
+    guise_eventlog *log;
+    unsigned long lost;  /* lines lost since the start (atomic) */
+    int failing;         /* the last write failed (atomic) */
+    long long report_at; /* monotonic second of the next "still losing" event (atomic) */
 };
+
+/* Seconds between two reminders that lines are still being lost. */
+#define LOST_REMINDER_S 60
+
+static long long mono_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec;
+}
+
+/* A line did not make it (whole): count it; the first loss after a good
+ * write is an event, later ones a reminder at most once a minute. */
+static void note_lost(struct accesslog *a, int err)
+{
+    unsigned long lost = __atomic_add_fetch(&a->lost, 1, __ATOMIC_RELAXED);
+    long long now = mono_seconds();
+    if (__atomic_exchange_n(&a->failing, 1, __ATOMIC_ACQ_REL) == 0) {
+        __atomic_store_n(&a->report_at, now + LOST_REMINDER_S, __ATOMIC_RELAXED);
+        guise_eventlog_write(a->log, GUISE_EVENT_WARNING, "server", GUISE_EV_IO_ERROR,
+                             GUISE_RESULT_FROM_ERRNO(err),
+                             "access log %s: write failed (%s): lines are lost until it "
+                             "can be written again",
+                             a->path, strerrordesc_np(err));
+        return;
+    }
+    long long at = __atomic_load_n(&a->report_at, __ATOMIC_RELAXED);
+    if (now >= at && __atomic_compare_exchange_n(&a->report_at, &at, now + LOST_REMINDER_S, false,
+                                                 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        guise_eventlog_write(a->log, GUISE_EVENT_WARNING, "server", GUISE_EV_IO_ERROR,
+                             GUISE_RESULT_FROM_ERRNO(err),
+                             "access log %s: still failing (%s): %lu line(s) lost so far", a->path,
+                             strerrordesc_np(err), lost);
+}
+
+static void note_written(struct accesslog *a)
+{
+    if (__atomic_load_n(&a->failing, __ATOMIC_RELAXED) &&
+        __atomic_exchange_n(&a->failing, 0, __ATOMIC_ACQ_REL))
+        guise_eventlog_write(a->log, GUISE_EVENT_INFORMATION, "server", GUISE_EV_IO_ERROR,
+                             GUISE_S_OK, "access log %s: written again after %lu lost line(s)",
+                             a->path, __atomic_load_n(&a->lost, __ATOMIC_RELAXED));
+}
 
 static int open_log(const char *path)
 {
     return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
 }
 
-struct accesslog *accesslog_open(const char *path)
+struct accesslog *accesslog_open(const char *path, guise_eventlog *log)
 {
     struct accesslog *a = calloc(1, sizeof *a);
     if (!a)
         return NULL;
     a->fd = -1;
+    a->log = log;
     pthread_rwlock_init(&a->lock, NULL);
     if (path) {
         if (!(a->path = strdup(path)) || (a->fd = open_log(path)) < 0) {
@@ -107,10 +157,15 @@ void accesslog_write(struct accesslog *a, const struct access_entry *e)
     if (p > end)
         p = end;
     p += snprintf(p, (size_t)(end + 2 - p), "%llu\n", (unsigned long long)e->micros);
+    size_t len = (size_t)(p - line);
     pthread_rwlock_rdlock(&a->lock);
-    if (write(a->fd, line, (size_t)(p - line)) < 0)
-        __atomic_add_fetch(&a->lost, 1, __ATOMIC_RELAXED);
+    ssize_t n = write(a->fd, line, len);
+    int err = n < 0 ? errno : ENOSPC; /* a short write: the disk filled up mid-line */
     pthread_rwlock_unlock(&a->lock);
+    if (n == (ssize_t)len)
+        note_written(a);
+    else
+        note_lost(a, err);
 }
 
 void accesslog_close(struct accesslog *a)

@@ -6,6 +6,8 @@
 #ifndef GUISE_SERVER_ACCESSLOG_H
 #define GUISE_SERVER_ACCESSLOG_H
 
+#include <guise/events.h>
+
 #include <stdint.h>
 
 struct accesslog;
@@ -18,8 +20,11 @@ struct access_entry {
     uint64_t micros;
 };
 
-/* path NULL: no access log. Returns NULL with errno on failure. */
-struct accesslog *accesslog_open(const char *path);
+/* path NULL: no access log. Returns NULL with errno on failure. log
+ * (may be NULL) receives a WARNING when lines start being lost (a full
+ * disk), a reminder with the count at most once a minute while they are,
+ * and an INFORMATION when writing works again. */
+struct accesslog *accesslog_open(const char *path, guise_eventlog *log);
 int accesslog_reopen(struct accesslog *a);
 void accesslog_write(struct accesslog *a, const struct access_entry *e);
 void accesslog_close(struct accesslog *a);

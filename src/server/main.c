@@ -179,7 +179,7 @@ int main(int argc, char **argv)
                 why ? why : "unknown reason");
         return 1;
     }
-    srv.access = accesslog_open(g->cfg->access_log);
+    srv.access = accesslog_open(g->cfg->access_log, srv.log);
     if (!srv.access) {
         fprintf(stderr, "guised: %s: key 'access-log': %s: %s\n", config, g->cfg->access_log,
                 strerror(errno));
