@@ -13,6 +13,8 @@
 #   BENCH_ACCESS_LOG on|off: access log for every server or none (default off)
 #   BENCH_KEEP       1: keep the scratch directory for reading  (default 0)
 #   BENCH_RESULTS    file that receives one `RATIO` line per peer (run-all.sh)
+#   BENCH_GUISED_EXTRA  file of extra [server] lines for every guised
+#                    (experiments, e.g. max-header-size = 1024)
 
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 BENCH_DURATION=${BENCH_DURATION:-10}
@@ -155,6 +157,7 @@ start_guised() {
         echo "io-threads = $BENCH_THREADS"
         echo "state-directory = $WORK/$name-state"
         [ "$BENCH_ACCESS_LOG" = on ] && echo "access-log = $WORK/logs/$name-access.log"
+        [ -n "${BENCH_GUISED_EXTRA:-}" ] && cat "$BENCH_GUISED_EXTRA"
         [ -n "$extra" ] && cat "$extra"
         echo '[publishing-point "bench"]'
         echo "path = $WORK/www/bench"
