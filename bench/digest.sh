@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck shell=dash source=bench/lib.sh
 # Digest-authenticated GET of a 100-byte file (algorithm MD5, qop=auth), a
 # fresh Digest response computed by wrk for every request (bench/digest.lua),
 # guised's digest plug-in against lighttpd mod_auth and Apache httpd

@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck shell=dash source=bench/lib.sh
 # Two guised builds against each other on the http-small workload (100-byte
 # anonymous GET, impersonation as configured by BENCH_IMP, default auto when
 # root): to check what a server change is worth before and after.

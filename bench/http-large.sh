@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck shell=dash source=bench/lib.sh
 # Large file throughput: GET of a 1 GiB file, again and again for the run,
 # on BENCH_LARGE_CONNS keep-alive connections (default 2), guised against
 # lighttpd and nginx on loopback, all sending with sendfile(2). Reports MB/s

@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck shell=dash source=bench/lib.sh
 # Small static files: anonymous GET of a 100-byte file over keep-alive
 # connections (wrk -t2 -c64), guised against lighttpd and nginx on loopback,
 # every server with the same worker count and the same file.

@@ -2,6 +2,7 @@
 # the peers' configurations, starting and stopping servers, running wrk and
 # printing ratio tables. POSIX sh plus `local`, as dash and bash both accept.
 #
+# shellcheck shell=dash disable=SC2034 # variables used by the scripts that source it
 # Knobs (environment):
 #   BENCH_DURATION   seconds of each measured wrk run          (default 10)
 #   BENCH_WARMUP     seconds of the unmeasured run before it    (default 2)
@@ -346,6 +347,7 @@ measure() {
     line=$(wrk_run "$name" "$url" "$BENCH_DURATION" "$conns" "$script" "$@" 2>"$WORK/logs/$name.wrk")
     after=$(cpu_ticks "$pid")
     echo "$line $((after - before))" >>"$WORK/results/$name"
+    # shellcheck disable=SC2086 # the fields of the line, on purpose
     set -- $line
     if [ "$4" -ne 0 ] || [ "$5" -ne 0 ]; then
         note "$name: $4 socket errors, $5 non-2xx answers in one run (see $WORK/logs/$name*)"
@@ -433,7 +435,8 @@ print_table() {
             # every guised variant against each peer; among the variants,
             # only the first (the real configuration) against the others
             local first
-            first=$(echo $guiseds | cut -d' ' -f1)
+            first=${guiseds# }
+            first=${first%% *}
             for g in $guiseds; do
                 [ "$g" = "$s" ] && continue
                 case " $guiseds " in
