@@ -151,7 +151,8 @@ static int build_point_scope(struct gen *g, const struct cfg_point *cp, struct p
     authz = calloc(nserver_authz + cp->authz.n + 1, sizeof *authz);
     if (!authz)
         goto out;
-    memcpy(authz, server_authz, nserver_authz * sizeof *authz);
+    if (nserver_authz)
+        memcpy(authz, server_authz, nserver_authz * sizeof *authz);
     nauthz = nserver_authz;
     for (size_t i = 0; i < cp->authz.n; i++) {
         const char *name = cp->authz.v[i];

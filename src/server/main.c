@@ -133,6 +133,9 @@ int main(int argc, char **argv)
     pthread_mutex_init(&srv.conns_lock, NULL);
     clock_gettime(CLOCK_REALTIME, &srv.started);
     char err[1024] = "";
+    int status = 1;
+    struct gen *g = NULL;
+    bool http_started = false, admin_started = false;
     struct guise_config *cfg = guise_config_load(config, err, sizeof err);
     if (!cfg) {
         fprintf(stderr, "guised: %s\n", err);
@@ -140,34 +143,32 @@ int main(int argc, char **argv)
             fprintf(stderr, "guised: configuration file %s test failed\n", config);
         return 1;
     }
-    if (guise_eventlog_new((enum guise_event_sink)cfg->event_sink, 256, &srv.log) != GUISE_S_OK)
+    if (guise_eventlog_new((enum guise_event_sink)cfg->event_sink, 256, &srv.log) != GUISE_S_OK) {
+        guise_config_free(cfg);
         return 1;
+    }
     if (guise_workers_new(cfg->workers, 4096, &srv.workers) != GUISE_S_OK) {
         fprintf(stderr, "guised: cannot start %u workers\n", cfg->workers);
-        return 1;
+        guise_config_free(cfg);
+        goto out;
     }
     gh_mime_load("/etc/mime.types");
     struct throttle_policy tp = {cfg->fail_delay_ms, cfg->lockout_after, cfg->lockout_seconds};
     srv.throttle = throttle_new(&tp, 4096);
     enum guise_imp_mode mode = cfg->impersonation;
     admin_state_apply_config(&srv, cfg);
-    struct gen *g = gen_build(&srv, cfg, err, sizeof err);
-    if (g)
-        admin_state_apply_gen(&srv, g);
+    g = gen_build(&srv, cfg, err, sizeof err); /* takes cfg */
     if (!g) {
         fprintf(stderr, "guised: %s\n", err);
         if (test_only)
             fprintf(stderr, "guised: configuration file %s test failed\n", config);
-        return 1;
+        goto out;
     }
+    admin_state_apply_gen(&srv, g);
     if (test_only) {
         printf("guised: configuration file %s test is successful\n", config);
-        gen_unref(g);
-        guise_workers_free(srv.workers);
-        throttle_free(srv.throttle);
-        guise_eventlog_free(srv.log);
-        gh_mime_free();
-        return 0;
+        status = 0;
+        goto out;
     }
     const char *why = NULL;
     if (guise_imp_new(mode, &srv.imp, &why) != GUISE_S_OK) {
@@ -177,25 +178,27 @@ int main(int argc, char **argv)
                 "impersonation = off to serve everything with the server's own rights\n",
                 config, g->cfg->impersonation_line, guise_imp_mode_name(mode),
                 why ? why : "unknown reason");
-        return 1;
+        goto out;
     }
     srv.access = accesslog_open(g->cfg->access_log, srv.log);
     if (!srv.access) {
         fprintf(stderr, "guised: %s: key 'access-log': %s: %s\n", config, g->cfg->access_log,
                 strerror(errno));
-        return 1;
+        goto out;
     }
     srv.stats = stats_new();
     server_install_gen(&srv, g);
-    if (http_start(&srv, g->cfg, err, sizeof err) != 0) {
+    g = NULL; /* the server holds it now */
+    if (http_start(&srv, srv.current->cfg, err, sizeof err) != 0) {
         fprintf(stderr, "guised: %s\n", err);
-        return 1;
+        goto out;
     }
-    if (admin_start(&srv, g->cfg, err, sizeof err) != 0) {
+    http_started = true;
+    if (admin_start(&srv, srv.current->cfg, err, sizeof err) != 0) {
         fprintf(stderr, "guised: %s\n", err);
-        http_stop(&srv);
-        return 1;
+        goto out;
     }
+    admin_started = true;
     guise_eventlog_write(srv.log, GUISE_EVENT_INFORMATION, "server", GUISE_EV_SERVER_STARTED,
                          GUISE_S_OK, "guised %s started (impersonation: %s, %zu listener(s))",
                          GUISE_VERSION, guise_imp_mode_name(guise_imp_mode_of(srv.imp)),
@@ -215,10 +218,17 @@ int main(int argc, char **argv)
     sd_notify(0, "STOPPING=1");
     guise_eventlog_write(srv.log, GUISE_EVENT_INFORMATION, "server", GUISE_EV_SERVER_STOPPING,
                          GUISE_S_OK, "stopping: draining requests");
-    admin_stop(&srv);
-    http_quiesce(&srv, 10000);
+    status = 0;
+out:
+    /* One teardown for every path, so sanitizer runs see no leak even when
+     * start-up fails. */
+    if (admin_started)
+        admin_stop(&srv);
+    if (http_started)
+        http_quiesce(&srv, 10000);
     http_stop(&srv);
     stats_free(srv.stats);
+    gen_unref(g);
     server_install_gen(&srv, NULL);
     throttle_free(srv.throttle);
     guise_workers_free(srv.workers);
@@ -226,5 +236,5 @@ int main(int argc, char **argv)
     guise_imp_free(srv.imp);
     gh_mime_free();
     guise_eventlog_free(srv.log);
-    return 0;
+    return status;
 }
