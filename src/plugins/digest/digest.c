@@ -89,8 +89,11 @@ static guise_result digest_challenge(void *plugin, const struct guise_request_in
         return GUISE_E_UNEXPECTED;
     /* One nonce for all the challenges of this 401: the client uses one. */
     new_nonce(p, nonce);
+    enum digest_alg order[DIGEST_ALG_COUNT];
+    const char *agent = req && req->header ? req->header(req, "User-Agent") : NULL;
+    digest_config_challenge_order(&p->cfg, agent, order);
     for (size_t i = 0; i < p->cfg.nalgs; i++) {
-        build_challenge(p, p->cfg.algs[i], nonce, false, buf, sizeof buf);
+        build_challenge(p, order[i], nonce, false, buf, sizeof buf);
         sink->add(sink, buf);
     }
     return GUISE_S_OK;
@@ -192,7 +195,9 @@ static void warn_malformed(struct digest_plugin *p, const struct guise_request_i
                            req->client_ip ? req->client_ip : "?", why, suppressed);
 }
 
-/* Denies, replacing the fresh challenges by a stale=true one for alg. */
+/* Denies, replacing the fresh challenges by a stale=true one for alg. A
+ * single challenge, for the algorithm the client already chose: the order of
+ * md5-first-agents has nothing to reorder here. */
 static void deny_stale(struct digest_plugin *p, enum digest_alg alg, guise_auth_done_fn done,
                        void *cookie)
 {

@@ -25,6 +25,10 @@ const struct guise_property_spec digest_properties[] = {
     {"nonce-lifetime", 0, "seconds a nonce stays valid (default 300)"},
     {"nonce-cache-size", 0, "nonces tracked for replay protection (default 16384)"},
     {"userhash", 0, "offer userhash=true (default true)"},
+    {"md5-first-agents", 0,
+     "User-Agent prefixes, separated by blanks, of clients that get the MD5 challenges first "
+     "because they read only the first one and know only MD5 (default \"Python-urllib\"; "
+     "empty: none)"},
     {NULL, 0, NULL},
 };
 
@@ -95,6 +99,48 @@ static guise_result parse_qop(const guise_props *props, struct digest_config *cf
     }
     if (!cfg->qop_auth && !cfg->qop_auth_int)
         return guise_props_fail(props, "qop", "no qop");
+    return GUISE_S_OK;
+}
+
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* Prefixes are compared with the User-Agent byte for byte: visible ASCII
+ * only, so that nothing invisible makes a prefix silently never match. */
+static guise_result parse_agents(const guise_props *props, struct digest_config *cfg)
+{
+    const char *v = guise_props_get(props, "md5-first-agents");
+    if (!v)
+        v = "Python-urllib";
+    for (const char *p = v; *p;) {
+        while (*p && is_blank(*p))
+            p++;
+        if (!*p)
+            break;
+        const char *start = p;
+        while (*p && !is_blank(*p))
+            p++;
+        size_t len = (size_t)(p - start);
+        for (size_t i = 0; i < len; i++) {
+            unsigned char c = (unsigned char)start[i];
+            if (c < 0x21 || c > 0x7e)
+                return guise_props_fail(props, "md5-first-agents",
+                                        "'%.*s' holds a byte that is not visible ASCII", (int)len,
+                                        start);
+        }
+        if (len > DIGEST_AGENT_PREFIX_MAX)
+            return guise_props_fail(props, "md5-first-agents", "a prefix longer than %d bytes",
+                                    DIGEST_AGENT_PREFIX_MAX);
+        if (cfg->n_md5_first_agents == DIGEST_AGENTS_MAX)
+            return guise_props_fail(props, "md5-first-agents", "more than %d prefixes",
+                                    DIGEST_AGENTS_MAX);
+        char *copy = strndup(start, len);
+        if (!copy)
+            return GUISE_E_OUTOFMEMORY;
+        cfg->md5_first_agents[cfg->n_md5_first_agents++] = copy;
+    }
     return GUISE_S_OK;
 }
 
@@ -181,7 +227,8 @@ guise_result digest_config_parse(const struct guise_host_services *host, const g
             GUISE_S_OK ||
         (r = guise_props_uint(props, "nonce-cache-size", 16384, 64, 1ul << 22,
                               &cfg->nonce_cache_size)) != GUISE_S_OK ||
-        (r = guise_props_bool(props, "userhash", true, &cfg->userhash)) != GUISE_S_OK)
+        (r = guise_props_bool(props, "userhash", true, &cfg->userhash)) != GUISE_S_OK ||
+        (r = parse_agents(props, cfg)) != GUISE_S_OK)
         goto out;
     return GUISE_S_OK;
 out:
@@ -196,6 +243,8 @@ void digest_config_free(struct digest_config *cfg)
     free(cfg->account_map);
     free(cfg->account);
     free(cfg->nonce_key_file);
+    for (size_t i = 0; i < cfg->n_md5_first_agents; i++)
+        free(cfg->md5_first_agents[i]);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -206,4 +255,38 @@ bool digest_config_offers(const struct digest_config *cfg, enum digest_alg alg)
             return true;
     }
     return false;
+}
+
+static bool wants_md5_first(const struct digest_config *cfg, const char *user_agent)
+{
+    if (!user_agent)
+        return false;
+    for (size_t i = 0; i < cfg->n_md5_first_agents; i++) {
+        const char *prefix = cfg->md5_first_agents[i];
+        if (strncmp(user_agent, prefix, strlen(prefix)) == 0)
+            return true;
+    }
+    return false;
+}
+
+void digest_config_challenge_order(const struct digest_config *cfg, const char *user_agent,
+                                   enum digest_alg out[DIGEST_ALG_COUNT])
+{
+    size_t n = 0;
+    /* Python's urllib answers the first challenge and supports plain MD5
+     * only; MD5-sess follows for clients that prefer it. Without plain MD5
+     * such a client cannot log in whatever the order: keep the configured
+     * one. */
+    bool md5_first = digest_config_offers(cfg, DIGEST_ALG_MD5) && wants_md5_first(cfg, user_agent);
+    if (md5_first) {
+        out[n++] = DIGEST_ALG_MD5;
+        if (digest_config_offers(cfg, DIGEST_ALG_MD5_SESS))
+            out[n++] = DIGEST_ALG_MD5_SESS;
+    }
+    for (size_t i = 0; i < cfg->nalgs; i++) {
+        enum digest_alg a = cfg->algs[i];
+        if (md5_first && (a == DIGEST_ALG_MD5 || a == DIGEST_ALG_MD5_SESS))
+            continue;
+        out[n++] = a;
+    }
 }

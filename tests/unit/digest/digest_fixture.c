@@ -103,8 +103,14 @@ static void sink_add(struct guise_challenge_sink *s, const char *params)
 
 void get_challenges(struct fx *f, struct sink *s)
 {
+    get_challenges_for(f, NULL, s);
+}
+
+void get_challenges_for(struct fx *f, const char *user_agent, struct sink *s)
+{
     struct fake_req req;
     fake_req_init(&req, "GET", URI);
+    req.user_agent = user_agent;
     memset(s, 0, sizeof *s);
     s->base.add = sink_add;
     assert_int_equal(f->ops->challenge(f->plugin, &req.info, &s->base), GUISE_S_OK);

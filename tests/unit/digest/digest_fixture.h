@@ -39,6 +39,8 @@ guise_result fx_init(struct fx *f, const char *const *kv);
 void fx_start(struct fx *f, const char *const *kv);
 void fx_stop(struct fx *f);
 void get_challenges(struct fx *f, struct sink *s);
+/* The same for a request with this User-Agent (NULL: none). */
+void get_challenges_for(struct fx *f, const char *user_agent, struct sink *s);
 /* A fresh nonce from a challenge; sets f->opaque. */
 void fresh_nonce(struct fx *f, char *nonce);
 /* Mufasa / Circle of Life, GET URI, qop auth, nc 1. */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -141,9 +142,11 @@ const char *fake_host_last_message(struct fake_host *h)
 
 /* ---- fake request ---- */
 
-static const char *no_header(const struct guise_request_info *req, const char *name)
+/* The request carries one header, User-Agent, when the test sets it. */
+static const char *get_header(const struct guise_request_info *req, const char *name)
 {
-    return NULL;
+    const struct fake_req *r = req->host_data;
+    return strcasecmp(name, "User-Agent") == 0 ? r->user_agent : NULL;
 }
 
 static void add_header(const struct guise_request_info *req, const char *name, const char *value)
@@ -161,7 +164,7 @@ void fake_req_init(struct fake_req *r, const char *method, const char *uri)
     r->info.uri = uri;
     r->info.path = uri;
     r->info.client_ip = "192.0.2.7";
-    r->info.header = no_header;
+    r->info.header = get_header;
     r->info.add_response_header = add_header;
     r->info.host_data = r;
 }

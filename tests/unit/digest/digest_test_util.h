@@ -48,6 +48,7 @@ const char *fake_host_last_message(struct fake_host *h);
 
 struct fake_req {
     struct guise_request_info info;
+    const char *user_agent; /* the User-Agent header, NULL: none */
     char resp_name[64];
     char resp_value[4096];
     int resp_headers;

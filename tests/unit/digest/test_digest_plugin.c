@@ -1,5 +1,6 @@
 /* The Digest plug-in through its descriptor, with a fake host. */
 #include "plugins/digest/digest.h"
+#include "plugins/digest/digest_config.h"
 #include "plugins/digest/digest_header.h"
 #include "plugins/digest/digest_nonce.h"
 
@@ -38,10 +39,10 @@ static void test_descriptor(void **state)
     assert_int_equal(d->authn->flags, GUISE_AUTH_TEXT_CHALLENGE | GUISE_AUTH_CLIENT_SHOWS_UI |
                                           GUISE_AUTH_CHALLENGE_FIRST);
     assert_null(d->authz);
-    static const char *keys[] = {"realm",          "algorithms",     "qop",
-                                 "user-file",      "account-map",    "account",
-                                 "nonce-key-file", "nonce-lifetime", "nonce-cache-size",
-                                 "userhash"};
+    static const char *keys[] = {"realm",          "algorithms",      "qop",
+                                 "user-file",      "account-map",     "account",
+                                 "nonce-key-file", "nonce-lifetime",  "nonce-cache-size",
+                                 "userhash",       "md5-first-agents"};
     size_t n = 0;
     for (const struct guise_property_spec *p = d->properties; p->name; p++) {
         bool known = false;
@@ -77,6 +78,8 @@ static void test_init_validation(void **state)
         {"nonce-cache-size", "10"},
         {"nonce-cache-size", "-1"},
         {"userhash", "perhaps"},
+        {"md5-first-agents", "Python-urllib caf\xc3\xa9"},
+        {"md5-first-agents", "bell\x07"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct fx f;
@@ -491,6 +494,155 @@ static void test_stale_nonce(void **state)
     assert_int_equal(cap.status, GUISE_AUTH_DENIED);
     assert_false(cap.has_blob);
     fx_stop(&f);
+}
+
+/* ---- md5-first-agents ---- */
+
+/* The algorithms of the challenges a client with user_agent gets, joined by
+ * blanks; every challenge must carry the same nonce. */
+static void challenge_algs(struct fx *f, const char *user_agent, char *out, size_t size)
+{
+    struct sink s;
+    char v[128], nonce0[128];
+    get_challenges_for(f, user_agent, &s);
+    out[0] = '\0';
+    for (int i = 0; i < s.n; i++) {
+        assert_true(auth_param(s.v[i], "algorithm", v, sizeof v));
+        size_t n = strlen(out);
+        snprintf(out + n, size - n, "%s%s", i ? " " : "", v);
+        assert_true(auth_param(s.v[i], "nonce", v, sizeof v));
+        if (i == 0)
+            snprintf(nonce0, sizeof nonce0, "%s", v);
+        assert_string_equal(v, nonce0);
+        assert_false(auth_param(s.v[i], "stale", v, sizeof v));
+    }
+}
+
+static void test_md5_first_agents(void **state)
+{
+    struct fx f;
+    char got[256];
+
+    /* Default: Python's urllib (first challenge only, MD5 only) gets MD5
+     * first; every other client the configured order. The match is a
+     * case-sensitive prefix of the whole User-Agent. */
+    fx_start(&f, NULL);
+    challenge_algs(&f, "Python-urllib/3.11", got, sizeof got);
+    assert_string_equal(got, "MD5 SHA-256");
+    challenge_algs(&f, "Python-urllib", got, sizeof got);
+    assert_string_equal(got, "MD5 SHA-256");
+    static const char *const others[] = {"curl/7.88.1",    "python-urllib/3.11",
+                                         "Python-urlli",   "Mozilla/5.0 Python-urllib/3.11",
+                                         "Lavf/59.27.100", ""};
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        challenge_algs(&f, others[i], got, sizeof got);
+        if (strcmp(got, "SHA-256 MD5") != 0)
+            fail_msg("'%s': %s", others[i], got);
+    }
+    challenge_algs(&f, NULL, got, sizeof got);
+    assert_string_equal(got, "SHA-256 MD5");
+
+    /* A Python client answering the first challenge logs in with MD5. */
+    struct sink s;
+    char nonce[128], v[128];
+    struct digest_client c;
+    struct fake_req req;
+    struct auth_capture cap;
+    get_challenges_for(&f, "Python-urllib/3.11", &s);
+    assert_true(auth_param(s.v[0], "nonce", nonce, sizeof nonce));
+    assert_true(auth_param(s.v[0], "opaque", f.opaque, sizeof f.opaque));
+    client_init(&f, &c, DIGEST_ALG_MD5, nonce);
+    auth_client(&f, &c, &req, &cap);
+    assert_int_equal(cap.status, GUISE_AUTH_SUCCESS);
+    fx_stop(&f);
+
+    /* MD5, then MD5-sess, then the others in configured order. */
+    fx_start(&f, all_algs);
+    challenge_algs(&f, "Python-urllib/3.11", got, sizeof got);
+    assert_string_equal(got, "MD5 MD5-sess SHA-256 SHA-512-256 SHA-256-sess SHA-512-256-sess");
+    challenge_algs(&f, "curl/7.88.1", got, sizeof got);
+    assert_string_equal(got, "SHA-256 MD5 SHA-512-256 MD5-sess SHA-256-sess SHA-512-256-sess");
+    fx_stop(&f);
+
+    /* MD5-sess listed before MD5: plain MD5 still comes first. */
+    const char *sess_first[] = {"algorithms", "SHA-512-256 MD5-sess SHA-256 MD5", NULL};
+    fx_start(&f, sess_first);
+    challenge_algs(&f, "Python-urllib/3.11", got, sizeof got);
+    assert_string_equal(got, "MD5 MD5-sess SHA-512-256 SHA-256");
+    fx_stop(&f);
+
+    /* Without plain MD5 nothing changes: such a client cannot log in. */
+    const char *no_md5[] = {"algorithms", "SHA-256 MD5-sess", NULL};
+    fx_start(&f, no_md5);
+    challenge_algs(&f, "Python-urllib/3.11", got, sizeof got);
+    assert_string_equal(got, "SHA-256 MD5-sess");
+    fx_stop(&f);
+
+    /* Empty: the configured order for everyone. */
+    const char *none[] = {"md5-first-agents", "", NULL};
+    fx_start(&f, none);
+    challenge_algs(&f, "Python-urllib/3.11", got, sizeof got);
+    assert_string_equal(got, "SHA-256 MD5");
+    fx_stop(&f);
+
+    /* Several prefixes, blanks around them; Python no longer listed. */
+    const char *mine[] = {"md5-first-agents", " \tLavf/  Wget/1.21 ", NULL};
+    fx_start(&f, mine);
+    challenge_algs(&f, "Lavf/59.27.100", got, sizeof got);
+    assert_string_equal(got, "MD5 SHA-256");
+    challenge_algs(&f, "Wget/1.21.3", got, sizeof got);
+    assert_string_equal(got, "MD5 SHA-256");
+    challenge_algs(&f, "Wget/1.20", got, sizeof got);
+    assert_string_equal(got, "SHA-256 MD5");
+    challenge_algs(&f, "Python-urllib/3.11", got, sizeof got);
+    assert_string_equal(got, "SHA-256 MD5");
+
+    /* A stale=true replacement is one challenge, for the client's own
+     * algorithm, whatever the User-Agent. */
+    uint8_t key[DIGEST_NONCE_KEY_SIZE];
+    fresh_nonce(&f, nonce);
+    read_key(&f, key);
+    digest_nonce_make(key, REALM, digest_nonce_now_us() - 301 * UINT64_C(1000000), nonce);
+    client_init(&f, &c, DIGEST_ALG_SHA256, nonce);
+    char header[4096];
+    digest_client_header(&c, header, sizeof header);
+    fake_req_init(&req, "GET", URI);
+    req.user_agent = "Lavf/59.27.100";
+    auth_raw(&f, header, &req, &cap);
+    assert_int_equal(cap.status, GUISE_AUTH_DENIED);
+    assert_true(cap.has_blob);
+    assert_true(auth_param(cap.blob, "stale", v, sizeof v));
+    assert_true(auth_param(cap.blob, "algorithm", v, sizeof v));
+    assert_string_equal(v, "SHA-256");
+    fx_stop(&f);
+
+    /* Limits: 32 prefixes of 128 bytes. */
+    char many[33 * 3 + 1] = "";
+    for (int i = 0; i < 33; i++)
+        strcat(many, "a  ");
+    char long_one[DIGEST_AGENT_PREFIX_MAX + 2];
+    memset(long_one, 'x', sizeof long_one - 1);
+    long_one[sizeof long_one - 1] = '\0';
+    const char *const *bad[] = {
+        (const char *const[]){"md5-first-agents", many, NULL},
+        (const char *const[]){"md5-first-agents", long_one, NULL},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(fx_init(&f, bad[i]), GUISE_E_INVALIDARG);
+        assert_non_null(strstr(guise_props_error(f.props), "key 'md5-first-agents'"));
+        f.plugin = NULL;
+        fx_stop(&f);
+    }
+    many[32 * 3] = '\0';
+    long_one[DIGEST_AGENT_PREFIX_MAX] = '\0';
+    const char *const *good[] = {
+        (const char *const[]){"md5-first-agents", many, NULL},
+        (const char *const[]){"md5-first-agents", long_one, NULL},
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        assert_int_equal(fx_init(&f, good[i]), GUISE_S_OK);
+        fx_stop(&f);
+    }
 }
 
 static void test_nextnonce(void **state)
@@ -954,6 +1106,7 @@ int main(void)
         cmocka_unit_test(test_denials),
         cmocka_unit_test(test_stale_nonce),
         cmocka_unit_test(test_nextnonce),
+        cmocka_unit_test(test_md5_first_agents),
         cmocka_unit_test(test_restart_forgets),
         cmocka_unit_test(test_forged_nonce),
         cmocka_unit_test(test_shared_key),
