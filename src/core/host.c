@@ -330,10 +330,19 @@ void guise_plugin_report_failure(guise_plugin *p, const char *method, guise_resu
     char msg[512];
     snprintf(msg, sizeof msg, "plug-in '%s' method %s failed with %s (0x%08X)", p->name, method,
              guise_result_name(code), (unsigned)code);
-    if (code != GUISE_E_PLUGIN_ERROR_REPORTED)
+    if (code != GUISE_E_PLUGIN_ERROR_REPORTED) {
         guise_eventlog_write(p->host->log, GUISE_EVENT_ERROR, p->name,
                              GUISE_EV_PLUGIN_METHOD_FAILED, code, "%s", msg);
-    set_last_error(p, code, msg);
+        set_last_error(p, code, msg);
+    } else {
+        /* The object model shows the code the method returned, with the
+         * message of the plug-in's own ERROR event when it wrote one. */
+        pthread_mutex_lock(&p->err_lock);
+        p->last_code = code;
+        if (!p->last_msg[0])
+            snprintf(p->last_msg, sizeof p->last_msg, "%s", msg);
+        pthread_mutex_unlock(&p->err_lock);
+    }
     enter_error_state(p);
 }
 

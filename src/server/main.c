@@ -166,6 +166,23 @@ int main(int argc, char **argv)
     }
     admin_state_apply_gen(&srv, g);
     if (test_only) {
+        /* A plug-in that cannot enable (missing user file, bad keytab) would
+         * put its scopes in the critical-error state: the file is not good. */
+        bool plugins_ok = true;
+        for (size_t i = 0; i < guise_host_plugin_count(g->host); i++) {
+            guise_plugin *p = guise_host_plugin_at(g->host, i);
+            if (guise_plugin_state_of(p) != GUISE_PLUGIN_ERROR)
+                continue;
+            char msg[512];
+            guise_plugin_last_error(p, msg, sizeof msg);
+            fprintf(stderr, "guised: %s: plug-in '%s' cannot be enabled: %s\n", config,
+                    guise_plugin_name(p), msg);
+            plugins_ok = false;
+        }
+        if (!plugins_ok) {
+            fprintf(stderr, "guised: configuration file %s test failed\n", config);
+            goto out;
+        }
         printf("guised: configuration file %s test is successful\n", config);
         status = 0;
         goto out;
