@@ -266,7 +266,7 @@ class Clients(gh.GuiseTestCase):
         else:
             # curl 7.88 computes SHA-256 under the SHA-512-256 label.
             self.assertEqual(p["response"], computed_with("SHA-256"), "neither SHA-512/256 nor SHA-256")
-            print("NOTE: this curl computes SHA-256 for algorithm=SHA-512-256 (curl < 8.8): refused, as it must be")
+            print("NOTE: this curl (like 7.88) computes SHA-256 for algorithm=SHA-512-256: refused, as it must be")
             self.assertEqual(status, 401)
 
     def test_every_algorithm_by_hand(self):
