@@ -357,6 +357,7 @@ def run_mechanism(work, files, mechanism, total, procs, seed):
         user_file=work.join("users.digest"),
         account_map=work.join("accounts.map"),
         algorithms="SHA-256 MD5",
+        qop="auth,auth-int",
         nonce_lifetime=3600,
     )
     cfg.point("media", work.join("media"))

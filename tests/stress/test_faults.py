@@ -270,7 +270,9 @@ class PamHang(gh.GuiseTestCase):
         self.assertEqual(len(results), 8)
         for status, took in results:
             self.assertEqual(status, 401)
-            self.assertLess(took, 2.5)  # pam-timeout (1 s), not the 6 s hang
+            # pam-timeout (1 s) - twice at most, as 8 checks share 4 worker
+            # threads - and never the 6 s hang.
+            self.assertLess(took, 4.0)
         self.assertLess(anon[len(anon) // 2], 0.2)
         self.assertLess(anon[-1], 1.0)
         self.srv.wait_for_event(r"warning basic\[\d+\] .*within 1000 ms", start=start)
