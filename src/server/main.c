@@ -206,16 +206,17 @@ int main(int argc, char **argv)
     srv.stats = stats_new();
     server_install_gen(&srv, g);
     g = NULL; /* the server holds it now */
-    if (http_start(&srv, srv.current->cfg, err, sizeof err) != 0) {
-        fprintf(stderr, "guised: %s\n", err);
-        goto out;
-    }
-    http_started = true;
+    /* The admin listener first: once content is served, it is there too. */
     if (admin_start(&srv, srv.current->cfg, err, sizeof err) != 0) {
         fprintf(stderr, "guised: %s\n", err);
         goto out;
     }
     admin_started = true;
+    if (http_start(&srv, srv.current->cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "guised: %s\n", err);
+        goto out;
+    }
+    http_started = true;
     guise_eventlog_write(srv.log, GUISE_EVENT_INFORMATION, "server", GUISE_EV_SERVER_STARTED,
                          GUISE_S_OK, "guised %s started (impersonation: %s, %zu listener(s))",
                          GUISE_VERSION, guise_imp_mode_name(guise_imp_mode_of(srv.imp)),
