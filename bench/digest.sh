@@ -1,12 +1,16 @@
 #!/bin/sh
 # shellcheck shell=dash source=bench/lib.sh
-# Digest-authenticated GET of a 100-byte file (algorithm MD5, qop=auth), a
-# fresh Digest response computed by wrk for every request (bench/digest.lua),
-# guised's digest plug-in against lighttpd mod_auth and Apache httpd
-# mod_auth_digest, over keep-alive connections on loopback.
+# Digest-authenticated GET of a 100-byte file (qop=auth), a fresh Digest
+# response computed by wrk for every request (bench/digest.lua), over
+# keep-alive connections on loopback:
+#  - MD5: guised's digest plug-in against lighttpd mod_auth and Apache httpd
+#    mod_auth_digest;
+#  - SHA-256: guised against lighttpd (Apache's mod_auth_digest has MD5
+#    only, so its MD5 run is the reference);
+#  - guised with Digest against guised serving the same file anonymously.
 #   bench/digest.sh BUILD_DIR
-# Skipped (exit 0 with a note) when guised does not accept
-# `authentication = digest`.
+# Servers use ports BENCH_PORT to BENCH_PORT+6. Skipped (exit 0 with a note)
+# when guised does not accept `authentication = digest`.
 set -eu
 . "$(dirname "$0")/lib.sh"
 bench_init "$@"
@@ -20,17 +24,29 @@ head -c 100 /dev/urandom >"$WORK/www/bench/small.bin"
 chmod 644 "$WORK/www/bench/small.bin"
 chmod 755 "$WORK/www" "$WORK/www/bench"
 
-# One htdigest file for every server. Mode 644: the peers read it as
-# www-data; it only holds the benchmark's throw-away user.
+# One htdigest file (MD5) for every MD5 server, one with the SHA-256 line
+# (lighttpd's format, which guised reads too) for the SHA-256 ones. Mode 644:
+# the peers read them as www-data; they only hold the benchmark's throw-away
+# user.
 ha1=$(printf '%s' "$USER_NAME:$REALM:$PASSWORD" | md5sum | cut -d' ' -f1)
 echo "$USER_NAME:$REALM:$ha1" >"$WORK/users.digest"
-chmod 644 "$WORK/users.digest"
+ha1=$(printf '%s' "$USER_NAME:$REALM:$PASSWORD" | sha256sum | cut -d' ' -f1)
+echo "$USER_NAME:$REALM:$ha1" >"$WORK/users-sha256.digest"
+chmod 644 "$WORK/users.digest" "$WORK/users-sha256.digest"
 
 cat >"$WORK/guised-digest.ini" <<INI
 [plugin "digest"]
 user-file = $WORK/users.digest
 realm = $REALM
 algorithms = MD5
+qop = auth
+account = nobody
+INI
+cat >"$WORK/guised-sha256.ini" <<INI
+[plugin "digest"]
+user-file = $WORK/users-sha256.digest
+realm = $REALM
+algorithms = SHA-256
 qop = auth
 account = nobody
 INI
@@ -60,6 +76,9 @@ auth.require = ( "/bench/" => ( "method" => "digest", "realm" => "$REALM",
                                 "algorithm" => "MD5", "require" => "valid-user" ) )
 CONF
 
+sed -e "s|users.digest|users-sha256.digest|" -e 's|"MD5"|"SHA-256"|' \
+    "$WORK/lighttpd-digest.conf" >"$WORK/lighttpd-sha256-auth.conf"
+
 cat >"$WORK/apache-digest.conf" <<CONF
 LoadModule auth_digest_module /usr/lib/apache2/modules/mod_auth_digest.so
 LoadModule authn_file_module /usr/lib/apache2/modules/mod_authn_file.so
@@ -76,10 +95,18 @@ LoadModule authz_user_module /usr/lib/apache2/modules/mod_authz_user.so
 </Location>
 CONF
 
-# nonce_args NAME THREADS: "THREADS USER PASSWORD REALM NONCE OPAQUE ..." with
-# one fresh challenge per connection, from unauthenticated HEAD requests.
+# nonce_args NAME THREADS: "THREADS ALG USER PASSWORD REALM NONCE OPAQUE ..."
+# with one fresh challenge per connection, from unauthenticated HEAD
+# requests; ALG is the algorithm of the server's challenges (each server
+# offers one). The anonymous guised gets "THREADS none".
 nonce_args() {
-    local port k=0 urls="" pairs
+    local port k=0 urls="" pairs alg
+    case "$1" in
+    *-anon)
+        echo "$2 none"
+        return 0
+        ;;
+    esac
     port=$(server_port "$1")
     while [ $k -lt "$CONNS" ]; do
         urls="$urls http://127.0.0.1:$port/bench/small.bin"
@@ -87,34 +114,48 @@ nonce_args() {
     done
     # shellcheck disable=SC2086
     pairs=$(curl -s -I $urls | tr -d '\r' | grep -i '^WWW-Authenticate: *Digest' |
-        awk '{ n = "-"; o = "-"
+        awk '{ n = "-"; o = "-"; a = "MD5"
                if (match($0, /[ ,]nonce="[^"]*"/)) n = substr($0, RSTART + 8, RLENGTH - 9)
                if (match($0, /[ ,]opaque="[^"]*"/)) o = substr($0, RSTART + 9, RLENGTH - 10)
-               if (n != "-") print n, o }')
+               if (match($0, /[ ,]algorithm="?[A-Za-z0-9-]+/)) {
+                   a = substr($0, RSTART + 11, RLENGTH - 11); gsub(/"/, "", a) }
+               if (n != "-") print a, n, o }')
     [ "$(echo "$pairs" | grep -c .)" -eq "$CONNS" ] || {
         note "$1 sent $(echo "$pairs" | grep -c .) Digest challenges for $CONNS requests"
         return 1
     }
-    echo "$2 $USER_NAME $PASSWORD $REALM $(echo "$pairs" | tr '\n' ' ')"
+    alg=$(echo "$pairs" | awk 'NR == 1 { print $1 }')
+    [ "$(echo "$pairs" | awk -v a="$alg" '$1 != a' | grep -c .)" -eq 0 ] || {
+        note "$1 offers more than one algorithm"
+        return 1
+    }
+    echo "$2 $alg $USER_NAME $PASSWORD $REALM $(echo "$pairs" | awk '{ print $2, $3 }' | tr '\n' ' ')"
 }
 SCRIPT_ARGS_FN=nonce_args
 
 print_versions wrk lighttpd apache2-bin libmicrohttpd12 libssl3
 echo "wrk -t2 -c$CONNS -d${BENCH_DURATION}s (keep-alive) GET /bench/small.bin with Digest" \
-    "MD5 qop=auth, a fresh response per request"
+    "MD5 or SHA-256, qop=auth, a fresh response per request"
 
+# The SHA-256 and anonymous guiseds run in the real configuration: as root,
+# with impersonation.
+imp=off
 guiseds=""
 if [ "$IS_ROOT" -eq 1 ]; then
+    imp=auto
     start_guised guised-imp "$BENCH_PORT" auto digest "$WORK/guised-digest.ini"
     guiseds="guised-imp"
 fi
 start_guised guised-noimp $((BENCH_PORT + 1)) off digest "$WORK/guised-digest.ini"
 guiseds="$guiseds guised-noimp"
 start_lighttpd lighttpd $((BENCH_PORT + 2)) "$WORK/lighttpd-digest.conf"
+start_guised guised-sha256 $((BENCH_PORT + 3)) $imp digest "$WORK/guised-sha256.ini"
 start_apache apache $((BENCH_PORT + 4)) "$WORK/apache-digest.conf"
+start_lighttpd lighttpd-sha256 $((BENCH_PORT + 5)) "$WORK/lighttpd-sha256-auth.conf"
+start_guised guised-anon $((BENCH_PORT + 6)) $imp anonymous
 
 # A wrong password must be refused by every server, or the numbers mean nothing.
-for n in $guiseds lighttpd apache; do
+for n in $guiseds lighttpd apache guised-sha256 lighttpd-sha256; do
     code=$(curl -s -o /dev/null -w '%{http_code}' --digest -u "$USER_NAME:wrong" \
         "http://127.0.0.1:$(server_port "$n")/bench/small.bin")
     [ "$code" = 401 ] || die "$n answers $code to a wrong Digest password"
@@ -123,6 +164,12 @@ for n in $guiseds lighttpd apache; do
     [ "$code" = 200 ] || die "$n answers $code to the right Digest password"
 done
 
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$(server_port guised-anon)/bench/small.bin")
+[ "$code" = 200 ] || die "guised-anon answers $code to an anonymous GET"
+
 measure_all /bench/small.bin "$CONNS" "$BENCH_DIR/digest.lua"
 # shellcheck disable=SC2086
 print_table "digest (Digest MD5 GET, 100 bytes)" rps "req/s" $guiseds -- lighttpd apache
+print_table "digest SHA-256 (GET, 100 bytes; Apache: MD5)" rps "req/s" guised-sha256 -- lighttpd-sha256 apache
+# shellcheck disable=SC2086
+print_table "digest vs anonymous (guised, GET, 100 bytes)" rps "req/s" guised-sha256 ${guiseds%% *} -- guised-anon
