@@ -170,7 +170,8 @@ struct guise_host_services {
 
 enum guise_auth_status {
     GUISE_AUTH_SUCCESS = 0,  /* the context now stands for an identity */
-    GUISE_AUTH_DENIED = 1,   /* wrong credentials; with code GUISE_E_BAD_FORMAT: malformed (400) */
+    GUISE_AUTH_DENIED = 1,   /* wrong credentials; code GUISE_E_BAD_FORMAT: malformed (400);
+                                code GUISE_E_CONTEXT_EXPIRED: stale, retry (not a failure) */
     GUISE_AUTH_CONTINUE = 2, /* send the challenge blob to the client, expect another leg */
     GUISE_AUTH_ERROR = 3,    /* the plug-in failed: code says why */
 };

@@ -33,6 +33,10 @@ typedef int32_t guise_result;
 #define GUISE_E_NOT_SUPPORTED ((guise_result)0x80070032)
 /* HRESULT_FROM_WIN32(ERROR_BAD_FORMAT): malformed input from a peer or file */
 #define GUISE_E_BAD_FORMAT ((guise_result)0x8007000B)
+/* SEC_E_CONTEXT_EXPIRED: with GUISE_AUTH_DENIED, the credentials were right
+ * but are stale (an expired Digest nonce): the host answers 401 with the
+ * plug-in's challenge and does not count an authentication failure. */
+#define GUISE_E_CONTEXT_EXPIRED ((guise_result)0x80090317)
 /* HRESULT_FROM_WIN32(ERROR_OLD_WIN_VERSION) is not a good fit; guise uses a
  * facility-4 (ITF) code for the ABI mismatch of a loadable plug-in. */
 #define GUISE_E_ABI_MISMATCH ((guise_result)0x80040201)

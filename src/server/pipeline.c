@@ -462,6 +462,12 @@ static void authentication_result(struct request *r)
             finish_status(r, MHD_HTTP_BAD_REQUEST, "Malformed credentials.");
             return;
         }
+        if (r->auth_code == GUISE_E_CONTEXT_EXPIRED) {
+            /* Stale credentials (expired nonce): the client retries at once
+             * with the new challenge; no failure is counted. */
+            finish_challenge(r, p, r->auth_challenge);
+            return;
+        }
         const char *claimed = guise_auth_ctx_claimed_user(c->ctx);
         guise_eventlog_write(r->gen->log, GUISE_EVENT_WARNING, "server", GUISE_EV_AUTH_DENIED,
                              r->auth_code, "client %s: %s authentication denied for user %s",

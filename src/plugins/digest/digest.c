@@ -206,7 +206,8 @@ static void deny_stale(struct digest_plugin *p, enum digest_alg alg, guise_auth_
     new_nonce(p, nonce);
     build_challenge(p, alg, nonce, true, buf, sizeof buf);
     struct guise_blob blob = {buf, strlen(buf)};
-    done(GUISE_AUTH_DENIED, GUISE_E_ACCESSDENIED, &blob, cookie);
+    /* Right password, old nonce: not a failure the host should throttle. */
+    done(GUISE_AUTH_DENIED, GUISE_E_CONTEXT_EXPIRED, &blob, cookie);
 }
 
 /* What happens after the password check: the token lookup may finish on a
