@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -80,6 +81,33 @@ static int reload(struct server *srv, char *err, size_t errsz)
     sd_notify(0, "READY=1");
     pthread_mutex_unlock(&srv->reload_lock);
     return rc;
+}
+
+/* Every connection holds a socket and, while it is answered, the content
+ * file: max-connections per listener needs about twice as many descriptors.
+ * The soft limit is often 1024 while the hard one is far higher, so raise the
+ * soft limit to the hard one, and say so when even that is too low: past it,
+ * accept(2) and open(2) fail with EMFILE (connections wait in the backlog,
+ * answers are 500). */
+static void raise_fd_limit(guise_eventlog *log, const struct guise_config *cfg)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    unsigned long long need = 2ull * cfg->max_connections * (cfg->nlisten ? cfg->nlisten : 1) + 64;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need)
+        guise_eventlog_write(log, GUISE_EVENT_WARNING, "server", GUISE_EV_IO_ERROR,
+                             GUISE_RESULT_FROM_ERRNO(EMFILE),
+                             "open-file limit %llu is below the %llu descriptors that "
+                             "max-connections = %u needs (a socket and a file per "
+                             "connection): raise LimitNOFILE (ulimit -n) or lower "
+                             "max-connections",
+                             (unsigned long long)rl.rlim_cur, need, cfg->max_connections);
 }
 
 int main(int argc, char **argv)
@@ -197,6 +225,7 @@ int main(int argc, char **argv)
                 why ? why : "unknown reason");
         goto out;
     }
+    raise_fd_limit(srv.log, g->cfg);
     srv.access = accesslog_open(g->cfg->access_log, srv.log);
     if (!srv.access) {
         fprintf(stderr, "guised: %s: key 'access-log': %s: %s\n", config, g->cfg->access_log,
