@@ -303,7 +303,10 @@ class Clients(gh.GuiseTestCase):
         self.assertGreater(time.monotonic() - t0, 11)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(p.stdout, "hello, digest\n" * 2)
-        self.assertEqual(re.findall(r"^< HTTP/1.1 (\d+)", p.stderr, re.M), ["401", "200", "200"])
+        # Today: 401, 200, then 200 on the authenticated connection; a host
+        # that challenged again would add a 401 that curl answers itself.
+        statuses = re.findall(r"^< HTTP/1.1 (\d+)", p.stderr, re.M)
+        self.assertEqual((statuses[0], statuses[-1], statuses.count("200")), ("401", "200", 2), statuses)
 
     # -- Python urllib --
 
@@ -550,7 +553,7 @@ class StaleNonce(gh.GuiseTestCase):
             self.assertEqual((r.status, r.body), (200, b"hello, digest\n"))
             self.assertNotIn("nextnonce", parse_params(r.header("Authentication-Info")))
         # In the last fifth of its life the nonce's successor is offered.
-        time.sleep(max(0, t0 + 8.5 - time.monotonic()))
+        time.sleep(max(0, t0 + 8.3 - time.monotonic()))
         r = self.request(conn, c.header("/media/hello.txt"))
         self.assertEqual(r.status, 200)
         self.assertIn("nextnonce", parse_params(r.header("Authentication-Info")))

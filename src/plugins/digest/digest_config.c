@@ -127,8 +127,8 @@ static guise_result parse_agents(const guise_props *props, struct digest_config 
             unsigned char c = (unsigned char)start[i];
             if (c < 0x21 || c > 0x7e)
                 return guise_props_fail(props, "md5-first-agents",
-                                        "'%.*s' holds a byte that is not visible ASCII", (int)len,
-                                        start);
+                                        "prefix %zu holds byte 0x%02x, not visible ASCII",
+                                        cfg->n_md5_first_agents + 1, c);
         }
         if (len > DIGEST_AGENT_PREFIX_MAX)
             return guise_props_fail(props, "md5-first-agents", "a prefix longer than %d bytes",
