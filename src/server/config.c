@@ -533,7 +533,7 @@ static void set_defaults(struct guise_config *c)
     c->max_connections = 10000;
     c->max_connections_per_ip = 0;
     c->idle_timeout = 60;
-    c->max_header_size = 16384;
+    c->max_header_size = 8192;
     c->max_uri_length = 4096;
     c->fail_delay_ms = 250;
     c->lockout_after = 10;

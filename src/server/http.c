@@ -453,7 +453,7 @@ int http_start(struct server *srv, const struct guise_config *cfg, char *err, si
             {MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL},
             {MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_connections_per_ip, NULL},
             {MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout, NULL},
-            {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)(cfg->max_header_size + 8192), NULL},
+            {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)(cfg->max_header_size + 4096), NULL},
             {MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096, NULL},
             {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed, srv},
             {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)notify_connection, srv},
