@@ -5,12 +5,12 @@
 -- ALG is MD5 or SHA-256, the algorithm of the server's challenge; "none"
 -- sends plain GETs without credentials (the anonymous baseline, no further
 -- arguments). The nonces come from 401 challenges fetched by
--- bench/digest.sh, one per connection: wrk thread t takes pairs t, t+T,
+-- bench/digest.sh, several per connection: wrk thread t takes pairs t, t+T,
 -- t+2T... and uses them in turn, each with its own nonce-count from 1. No
--- count is sent twice for one nonce, and as each nonce has about one request
--- in flight, the counts reach a server nearly in order (guised refuses counts
--- more than 64 behind the highest seen, with stale=true). An OPAQUE of "-"
--- means the challenge had none.
+-- count is sent twice for one nonce, and as each nonce has at most one
+-- request in flight, the counts reach a server nearly in order (guised
+-- refuses counts more than 64 behind the highest seen, with stale=true). An
+-- OPAQUE of "-" means the challenge had none.
 local ffi = require("ffi")
 ffi.cdef [[
 typedef struct evp_md_st EVP_MD;
