@@ -148,19 +148,21 @@ run_wrk() {
 
 digest_args=(-s "$HERE/soak-digest.lua" -- "$THREADS" "$USER_NAME" "$PASSWORD" "$REALM" "$WORK/nonces")
 
-# check NAME: no socket error, no answer but 200; prints the figures.
+# check NAME: no socket error (wrk's timeout is 30 s), no answer but 200;
+# prints the figures.
 check() {
-    local name=$1 f="$WORK/$1.wrk" rps p99 reqs
-    if grep -q 'Socket errors' "$f" || grep -q 'Non-2xx' "$f"; then
-        cat "$f" >&2
-        fail "$name: socket errors or unexpected statuses"
-    fi
+    local name=$1 f="$WORK/$1.wrk" rps p99 max reqs
     reqs=$(awk '/requests in/ { print $1 }' "$f")
     rps=$(awk '/^Requests\/sec/ { print $2 }' "$f")
     p99=$(awk '$1 == "99%" { print $2 }' "$f")
+    max=$(awk '$1 == "Latency" { print $4 }' "$f")
+    if grep -q 'Socket errors' "$f" || grep -q 'Non-2xx' "$f"; then
+        cat "$f" >&2
+        fail "$name: socket errors or unexpected statuses ($reqs requests, p99 $p99, max $max)"
+    fi
     [ -n "$reqs" ] && [ "$reqs" -gt 0 ] || fail "$name: no requests: $(cat "$f")"
-    printf 'soak: %-9s %d connections, %s s: %s requests, %s req/s, p99 %s, 0 socket errors, 0 non-2xx\n' \
-        "$name" "$CONNS" "$SECONDS_RUN" "$reqs" "$rps" "$p99"
+    printf 'soak: %-9s %d connections, %s s: %s requests, %s req/s, p99 %s, max %s, 0 socket errors, 0 non-2xx\n' \
+        "$name" "$CONNS" "$SECONDS_RUN" "$reqs" "$rps" "$p99" "$max"
 }
 
 # Warm-up: every connection slot, pool and cache the runs will use. The
