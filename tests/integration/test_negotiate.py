@@ -7,7 +7,9 @@ KRB5_KTNAME, KRB5CCNAME and KRB5RCACHEDIR, see
 /work/shared/reference/kerberos-on-loopback.md) with principals alice, bob
 and HTTP/localhost. guised inherits that environment, plus NTLM_USER_FILE
 for gss-ntlmssp. Clients are the real curl (--negotiate, --ntlm) and, when a
-JDK is installed, Java's HttpURLConnection.
+JDK is installed, Java's HttpURLConnection; and headless Chromium
+(playwright-core, browser/check_negotiate.cjs) when /usr/bin/chromium is
+installed.
 
 Accounts (root): alice@GUISE.TEST maps to guise-t-kalice through an
 auth_to_local rule of krb5.conf, bob@GUISE.TEST to guise-t-kbob through the
@@ -19,6 +21,7 @@ module skips loudly; without gss-ntlmssp the NTLM cases do."""
 
 import base64
 import glob
+import json
 import os
 import re
 import shutil
@@ -467,6 +470,61 @@ class KeytabProblems(RealmTestCase):
             with self.assertRaises(gh.GuisedError) as cm:
                 g.start(timeout=5, attempts=1)
             self.assertIn(msg, str(cm.exception))
+
+
+# ---- a browser -------------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+class Browser(RealmTestCase):
+    """Headless Chromium (playwright-core, as test_browser.py) with alice's
+    ticket cache in its environment and localhost in its Negotiate
+    allowlist: it answers the bare 401 challenge with a SPNEGO token and
+    gets the protected page."""
+
+    @classmethod
+    def setUpClass(cls):
+        if not os.path.exists(CHROMIUM):
+            print("SKIP: chromium not installed (apt-get install -y chromium)", flush=True)
+            raise unittest.SkipTest("chromium not installed")
+        import test_browser  # noqa: E402 - only when a browser is there
+
+        super().setUpClass()
+        cls.modules = test_browser.ensure_playwright()
+        cls.script = os.path.join(test_browser.BROWSER_SRC, "check_negotiate.cjs")
+        cfg = gh.Config(authentication="negotiate", authorization="fs-acl", auth_failure_delay=0,
+                        auth_lockout_failures=0)
+        cfg.plugin("negotiate", keytab=REALM_.keytab, account="nobody")
+        cfg.point("pub", cls.work.join("pub"))
+        cls.srv = cls.start_guised_class(cfg)
+        cls.alice = REALM_.kinit("alice", ALICE_PW)
+
+    def browse(self, url, ccache):
+        env = dict(os.environ, NODE_PATH=self.modules, KRB5CCNAME=ccache)
+        profile = tempfile.mkdtemp(prefix="chromium-", dir=self.work.path)
+        p = subprocess.run(["node", self.script, url, "localhost", profile], capture_output=True, text=True,
+                           timeout=90, env=env)
+        self.assertEqual(p.returncode, 0, f"node failed:\n{p.stdout}\n{p.stderr}")
+        return json.loads(p.stdout.strip().splitlines()[-1])
+
+    def test_chromium_logs_on_with_kerberos(self):
+        out = self.browse(self.url(self.srv, "/pub/hello.txt"), self.alice)
+        self.assertEqual(out["status"], 200, out)
+        self.assertEqual(out["body"], "hello everyone\n", out)
+        # Chromium answered the bare challenge itself (the page sees only the
+        # final answer), and the 200 carries the mutual-authentication token.
+        final = out["responses"][-1]["wwwAuthenticate"] or ""
+        scheme, _, token = final.partition(" ")
+        self.assertEqual(scheme, "Negotiate", out)
+        self.assertEqual(base64.b64decode(token)[0], 0xA1, out)
+        self.srv.wait_for_access(rf'^127\.0\.0\.1 alice@{REALM} nobody .*"GET /pub/hello\.txt [^"]*" 200 .* Negotiate')
+
+    def test_chromium_without_ticket_gets_401(self):
+        empty = f"FILE:{self.work.join('no-such-ccache')}"
+        out = self.browse(self.url(self.srv, "/pub/hello.txt"), empty)
+        self.assertEqual(out["status"], 401, out)
+        self.assertNotIn("hello everyone", out["body"])
 
 
 # ---- NTLM ------------------------------------------------------------------------------
