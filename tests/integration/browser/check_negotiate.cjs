@@ -9,9 +9,9 @@
 //   node check_negotiate.cjs URL ALLOWED_HOST PROFILE_DIR
 //
 // A persistent context (a real profile in PROFILE_DIR, seeded below), not
-// chromium.launch(), whose profile Playwright makes itself; Chromium also
-// refuses ambient authentication (Negotiate with the ticket cache) in
-// off-the-record profiles by default.
+// chromium.launch(), whose profile Playwright makes itself (and whose
+// contexts are off-the-record, where Chromium's default policy refuses
+// ambient authentication - Negotiate with the ticket cache).
 'use strict';
 
 const fs = require('fs');
