@@ -578,6 +578,50 @@ class StaleNonce(gh.GuiseTestCase):
         self.assertTrue(all("stale" not in ch for ch in digest_challenges(r)), r.headers)
 
 
+class StaleIsNotAFailure(gh.GuiseTestCase):
+    """Stale answers (an honest client's old nonce or reused count) are not
+    authentication failures: no delay, no lockout; wrong passwords are."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        prepare_media(cls.work)
+
+    def server(self):
+        cfg = base_config(self.work)
+        cfg.server.update({"auth-failure-delay": 1000, "auth-lockout-failures": 3})
+        return self.start_guised(cfg)
+
+    def test_stale_answers_neither_delayed_nor_locked_out(self):
+        srv = self.server()
+        r = gh.http_request(srv.port, "GET", "/media/hello.txt")
+        c = DigestClient(digest_challenges(r)[0], "alice", "alice-pw")
+        header = c.header("/media/hello.txt")
+        self.assertEqual(gh.http_request(srv.port, "GET", "/media/hello.txt", {"Authorization": header}).status, 200)
+        start = len(srv.events())
+        t0 = time.monotonic()
+        for _ in range(6):  # twice the lockout threshold
+            r = gh.http_request(srv.port, "GET", "/media/hello.txt", {"Authorization": header})
+            self.assertEqual(r.status, 401, r)
+            self.assertEqual(digest_challenges(r)[0].get("stale"), "true")
+        # Six delayed failures would have taken 1+2+3 s before the lockout.
+        self.assertLess(time.monotonic() - t0, 3)
+        self.assertNotIn("authentication denied", srv.events()[start:])
+        r = gh.http_request(srv.port, "GET", "/media/hello.txt", {"Authorization": c.header("/media/hello.txt")})
+        self.assertEqual((r.status, r.body), (200, b"hello, digest\n"))
+
+    def test_wrong_passwords_are_locked_out(self):
+        srv = self.server()
+        statuses = []
+        for _ in range(4):
+            r = gh.http_request(srv.port, "GET", "/media/hello.txt")
+            c = DigestClient(digest_challenges(r)[0], "alice", "wrong-pw")
+            r = gh.http_request(srv.port, "GET", "/media/hello.txt", {"Authorization": c.header("/media/hello.txt")})
+            statuses.append(r.status)
+        self.assertEqual(statuses[:2], [401, 401])
+        self.assertEqual(statuses[-1], 429, statuses)
+
+
 class MappedAccounts(gh.GuiseTestCase):
     """As root: account-map alice -> guise-t-dalice, bob -> guise-t-dbob; a
     file only guise-t-dalice can read is served to alice, byte for byte,
