@@ -588,9 +588,9 @@ static void test_md5_first_agents(void **state)
     fx_stop(&f);
 
     /* Several prefixes, blanks around them; Python no longer listed. */
-    const char *mine[] = {"md5-first-agents", " \tLavf/  Wget/1.21 ", NULL};
+    const char *mine[] = {"md5-first-agents", " \tokhttp/  Wget/1.21 ", NULL};
     fx_start(&f, mine);
-    challenge_algs(&f, "Lavf/59.27.100", got, sizeof got);
+    challenge_algs(&f, "okhttp/4.12.0", got, sizeof got);
     assert_string_equal(got, "MD5 SHA-256");
     challenge_algs(&f, "Wget/1.21.3", got, sizeof got);
     assert_string_equal(got, "MD5 SHA-256");
@@ -609,7 +609,7 @@ static void test_md5_first_agents(void **state)
     char header[4096];
     digest_client_header(&c, header, sizeof header);
     fake_req_init(&req, "GET", URI);
-    req.user_agent = "Lavf/59.27.100";
+    req.user_agent = "okhttp/4.12.0";
     auth_raw(&f, header, &req, &cap);
     assert_int_equal(cap.status, GUISE_AUTH_DENIED);
     assert_true(cap.has_blob);
