@@ -167,6 +167,13 @@ struct guise_host_services {
 #define GUISE_AUTH_CLIENT_SHOWS_UI 0x2u /* the client must prompt for user/password */
 #define GUISE_AUTH_ANONYMOUS       0x4u /* needs no credentials */
 #define GUISE_AUTH_CHALLENGE_FIRST 0x8u /* the server speaks first with a challenge */
+/* guise extension: the identity belongs to the connection (NTLM, Negotiate:
+ * IIS-style connection authentication). Later requests on the same
+ * connection without credentials keep it. Per-request schemes (Basic,
+ * Digest) must not set it: a proxy may reuse one connection for many
+ * clients, and a request without credentials must never run as the last
+ * user of the connection. */
+#define GUISE_AUTH_CONNECTION_ORIENTED 0x10u
 
 enum guise_auth_status {
     GUISE_AUTH_SUCCESS = 0,  /* the context now stands for an identity */

@@ -434,10 +434,12 @@ static void authentication_result(struct request *r)
             snprintf(key, sizeof key, "ip:%s", c->client_ip);
             throttle_success(r->srv->throttle, key);
             conn_forget_identity(c);
-            c->id_plugin = p;
-            c->id_user = strdup(r->ident.logical_user);
-            c->id_account = strdup(r->ident.account);
-            c->id_token = guise_token_ref(token);
+            if (guise_plugin_descriptor_of(p)->authn->flags & GUISE_AUTH_CONNECTION_ORIENTED) {
+                c->id_plugin = p;
+                c->id_user = strdup(r->ident.logical_user);
+                c->id_account = strdup(r->ident.account);
+                c->id_token = guise_token_ref(token);
+            }
             if (r->auth_challenge) {
                 /* Negotiate's final mutual-authentication token. */
                 char value[4096];

@@ -319,8 +319,9 @@ def worker(args):
             conn.close()
         expect_as = ident if ident != ANON else (conn.remembered or ANON)
         status, rh, body = conn.request(uri, headers, False)
-        if ident != ANON and status in (200, 206, 403) and conn.http is not None:
-            conn.remembered = ident
+        # Digest is per request: a request without credentials on a
+        # connection that authenticated runs as the guest, never as the
+        # connection's last user (conn.remembered stays None).
         stats["requests"] += 1
         if ident == ANON and expect_as != ANON:
             stats["remembered"] += 1

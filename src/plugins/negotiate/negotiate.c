@@ -543,7 +543,7 @@ static void negotiate_shutdown(void *plugin)
 
 static const struct guise_authn_ops negotiate_authn = {
     .protocol = "Negotiate",
-    .flags = GUISE_AUTH_CHALLENGE_FIRST,
+    .flags = GUISE_AUTH_CHALLENGE_FIRST | GUISE_AUTH_CONNECTION_ORIENTED,
     .create_context = negotiate_create_context,
     .destroy_context = negotiate_destroy_context,
     .authenticate = negotiate_authenticate,
@@ -555,7 +555,7 @@ static const struct guise_authn_ops negotiate_authn = {
 
 static const struct guise_authn_ops ntlm_authn = {
     .protocol = "NTLM",
-    .flags = GUISE_AUTH_CHALLENGE_FIRST,
+    .flags = GUISE_AUTH_CHALLENGE_FIRST | GUISE_AUTH_CONNECTION_ORIENTED,
     .create_context = negotiate_create_context,
     .destroy_context = negotiate_destroy_context,
     .authenticate = negotiate_authenticate,
