@@ -4,6 +4,8 @@
 # anonymous GET, impersonation as configured by BENCH_IMP, default auto when
 # root): to check what a server change is worth before and after.
 #   bench/guised-ab.sh BUILD_A BUILD_B
+# The same build twice compares configurations: BENCH_EXTRA_A and
+# BENCH_EXTRA_B name files of extra [server] lines for A or B only.
 set -eu
 [ $# -eq 2 ] || {
     echo "usage: $0 BUILD_A BUILD_B" >&2
@@ -27,8 +29,8 @@ echo "B: $GUISED_B"
 echo "wrk -t2 -c$CONNS -d${BENCH_DURATION}s GET /bench/small.bin, impersonation = $IMP"
 
 GUISED=$GUISED_A
-start_guised A "$BENCH_PORT" "$IMP"
+start_guised A "$BENCH_PORT" "$IMP" anonymous "${BENCH_EXTRA_A:-}"
 GUISED=$GUISED_B
-start_guised B $((BENCH_PORT + 1)) "$IMP"
+start_guised B $((BENCH_PORT + 1)) "$IMP" anonymous "${BENCH_EXTRA_B:-}"
 measure_all /bench/small.bin "$CONNS" "$BENCH_DIR/report.lua"
 print_table "guised A/B (small GET)" rps "req/s" A -- B
