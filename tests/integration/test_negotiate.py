@@ -477,7 +477,7 @@ class KeytabProblems(RealmTestCase):
 CHROMIUM = "/usr/bin/chromium"
 
 
-class Browser(RealmTestCase):
+class Chromium(RealmTestCase):
     """Headless Chromium (playwright-core, as test_browser.py) with alice's
     ticket cache in its environment and localhost in its Negotiate
     allowlist: it answers the bare 401 challenge with a SPNEGO token and
