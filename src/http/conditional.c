@@ -231,7 +231,7 @@ enum list_result { LIST_NO_MATCH, LIST_MATCH, LIST_STAR, LIST_MALFORMED };
  * #entity-tag, with strong or weak comparison (RFC 9110 8.8.3.2). */
 static enum list_result match_list(const char *field, const char *etag, int strong)
 {
-    struct etag mine, theirs;
+    struct etag mine = {0}, theirs = {0};
     const char *p = skip_ows(field);
     int have_mine = 0, matched = 0;
 
@@ -298,7 +298,7 @@ int gh_if_range_ok(const char *if_range, const char *etag, time_t mtime)
         return 1;
     p = skip_ows(if_range);
     if (*p == '"' || (p[0] == 'W' && p[1] == '/')) {
-        struct etag theirs, mine;
+        struct etag theirs = {0}, mine = {0};
         const char *q = etag;
 
         if (!parse_etag(&p, &theirs) || *skip_ows(p) != '\0' || theirs.weak || etag == NULL)
