@@ -265,6 +265,10 @@ class PamEnvironment:
             # pam_wrapper (1.1.4) turns RTLD_DEEPBIND off under uid_wrapper's name.
             "UID_WRAPPER_DISABLE_DEEPBIND": "1",
         }
+        # Under `make asan` guised is instrumented: the preloaded wrapper
+        # comes before the ASan runtime, which ASan must be told to accept.
+        asan = os.environ.get("ASAN_OPTIONS", "")
+        self.vars["ASAN_OPTIONS"] = (asan + ":" if asan else "") + "verify_asan_link_order=0"
         self.saved = {}
 
     def __enter__(self):
