@@ -2,6 +2,7 @@
 #include "admin/admin_internal.h"
 
 #include "core/workers.h"
+#include "server/content_cache.h"
 #include "server/stats.h"
 
 #include <inttypes.h>
@@ -68,6 +69,15 @@ char *metrics_render(struct server *srv, size_t *len)
     fprintf(f, "guise_active_requests %ld\n", atomic_load(&srv->active_requests));
     header(f, "guise_workers_pending", "gauge", "Jobs waiting for a worker thread.");
     fprintf(f, "guise_workers_pending %zu\n", guise_workers_pending(srv->workers));
+    uint64_t hits, misses, inserts;
+    cc_counters(&hits, &misses, &inserts);
+    header(f, "guise_content_cache_lookups_total", "counter",
+           "Small-file cache lookups (content-cache-ttl), by result.");
+    fprintf(f, "guise_content_cache_lookups_total{result=\"hit\"} %" PRIu64 "\n", hits);
+    fprintf(f, "guise_content_cache_lookups_total{result=\"miss\"} %" PRIu64 "\n", misses);
+    header(f, "guise_content_cache_inserts_total", "counter",
+           "Small files read and kept for the identity that opened them.");
+    fprintf(f, "guise_content_cache_inserts_total %" PRIu64 "\n", inserts);
     header(f, "guise_impersonation_info", "gauge", "The impersonation mechanism in use.");
     fprintf(f, "guise_impersonation_info{mechanism=\"%s\"} 1\n",
             guise_imp_mode_name(guise_imp_mode_of(srv->imp)));

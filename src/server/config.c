@@ -317,6 +317,14 @@ static void server_key(struct parse_state *st, const char *k, const char *v)
         if (!parse_ulong(v, 64, 65536, &n))
             return fail(st, k, "'%s' is not a length from 64 to 65536", v);
         c->max_uri_length = n;
+    } else if (!strcmp(k, "content-cache-ttl")) {
+        if (!parse_ulong(v, 0, 60000, &n))
+            return fail(st, k, "'%s' is not a number of milliseconds from 0 (no cache) to 60000", v);
+        c->content_cache_ttl_ms = (unsigned)n;
+    } else if (!strcmp(k, "content-cache-entries")) {
+        if (!parse_ulong(v, 16, 65536, &n))
+            return fail(st, k, "'%s' is not a number of entries from 16 to 65536", v);
+        c->content_cache_entries = (unsigned)n;
     } else if (!strcmp(k, "auth-failure-delay")) {
         if (!parse_ulong(v, 0, 10000, &n))
             return fail(st, k, "'%s' is not a number of milliseconds from 0 to 10000", v);
@@ -533,6 +541,8 @@ static void set_defaults(struct guise_config *c)
     c->max_connections = 10000;
     c->max_connections_per_ip = 0;
     c->idle_timeout = 60;
+    c->content_cache_ttl_ms = 1000;
+    c->content_cache_entries = 256;
     c->max_header_size = 8192;
     c->max_uri_length = 4096;
     c->fail_delay_ms = 250;

@@ -70,6 +70,10 @@ struct guise_config {
     unsigned idle_timeout;
     unsigned long max_header_size;
     unsigned long max_uri_length;
+    /* The small-file cache (server/content_cache.h): how long an entry lives
+     * (0: no cache) and the slots of each thread's table. */
+    unsigned content_cache_ttl_ms;
+    unsigned content_cache_entries;
     unsigned fail_delay_ms; /* throttling of repeated authentication failures */
     unsigned lockout_after, lockout_seconds;
     /* The admin listener: a Unix socket path (NULL: the default

@@ -112,10 +112,15 @@ static int build_list(struct gen *g, const struct cfg_list *names, enum guise_pl
     return 0;
 }
 
+/* Publishing points of every generation get distinct ids, so that what the
+ * small-file cache holds for one never answers for another after a reload. */
+static _Atomic uint64_t next_point_id = 1;
+
 static int open_point(struct gen *g, const struct cfg_point *cp, struct point *pt, char *err,
                       size_t errsz)
 {
     pt->name = cp->name;
+    pt->cache_id = atomic_fetch_add(&next_point_id, 1);
     pt->root_fd = -1;
     if (cp->is_dir) {
         pt->root_fd = open(cp->path, O_PATH | O_DIRECTORY | O_CLOEXEC);

@@ -227,6 +227,7 @@ static void request_free(struct request *r)
     pipeline_request_cleanup(r);
     if (r->content_fd >= 0)
         close(r->content_fd);
+    cc_unref(r->cached);
     for (size_t i = 0; i < r->nheaders; i++) {
         free(r->headers[i].name);
         free(r->headers[i].value);

@@ -3,6 +3,7 @@
 #ifndef GUISE_SERVER_REQUEST_H
 #define GUISE_SERVER_REQUEST_H
 
+#include "server/content_cache.h"
 #include "server/server.h"
 
 #include <sys/stat.h>
@@ -80,8 +81,10 @@ struct request {
     struct identity ident;
     bool have_ident;
 
-    /* content opened as the identity */
+    /* content opened as the identity: a descriptor, or the small-file
+     * cache's entry for this identity (server/content_cache.h) */
     int content_fd;
+    struct cc_entry *cached;
     const guise_token *content_token;
     bool content_opened;
     guise_result content_result;

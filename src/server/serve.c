@@ -82,6 +82,12 @@ static const char *content_path(struct request *r)
     return r->rest && *r->rest ? r->rest : ".";
 }
 
+/* The point's key in the small-file cache, 0 when the cache is off. */
+static uint64_t cache_point(const struct request *r)
+{
+    return r->gen->cfg->content_cache_ttl_ms ? r->point->cache_id : 0;
+}
+
 guise_result request_open_content(struct request *r, const guise_token *token)
 {
     if (!r->point) /* the server root lists publishing points: nothing to open */
@@ -92,8 +98,16 @@ guise_result request_open_content(struct request *r, const guise_token *token)
         close(r->content_fd);
         r->content_fd = -1;
     }
+    cc_unref(r->cached);
+    r->cached = NULL;
     r->content_token = token;
     r->content_opened = true;
+    /* What this identity opened successfully a moment ago stands for the
+     * open (the entry is keyed by its token's serial). */
+    uint64_t point = cache_point(r);
+    if (point && token &&
+        (r->cached = cc_lookup(point, guise_token_serial(token), content_path(r))) != NULL)
+        return r->content_result = GUISE_S_OK;
     /* O_NONBLOCK: a FIFO planted in the tree must not hang an I/O thread. */
     r->content_result = guise_open_as(r->srv->imp, token, r->point->root_fd, content_path(r),
                                       O_RDONLY | O_NOCTTY | O_NONBLOCK, &r->content_fd);
@@ -258,9 +272,15 @@ static void serve_directory(struct request *r)
 
 /* ---- files ---- */
 
-#define SMALL_BODY_MAX 16384
+static void entry_release(void *cls)
+{
+    cc_unref(cls);
+}
 
-static void serve_file(struct request *r, const struct stat *st)
+/* Serves a regular file: from the small-file entry e when there is one (the
+ * whole file in memory: header and body leave in one segment), from the
+ * descriptor otherwise (sendfile on plain connections). */
+static void serve_file(struct request *r, const struct stat *st, struct cc_entry *e)
 {
     char etag[GH_ETAG_MAX], lastmod[GH_HTTP_DATE_MAX], buf[128];
     gh_etag_make(etag, sizeof etag, (uint64_t)st->st_ino, (uint64_t)st->st_size, st->st_mtim.tv_sec,
@@ -314,26 +334,13 @@ static void serve_file(struct request *r, const struct stat *st)
     const char *name = r->point->file_name ? r->point->file_name : r->path;
     request_add_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, gh_mime_type(name));
     struct MHD_Response *resp = NULL;
-    if (len <= SMALL_BODY_MAX && strcmp(r->method, "HEAD") != 0) {
-        /* Small bodies are read into the response, so that libmicrohttpd
-         * sends header and body in one segment instead of a send() and a
-         * sendfile() (measured: 0.78x the CPU per 100-byte request). */
-        char *body = malloc(len ? len : 1);
-        size_t got = 0;
-        while (body && got < len) {
-            ssize_t n = pread(r->content_fd, body + got, len - got, (off_t)(start + got));
-            if (n <= 0)
-                break;
-            got += (size_t)n;
-        }
-        if (!body || got != len) {
-            free(body);
-            finish_status(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "The content changed while read.");
-            return;
-        }
-        resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (e) {
+        /* The response holds its own reference: the entry outlives the
+         * cache's if it is evicted while the bytes are still being sent. */
+        resp = MHD_create_response_from_buffer_with_free_callback_cls(
+            (size_t)len, e->body + start, entry_release, cc_ref(e));
         if (!resp)
-            free(body);
+            cc_unref(e);
     } else {
         /* libmicrohttpd owns the descriptor from here: it sends with
          * sendfile on plain connections and closes it with the response. */
@@ -356,15 +363,36 @@ void serve_content(struct request *r)
         finish_refusal(r, res);
         return;
     }
+    if (r->cached) {
+        serve_file(r, &r->cached->st, r->cached);
+        return;
+    }
     struct stat st;
     if (fstat(r->content_fd, &st) != 0) {
         finish_refusal(r, GUISE_RESULT_FROM_ERRNO(errno));
         return;
     }
-    if (S_ISDIR(st.st_mode))
+    if (S_ISDIR(st.st_mode)) {
         serve_directory(r);
-    else if (S_ISREG(st.st_mode))
-        serve_file(r, &st);
-    else
+    } else if (S_ISREG(st.st_mode) && st.st_size <= CC_MAX_FILE_SIZE) {
+        /* Small files are read whole (measured: one segment instead of a
+         * send() and a sendfile() costs 0.78x the CPU per 100-byte request)
+         * and kept for this identity's next requests. */
+        struct cc_entry *e = cc_read(r->content_fd, &st);
+        if (!e) {
+            finish_status(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                          errno == EIO ? "The content changed while read." : "Out of memory.");
+            return;
+        }
+        uint64_t point = cache_point(r);
+        if (point && r->ident.token)
+            cc_insert(e, point, guise_token_serial(r->ident.token), content_path(r),
+                      r->gen->cfg->content_cache_ttl_ms, r->gen->cfg->content_cache_entries);
+        serve_file(r, &st, e);
+        cc_unref(e);
+    } else if (S_ISREG(st.st_mode)) {
+        serve_file(r, &st, NULL);
+    } else {
         finish_status(r, MHD_HTTP_NOT_FOUND, "Not found.");
+    }
 }

@@ -24,6 +24,7 @@ struct point {
     const char *name;
     int root_fd;     /* O_PATH directory: the point's directory, or a single file's parent */
     char *file_name; /* single-file point: the file's name inside root_fd */
+    uint64_t cache_id; /* unique across generations: the content cache's key */
     guise_scope *scope;
 };
 

@@ -73,6 +73,8 @@ max-uri-length = 2048
 max-header-size = 8192
 max-connections-per-ip = 10
 idle-timeout = 30
+content-cache-ttl = 250
+content-cache-entries = 1024
 load = {gh.HELLO_PLUGIN}
 
 [plugin "hello"]
@@ -119,6 +121,9 @@ path = {self.work.join('pub/a.txt')}
             ("realm", 'a"b'),
             ("min-uid", "0"),
             ("auth-failure-delay", "100000"),
+            ("content-cache-ttl", "1s"),
+            ("content-cache-ttl", "60001"),
+            ("content-cache-entries", "8"),
         ):
             with self.subTest(key=key, value=value):
                 text = self.good(**{key: value})

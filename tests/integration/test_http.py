@@ -31,6 +31,9 @@ MIME = {
 DATA = bytes((i * 7 + 3) % 256 for i in range(1000))
 
 
+CACHE_TTL_MS = 100
+
+
 class AnonymousHttp(gh.GuiseTestCase):
     @classmethod
     def setUpClass(cls):
@@ -46,7 +49,9 @@ class AnonymousHttp(gh.GuiseTestCase):
         for ext in MIME:
             w.write(f"types/file.{ext}", f"content of .{ext}\n")
         w.write("single/only.mp3", b"ID3\x03\x00single")
-        cfg = gh.Config(authentication="anonymous", authorization="fs-acl")
+        # A short small-file cache: test_etag_changes_with_content waits it
+        # out (tests/integration/test_cache.py tests the cache itself).
+        cfg = gh.Config(authentication="anonymous", authorization="fs-acl", content_cache_ttl=CACHE_TTL_MS)
         cfg.point("media", w.join("media"))
         cfg.point("types", w.join("types"))
         cfg.point("song", w.join("single/only.mp3"))
@@ -287,6 +292,7 @@ class AnonymousHttp(gh.GuiseTestCase):
         with open(p, "w") as f:
             f.write("two!")
         os.utime(p, (time.time() + 5, time.time() + 5))
+        time.sleep(CACHE_TTL_MS / 1000 + 0.1)
         r = self.get("/media/changing.txt", headers={"If-None-Match": e1})
         self.assertEqual(r.status, 200)
         self.assertEqual(r.body, b"two!")
