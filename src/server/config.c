@@ -319,7 +319,8 @@ static void server_key(struct parse_state *st, const char *k, const char *v)
         c->max_uri_length = n;
     } else if (!strcmp(k, "content-cache-ttl")) {
         if (!parse_ulong(v, 0, 60000, &n))
-            return fail(st, k, "'%s' is not a number of milliseconds from 0 (no cache) to 60000", v);
+            return fail(st, k, "'%s' is not a number of milliseconds from 0 (no cache) to 60000",
+                        v);
         c->content_cache_ttl_ms = (unsigned)n;
     } else if (!strcmp(k, "content-cache-entries")) {
         if (!parse_ulong(v, 16, 65536, &n))

@@ -129,8 +129,7 @@ static struct cc_table *table_get(unsigned slots)
  * because it is a few lines and no library the project uses offers a plain
  * string hash. Paths come from clients, but a table slot holds one entry:
  * colliding keys only evict each other, they never make a lookup slower. */
-static unsigned slot_of(const struct cc_table *t, uint64_t point, uint64_t serial,
-                        const char *path)
+static unsigned slot_of(const struct cc_table *t, uint64_t point, uint64_t serial, const char *path)
 {
     uint64_t h = 1469598103934665603ull ^ (point * 0x9E3779B97F4A7C15ull) ^ serial;
     for (const unsigned char *p = (const unsigned char *)path; *p; p++) {

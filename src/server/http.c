@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,7 +82,7 @@ long http_connections(struct server *srv, struct conn_info **out)
     size_t i = 0;
     for (struct conn *c = srv->conns; c; c = c->next, i++) {
         v[i].id = c->id;
-        v[i].bytes = c->bytes;
+        v[i].bytes = atomic_load_explicit(&c->bytes, memory_order_relaxed);
         v[i].since = c->since;
         memcpy(v[i].client_ip, c->client_ip, sizeof v[i].client_ip);
         memcpy(v[i].user, c->last_user, sizeof v[i].user);
@@ -120,12 +121,23 @@ static void conn_account(struct server *srv, struct request *r, uint64_t bytes)
     struct conn *c = r->conn;
     if (!c)
         return;
+    atomic_fetch_add_explicit(&c->bytes, bytes, memory_order_relaxed);
+    /* A keep-alive connection asks for the same point as the same user
+     * again and again: the registry's lock is only taken for a change. */
+    const char *pt = r->point ? r->point->name : "/";
+    const char *user = r->have_ident && r->ident.logical_user ? r->ident.logical_user : "-";
+    const char *account = r->have_ident && r->ident.account ? r->ident.account : "-";
+    bool same =
+        !strncmp(c->last_point, pt, sizeof c->last_point - 1) &&
+        (!r->have_ident || (!strncmp(c->last_user, user, sizeof c->last_user - 1) &&
+                            !strncmp(c->last_account, account, sizeof c->last_account - 1)));
+    if (same)
+        return;
     pthread_mutex_lock(&srv->conns_lock);
-    c->bytes += bytes;
-    snprintf(c->last_point, sizeof c->last_point, "%s", r->point ? r->point->name : "/");
+    snprintf(c->last_point, sizeof c->last_point, "%s", pt);
     if (r->have_ident) {
-        snprintf(c->last_user, sizeof c->last_user, "%s", r->ident.logical_user);
-        snprintf(c->last_account, sizeof c->last_account, "%s", r->ident.account);
+        snprintf(c->last_user, sizeof c->last_user, "%s", user);
+        snprintf(c->last_account, sizeof c->last_account, "%s", account);
     }
     pthread_mutex_unlock(&srv->conns_lock);
 }
@@ -239,6 +251,7 @@ static void request_free(struct request *r)
     gen_unref(r->gen);
     pthread_mutex_destroy(&r->mu);
     free(r->target);
+    free(r->path);
     free(r);
 }
 
@@ -287,7 +300,17 @@ static bool route(struct request *r)
         finish_status(r, MHD_HTTP_URI_TOO_LONG, "The request target is too long.");
         return false;
     }
-    int rc = gh_path_normalize(r->url, r->path, sizeof r->path);
+    /* Normalising never lengthens a path; beyond PATH_MAX nothing could be
+     * opened anyway. Sized to the request (not a 4 KiB array in the request)
+     * so that the request itself is a small allocation. */
+    size_t psz = strlen(r->url) + 1;
+    if (psz > PATH_MAX)
+        psz = PATH_MAX;
+    if (!(r->path = malloc(psz))) {
+        finish_status(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Out of memory.");
+        return false;
+    }
+    int rc = gh_path_normalize(r->url, r->path, psz);
     if (rc == GH_PATH_TOO_LONG) {
         finish_status(r, MHD_HTTP_URI_TOO_LONG, "The request target is too long.");
         return false;

@@ -26,7 +26,9 @@ struct conn {
     uint64_t id;
     int fd;
     time_t since;
-    uint64_t bytes;
+    _Atomic uint64_t bytes;
+    /* Written only by the thread serving the connection, under conns_lock
+     * and only when they change (the admin API reads them under it). */
     char last_user[128], last_account[128], last_point[128];
 };
 
@@ -61,7 +63,7 @@ struct request {
     const char *url; /* raw request path */
     char *target;    /* request-target as sent, query included */
     const char *version;
-    char path[4096];
+    char *path;        /* normalised, decoded (malloc'ed: at most PATH_MAX) */
     char point_name[128];
     const char *rest;
     struct point *point;

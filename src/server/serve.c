@@ -337,8 +337,8 @@ static void serve_file(struct request *r, const struct stat *st, struct cc_entry
     if (e) {
         /* The response holds its own reference: the entry outlives the
          * cache's if it is evicted while the bytes are still being sent. */
-        resp = MHD_create_response_from_buffer_with_free_callback_cls(
-            (size_t)len, e->body + start, entry_release, cc_ref(e));
+        resp = MHD_create_response_from_buffer_with_free_callback_cls((size_t)len, e->body + start,
+                                                                      entry_release, cc_ref(e));
         if (!resp)
             cc_unref(e);
     } else {

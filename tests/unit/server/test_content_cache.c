@@ -127,8 +127,8 @@ static void test_a_held_entry_outlives_the_table(void **state)
     struct cc_entry *e = entry_of("being sent");
     cc_insert(e, 1, 1, "f", 60000, 64);
     struct cc_entry *held = cc_lookup(1, 1, "f"); /* a response's reference */
-    cc_unref(e);                                   /* the reader's */
-    cc_thread_flush();                             /* the table's */
+    cc_unref(e);                                  /* the reader's */
+    cc_thread_flush();                            /* the table's */
     assert_int_equal(atomic_load(&held->refs), 1);
     assert_memory_equal(held->body, "being sent", 10);
     cc_unref(held); /* freed here: ASan would see a leak or a double free */
