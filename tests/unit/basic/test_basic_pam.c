@@ -50,13 +50,13 @@ static double now_s(void)
 static void test_passwords(void **state)
 {
     struct bt_plugin bt;
-    struct bt_capture cap;
+    struct auth_capture cap;
     start_pam(&bt, "guise", "10", "0");
     bt_auth(&bt, bt_blob("alice", "alice secret"), true, &cap, 10);
     assert_int_equal(cap.status, GUISE_AUTH_SUCCESS);
     assert_string_equal(bt_logical_user(&bt), "alice");
     assert_string_equal(bt_account(&bt), "alice");
-    assert_int_equal(bt_host_works(&bt.host), 1);
+    assert_int_equal(fake_host_works(&bt.host), 1);
 
     bt_auth(&bt, bt_blob("alice", "alice secreT"), true, &cap, 10);
     assert_int_equal(cap.status, GUISE_AUTH_DENIED);
@@ -74,20 +74,20 @@ static void test_passwords(void **state)
             true, &cap, 10);
     assert_int_equal(cap.status, GUISE_AUTH_SUCCESS);
     /* Denials are no PAM failures: no event. */
-    assert_int_equal(bt_host_events(&bt.host, GUISE_EVENT_WARNING, 0), 0);
+    assert_int_equal(fake_host_events(&bt.host, GUISE_EVENT_WARNING, 0), 0);
     bt_plugin_stop(&bt);
 }
 
 static void test_cache(void **state)
 {
     struct bt_plugin bt;
-    struct bt_capture cap;
+    struct auth_capture cap;
     start_pam(&bt, "guise", "10", "60");
     bt_auth(&bt, bt_blob("alice", "alice secret"), true, &cap, 10);
     assert_int_equal(cap.status, GUISE_AUTH_SUCCESS);
     bt_auth(&bt, bt_blob("alice", "alice secret"), true, &cap, 0);
     assert_int_equal(cap.status, GUISE_AUTH_SUCCESS);
-    assert_int_equal(bt_host_works(&bt.host), 1); /* no second PAM conversation */
+    assert_int_equal(fake_host_works(&bt.host), 1); /* no second PAM conversation */
     bt_plugin_stop(&bt);
 }
 
@@ -95,7 +95,7 @@ static void test_cache(void **state)
 static void test_account_refused(void **state)
 {
     struct bt_plugin bt;
-    struct bt_capture cap;
+    struct auth_capture cap;
     start_pam(&bt, "guise-noacct", "10", "60");
     bt_auth(&bt, bt_blob("alice", "alice secret"), true, &cap, 10);
     assert_int_equal(cap.status, GUISE_AUTH_DENIED);
@@ -103,7 +103,7 @@ static void test_account_refused(void **state)
     /* Not cached either. */
     bt_auth(&bt, bt_blob("alice", "alice secret"), true, &cap, 10);
     assert_int_equal(cap.status, GUISE_AUTH_DENIED);
-    assert_int_equal(bt_host_works(&bt.host), 2);
+    assert_int_equal(fake_host_works(&bt.host), 2);
     bt_plugin_stop(&bt);
 }
 
@@ -112,7 +112,7 @@ static void test_account_refused(void **state)
 static void test_timeout(void **state)
 {
     struct bt_plugin bt;
-    struct bt_capture cap;
+    struct auth_capture cap;
     start_pam(&bt, "guise-slow", "1", "60");
     double t0 = now_s();
     bt_auth(&bt, bt_blob("alice", "alice secret"), true, &cap, 5);
@@ -120,9 +120,9 @@ static void test_timeout(void **state)
     assert_int_equal(cap.status, GUISE_AUTH_DENIED);
     assert_true(took >= 0.9 && took < 2.5);
     assert_null(bt_logical_user(&bt)); /* not the user's fault */
-    assert_int_equal(bt_host_events(&bt.host, GUISE_EVENT_WARNING, BASIC_EVENT_PAM_TIMEOUT), 1);
-    assert_non_null(strstr(bt_host_last_message(&bt.host), "within 1000 ms"));
-    assert_int_equal(bt_host_events(&bt.host, GUISE_EVENT_ERROR, 0), 0);
+    assert_int_equal(fake_host_events(&bt.host, GUISE_EVENT_WARNING, BASIC_EVENT_PAM_TIMEOUT), 1);
+    assert_non_null(strstr(fake_host_last_message(&bt.host), "within 1000 ms"));
+    assert_int_equal(fake_host_events(&bt.host, GUISE_EVENT_ERROR, 0), 0);
     assert_int_equal(basic_pam_running(), 1);
     /* The plug-in goes away while PAM still runs: the thread owns its data. */
     bt_plugin_stop(&bt);
@@ -137,7 +137,7 @@ static void test_timeout(void **state)
 static void test_pam_user_mapping(void **state)
 {
     struct bt_plugin bt;
-    struct bt_capture cap;
+    struct auth_capture cap;
     setenv("PAM_USER", "alice-mapped", 1);
     start_pam(&bt, "guise-map", "10", "60");
     bt_auth(&bt, bt_blob("alice", "alice secret"), true, &cap, 10);
@@ -149,7 +149,7 @@ static void test_pam_user_mapping(void **state)
     assert_int_equal(cap.status, GUISE_AUTH_SUCCESS);
     assert_string_equal(bt_logical_user(&bt), "alice");
     assert_string_equal(bt_account(&bt), "alice-mapped");
-    assert_int_equal(bt_host_works(&bt.host), 1);
+    assert_int_equal(fake_host_works(&bt.host), 1);
     bt_plugin_stop(&bt);
 }
 
@@ -157,12 +157,12 @@ static void test_pam_user_mapping(void **state)
 static void test_broken_stack(void **state)
 {
     struct bt_plugin bt;
-    struct bt_capture cap;
+    struct auth_capture cap;
     start_pam(&bt, "guise-broken", "10", "60");
     bt_auth(&bt, bt_blob("alice", "alice secret"), true, &cap, 10);
     assert_int_equal(cap.status, GUISE_AUTH_DENIED);
-    assert_int_equal(bt_host_events(&bt.host, GUISE_EVENT_WARNING, BASIC_EVENT_PAM_FAILURE), 1);
-    assert_int_equal(bt_host_events(&bt.host, GUISE_EVENT_ERROR, 0), 0);
+    assert_int_equal(fake_host_events(&bt.host, GUISE_EVENT_WARNING, BASIC_EVENT_PAM_FAILURE), 1);
+    assert_int_equal(fake_host_events(&bt.host, GUISE_EVENT_ERROR, 0), 0);
     assert_null(bt_logical_user(&bt));
     bt_plugin_stop(&bt);
 }
@@ -171,41 +171,44 @@ static void write_services(const char *dir)
 {
     char passdb[512], text[2048];
     snprintf(passdb, sizeof passdb, "%s/passdb", dir);
-    bt_write_file(dir, "passdb",
-                  "alice:alice secret:guise\n"
-                  "bob:b\xc3\xb6"
-                  "b pw:guise\n"
-                  "alice:alice secret:guise-noacct\n"
-                  "alice:alice secret:guise-slow\n"
-                  "alice:alice secret:guise-map\n");
+    test_write_file(dir, "passdb",
+                    "alice:alice secret:guise\n"
+                    "bob:b\xc3\xb6"
+                    "b pw:guise\n"
+                    "alice:alice secret:guise-noacct\n"
+                    "alice:alice secret:guise-slow\n"
+                    "alice:alice secret:guise-map\n",
+                    0644);
     snprintf(text, sizeof text,
              "auth required " MATRIX " passdb=%s\n"
              "account required " MATRIX " passdb=%s\n",
              passdb, passdb);
-    bt_write_file(dir, "guise", text);
+    test_write_file(dir, "guise", text, 0644);
     snprintf(text, sizeof text,
              "auth required " MATRIX " passdb=%s\n"
              "account required " LIBDIR "/security/pam_deny.so\n",
              passdb);
-    bt_write_file(dir, "guise-noacct", text);
+    test_write_file(dir, "guise-noacct", text, 0644);
     snprintf(text, sizeof text,
              "auth required " LIBDIR "/security/pam_exec.so quiet /bin/sleep 3\n"
              "account required " MATRIX " passdb=%s\n",
              passdb);
-    bt_write_file(dir, "guise-slow", text);
+    test_write_file(dir, "guise-slow", text, 0644);
     snprintf(text, sizeof text,
              "auth required " MATRIX " passdb=%s\n"
              "auth required " LIBDIR "/pam_wrapper/pam_set_items.so\n"
              "account required " LIBDIR "/security/pam_permit.so\n",
              passdb);
-    bt_write_file(dir, "guise-map", text);
+    test_write_file(dir, "guise-map", text, 0644);
     /* libpam reads "other" for every service; deny, as distributions do. */
-    bt_write_file(dir, "other",
-                  "auth required " LIBDIR "/security/pam_deny.so\n"
-                  "account required " LIBDIR "/security/pam_deny.so\n");
-    bt_write_file(dir, "guise-broken",
-                  "auth required /nonexistent/pam_nothing.so\n"
-                  "account required /nonexistent/pam_nothing.so\n");
+    test_write_file(dir, "other",
+                    "auth required " LIBDIR "/security/pam_deny.so\n"
+                    "account required " LIBDIR "/security/pam_deny.so\n",
+                    0644);
+    test_write_file(dir, "guise-broken",
+                    "auth required /nonexistent/pam_nothing.so\n"
+                    "account required /nonexistent/pam_nothing.so\n",
+                    0644);
 }
 
 int main(int argc, char **argv)
@@ -243,6 +246,6 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_broken_stack),    cmocka_unit_test(test_pam_user_mapping),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    bt_rmtree(service_dir());
+    test_rmtree(service_dir());
     return failed;
 }

@@ -28,8 +28,8 @@ static const char users[] =
 static void start(struct bt_plugin *bt, const char *const *kv)
 {
     memset(bt, 0, sizeof *bt);
-    bt_mkdtemp(bt->dir);
-    const char *file = bt_write_file(bt->dir, "htpasswd", users);
+    test_mkdtemp(bt->dir);
+    const char *file = test_write_file(bt->dir, "htpasswd", users, 0644);
     const char *all[32] = {"backend", "htpasswd", "user-file", file};
     size_t n = 4;
     for (; kv && kv[0]; kv += 2) {
@@ -115,7 +115,7 @@ static void sink_add(struct guise_challenge_sink *s, const char *params)
 
 static int challenges(struct bt_plugin *bt, bool secure, struct sink *s)
 {
-    struct bt_req req;
+    struct fake_req req;
     bt_req_init(&req, secure);
     memset(s, 0, sizeof *s);
     s->base.add = sink_add;
@@ -149,13 +149,13 @@ static void test_right_and_wrong(void **state)
     static const char *const right[][2] = {
         {"alice", "password"}, {"bob", "myPassword"}, {"carol", "correct horse"}};
     struct bt_plugin bt;
-    struct bt_capture cap;
+    struct auth_capture cap;
     start(&bt, kv);
     for (size_t i = 0; i < 3; i++) {
-        int works = bt_host_works(&bt.host);
+        int works = fake_host_works(&bt.host);
         bt_auth(&bt, bt_blob(right[i][0], right[i][1]), true, &cap, 10);
         assert_int_equal(cap.status, GUISE_AUTH_SUCCESS);
-        assert_int_equal(bt_host_works(&bt.host), works + 1); /* checked on a worker */
+        assert_int_equal(fake_host_works(&bt.host), works + 1); /* checked on a worker */
         assert_string_equal(bt_logical_user(&bt), right[i][0]);
         assert_string_equal(bt_account(&bt), right[i][0]);
         guise_token *t = (guise_token *)&t;
@@ -171,18 +171,18 @@ static void test_right_and_wrong(void **state)
     }
     /* Unknown users and plain-text entries are checked (against a dummy
      * hash) and denied. */
-    int works = bt_host_works(&bt.host);
+    int works = fake_host_works(&bt.host);
     bt_auth(&bt, bt_blob("mallory", "password"), true, &cap, 10);
     assert_int_equal(cap.status, GUISE_AUTH_DENIED);
     assert_string_equal(bt_logical_user(&bt), "mallory");
     bt_auth(&bt, bt_blob("dave", "secret"), true, &cap, 10);
     assert_int_equal(cap.status, GUISE_AUTH_DENIED);
-    assert_int_equal(bt_host_works(&bt.host), works + 2);
+    assert_int_equal(fake_host_works(&bt.host), works + 2);
     /* The plain-text entry was reported at enable, as a WARNING (an ERROR
      * would disable the plug-in). */
-    assert_int_equal(bt_host_events(&bt.host, GUISE_EVENT_WARNING, BASIC_EVENT_USER_FILE), 1);
+    assert_int_equal(fake_host_events(&bt.host, GUISE_EVENT_WARNING, BASIC_EVENT_USER_FILE), 1);
     assert_non_null(strstr(bt.host.events[0].msg, "dave"));
-    assert_int_equal(bt_host_events(&bt.host, GUISE_EVENT_ERROR, 0), 0);
+    assert_int_equal(fake_host_events(&bt.host, GUISE_EVENT_ERROR, 0), 0);
     bt_plugin_stop(&bt);
 }
 
@@ -190,7 +190,7 @@ static void test_malformed(void **state)
 {
     static const char *const blobs[] = {"", "%%%%", "YWxpY2U=", "YWwAaWNlOnB3", "Zm9v"};
     struct bt_plugin bt;
-    struct bt_capture cap;
+    struct auth_capture cap;
     start(&bt, NULL);
     for (size_t i = 0; i < sizeof blobs / sizeof blobs[0]; i++) {
         bt_auth(&bt, blobs[i], true, &cap, 1);
@@ -205,23 +205,23 @@ static void test_malformed(void **state)
     bt_auth(&bt, big, true, &cap, 1);
     free(big);
     assert_int_equal(cap.code, GUISE_E_BAD_FORMAT);
-    assert_int_equal(bt_host_works(&bt.host), 0);
+    assert_int_equal(fake_host_works(&bt.host), 0);
     /* Rate-limited: one WARNING for the burst. */
-    assert_int_equal(bt_host_events(&bt.host, GUISE_EVENT_WARNING, BASIC_EVENT_MALFORMED), 1);
+    assert_int_equal(fake_host_events(&bt.host, GUISE_EVENT_WARNING, BASIC_EVENT_MALFORMED), 1);
     bt_plugin_stop(&bt);
 }
 
 static void test_plaintext(void **state)
 {
     struct bt_plugin bt;
-    struct bt_capture cap;
+    struct auth_capture cap;
     start(&bt, NULL);
     bt_auth(&bt, bt_blob("alice", "password"), false, &cap, 1);
     assert_int_equal(cap.status, GUISE_AUTH_DENIED);
     assert_int_equal(cap.code, GUISE_E_ACCESSDENIED);
-    assert_int_equal(bt_host_works(&bt.host), 0);
-    assert_int_equal(bt_host_events(&bt.host, GUISE_EVENT_INFORMATION, BASIC_EVENT_PLAINTEXT), 1);
-    assert_non_null(strstr(bt_host_last_message(&bt.host), "plain HTTP"));
+    assert_int_equal(fake_host_works(&bt.host), 0);
+    assert_int_equal(fake_host_events(&bt.host, GUISE_EVENT_INFORMATION, BASIC_EVENT_PLAINTEXT), 1);
+    assert_non_null(strstr(fake_host_last_message(&bt.host), "plain HTTP"));
     assert_null(bt_logical_user(&bt));
     bt_plugin_stop(&bt);
 
@@ -237,25 +237,25 @@ static void test_plaintext(void **state)
 static void test_cache(void **state)
 {
     struct bt_plugin bt;
-    struct bt_capture cap;
+    struct auth_capture cap;
     start(&bt, NULL); /* default TTL 60 s */
     bt_auth(&bt, bt_blob("carol", "correct horse"), true, &cap, 10);
     assert_int_equal(cap.status, GUISE_AUTH_SUCCESS);
-    assert_int_equal(bt_host_works(&bt.host), 1);
+    assert_int_equal(fake_host_works(&bt.host), 1);
     /* Within the TTL: no second check, and a synchronous completion. */
     for (int i = 0; i < 5; i++) {
         bt_auth(&bt, bt_blob("carol", "correct horse"), true, &cap, 0);
         assert_int_equal(cap.status, GUISE_AUTH_SUCCESS);
         assert_string_equal(bt_account(&bt), "carol");
     }
-    assert_int_equal(bt_host_works(&bt.host), 1);
+    assert_int_equal(fake_host_works(&bt.host), 1);
     /* Another password is a miss; its failure drops carol's entries. */
     bt_auth(&bt, bt_blob("carol", "correct horsf"), true, &cap, 10);
     assert_int_equal(cap.status, GUISE_AUTH_DENIED);
-    assert_int_equal(bt_host_works(&bt.host), 2);
+    assert_int_equal(fake_host_works(&bt.host), 2);
     bt_auth(&bt, bt_blob("carol", "correct horse"), true, &cap, 10);
     assert_int_equal(cap.status, GUISE_AUTH_SUCCESS);
-    assert_int_equal(bt_host_works(&bt.host), 3);
+    assert_int_equal(fake_host_works(&bt.host), 3);
     bt_plugin_stop(&bt);
 
     /* Expiry. */
@@ -263,11 +263,11 @@ static void test_cache(void **state)
     start(&bt, short_ttl);
     bt_auth(&bt, bt_blob("alice", "password"), true, &cap, 10);
     bt_auth(&bt, bt_blob("alice", "password"), true, &cap, 0);
-    assert_int_equal(bt_host_works(&bt.host), 1);
+    assert_int_equal(fake_host_works(&bt.host), 1);
     usleep(1100 * 1000);
     bt_auth(&bt, bt_blob("alice", "password"), true, &cap, 10);
     assert_int_equal(cap.status, GUISE_AUTH_SUCCESS);
-    assert_int_equal(bt_host_works(&bt.host), 2);
+    assert_int_equal(fake_host_works(&bt.host), 2);
     bt_plugin_stop(&bt);
 
     /* Disabled. */
@@ -275,7 +275,7 @@ static void test_cache(void **state)
     start(&bt, off);
     for (int i = 0; i < 3; i++)
         bt_auth(&bt, bt_blob("alice", "password"), true, &cap, 10);
-    assert_int_equal(bt_host_works(&bt.host), 3);
+    assert_int_equal(fake_host_works(&bt.host), 3);
     bt_plugin_stop(&bt);
 }
 
@@ -284,13 +284,13 @@ static void test_cache(void **state)
 static void test_accounts(void **state)
 {
     struct bt_plugin bt;
-    struct bt_capture cap;
+    struct auth_capture cap;
     memset(&bt, 0, sizeof bt);
-    bt_mkdtemp(bt.dir);
-    const char *map = bt_write_file(bt.dir, "map", "alice media\nbob ghost\n* guests\n");
+    test_mkdtemp(bt.dir);
+    const char *map = test_write_file(bt.dir, "map", "alice media\nbob ghost\n* guests\n", 0644);
     char map_path[512];
     snprintf(map_path, sizeof map_path, "%s", map);
-    const char *file = bt_write_file(bt.dir, "htpasswd", users);
+    const char *file = test_write_file(bt.dir, "htpasswd", users, 0644);
     const char *kv[] = {"backend", "htpasswd", "user-file", file, "account-map", map_path, NULL};
     bt_plugin_start(&bt, kv);
     bt_auth(&bt, bt_blob("alice", "password"), true, &cap, 10);
@@ -302,7 +302,8 @@ static void test_accounts(void **state)
     /* An account that does not exist: denied, WARNING (not ERROR). */
     bt_auth(&bt, bt_blob("bob", "myPassword"), true, &cap, 10);
     assert_int_equal(cap.status, GUISE_AUTH_DENIED);
-    assert_int_equal(bt_host_events(&bt.host, GUISE_EVENT_WARNING, BASIC_EVENT_ACCOUNT_REFUSED), 1);
+    assert_int_equal(fake_host_events(&bt.host, GUISE_EVENT_WARNING, BASIC_EVENT_ACCOUNT_REFUSED),
+                     1);
     assert_null(bt_account(&bt));
     bt_plugin_stop(&bt);
 }
@@ -310,25 +311,25 @@ static void test_accounts(void **state)
 static void test_user_file_reload(void **state)
 {
     struct bt_plugin bt;
-    struct bt_capture cap;
+    struct auth_capture cap;
     start(&bt, NULL);
     bt_auth(&bt, bt_blob("alice", "password"), true, &cap, 10);
     assert_int_equal(cap.status, GUISE_AUTH_SUCCESS);
     /* alice's password changes (htpasswd -nbs alice s3cret). */
     usleep(1100 * 1000);
-    bt_write_file(bt.dir, "htpasswd", "alice:{SHA}/vNB+F2HQ559kaLUZbmHHvZrXpg=\n");
+    test_write_file(bt.dir, "htpasswd", "alice:{SHA}/vNB+F2HQ559kaLUZbmHHvZrXpg=\n", 0644);
     bt_auth(&bt, bt_blob("alice", "password"), true, &cap, 10);
     assert_int_equal(cap.status, GUISE_AUTH_DENIED); /* the cache was emptied */
     bt_auth(&bt, bt_blob("alice", "s3cret"), true, &cap, 10);
     assert_int_equal(cap.status, GUISE_AUTH_SUCCESS);
-    assert_int_equal(bt_host_events(&bt.host, GUISE_EVENT_INFORMATION, BASIC_EVENT_USER_FILE), 1);
+    assert_int_equal(fake_host_events(&bt.host, GUISE_EVENT_INFORMATION, BASIC_EVENT_USER_FILE), 1);
     /* A broken file: everybody denied, WARNING, plug-in still enabled. */
     usleep(1100 * 1000);
-    bt_write_file(bt.dir, "htpasswd", "alice\n");
+    test_write_file(bt.dir, "htpasswd", "alice\n", 0644);
     bt_auth(&bt, bt_blob("alice", "s3cret"), true, &cap, 10);
     assert_int_equal(cap.status, GUISE_AUTH_DENIED);
-    assert_non_null(strstr(bt_host_last_message(&bt.host), "line 1"));
-    assert_int_equal(bt_host_events(&bt.host, GUISE_EVENT_ERROR, 0), 0);
+    assert_non_null(strstr(fake_host_last_message(&bt.host), "line 1"));
+    assert_int_equal(fake_host_events(&bt.host, GUISE_EVENT_ERROR, 0), 0);
     bt_plugin_stop(&bt);
 }
 
@@ -336,13 +337,13 @@ static void test_enable_failure(void **state)
 {
     struct bt_plugin bt;
     memset(&bt, 0, sizeof bt);
-    bt_mkdtemp(bt.dir);
+    test_mkdtemp(bt.dir);
     char path[300];
     snprintf(path, sizeof path, "%s/missing", bt.dir);
     const char *kv[] = {"backend", "htpasswd", "user-file", path, NULL};
     assert_int_equal(bt_plugin_init(&bt, kv), GUISE_S_OK);
     assert_int_equal(guise_basic_plugin.enable(bt.plugin), GUISE_E_PLUGIN_ERROR_REPORTED);
-    assert_int_equal(bt_host_events(&bt.host, GUISE_EVENT_ERROR, BASIC_EVENT_ENABLE_FAILED), 1);
+    assert_int_equal(fake_host_events(&bt.host, GUISE_EVENT_ERROR, BASIC_EVENT_ENABLE_FAILED), 1);
     bt_plugin_stop(&bt);
 }
 
@@ -350,14 +351,14 @@ static void test_queue_full(void **state)
 {
     static const char *const kv[] = {"cache-ttl", "0", NULL};
     struct bt_plugin bt;
-    struct bt_capture cap;
+    struct auth_capture cap;
     start(&bt, kv);
     bt.host.refuse_work = true;
     bt_auth(&bt, bt_blob("alice", "password"), true, &cap, 1);
     assert_int_equal(cap.status, GUISE_AUTH_DENIED);
     /* Load is not the user's fault: no claimed name to throttle. */
     assert_null(bt_logical_user(&bt));
-    assert_int_equal(bt_host_events(&bt.host, GUISE_EVENT_WARNING, BASIC_EVENT_PAM_FAILURE), 1);
+    assert_int_equal(fake_host_events(&bt.host, GUISE_EVENT_WARNING, BASIC_EVENT_PAM_FAILURE), 1);
     bt_plugin_stop(&bt);
 }
 
@@ -367,29 +368,31 @@ static void test_disable_in_flight(void **state)
 {
     static const char *const kv[] = {"cache-ttl", "60", NULL};
     struct bt_plugin bt;
-    struct bt_capture cap;
-    struct bt_req req;
+    struct auth_capture cap;
+    struct fake_req req;
     start(&bt, kv);
     bt_req_init(&req, true);
     const char *blob = bt_blob("carol", "correct horse");
     struct guise_blob b = {blob, strlen(blob)};
-    bt_capture_init(&cap);
-    assert_int_equal(bt.ops->authenticate(bt.plugin, bt.ctx, &b, &req.info, bt_capture_done, &cap),
-                     GUISE_S_OK);
+    auth_capture_init(&cap);
+    assert_int_equal(
+        bt.ops->authenticate(bt.plugin, bt.ctx, &b, &req.info, auth_capture_done, &cap),
+        GUISE_S_OK);
     assert_int_equal(guise_basic_plugin.disable(bt.plugin), GUISE_S_OK);
-    assert_true(bt_capture_wait(&cap, 10));
+    assert_true(auth_capture_wait(&cap, 10));
     assert_int_equal(cap.status, GUISE_AUTH_SUCCESS);
     /* Disabled: no new authentication. */
-    bt_capture_init(&cap);
-    assert_int_equal(bt.ops->authenticate(bt.plugin, bt.ctx, &b, &req.info, bt_capture_done, &cap),
-                     GUISE_E_UNEXPECTED);
+    auth_capture_init(&cap);
+    assert_int_equal(
+        bt.ops->authenticate(bt.plugin, bt.ctx, &b, &req.info, auth_capture_done, &cap),
+        GUISE_E_UNEXPECTED);
     assert_int_equal(cap.calls, 0);
     /* Enabled again: a fresh cache. */
     assert_int_equal(guise_basic_plugin.enable(bt.plugin), GUISE_S_OK);
-    int works = bt_host_works(&bt.host);
+    int works = fake_host_works(&bt.host);
     bt_auth(&bt, blob, true, &cap, 10);
     assert_int_equal(cap.status, GUISE_AUTH_SUCCESS);
-    assert_int_equal(bt_host_works(&bt.host), works + 1);
+    assert_int_equal(fake_host_works(&bt.host), works + 1);
     bt_plugin_stop(&bt);
 }
 

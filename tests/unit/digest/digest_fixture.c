@@ -146,10 +146,11 @@ void client_init(struct fx *f, struct digest_client *c, enum digest_alg alg, con
 void auth_raw(struct fx *f, const char *header, struct fake_req *req, struct auth_capture *cap)
 {
     struct guise_blob blob = {header, strlen(header)};
-    capture_init(cap);
-    assert_int_equal(f->ops->authenticate(f->plugin, f->ctx, &blob, &req->info, capture_done, cap),
-                     GUISE_S_OK);
-    assert_true(capture_wait(cap));
+    auth_capture_init(cap);
+    assert_int_equal(
+        f->ops->authenticate(f->plugin, f->ctx, &blob, &req->info, auth_capture_done, cap),
+        GUISE_S_OK);
+    assert_true(auth_capture_wait(cap, 5));
     assert_int_equal(cap->calls, 1);
 }
 

@@ -205,7 +205,7 @@ static void on_token(guise_result r, guise_token *token, void *arg)
     struct token_result *t = arg;
     t->r = r;
     guise_token_unref(token);
-    capture_done(GUISE_AUTH_SUCCESS, r, NULL, &t->cap);
+    auth_capture_done(GUISE_AUTH_SUCCESS, r, NULL, &t->cap);
 }
 
 static void test_account_token(void **state)
@@ -214,25 +214,25 @@ static void test_account_token(void **state)
     struct token_result t;
     fake_host_init(&host, "/tmp", "media");
 
-    capture_init(&t.cap);
+    auth_capture_init(&t.cap);
     guise_account_token_get(&host.svc, "alice", on_token, &t);
     assert_int_equal(t.cap.calls, 1); /* cached: synchronous */
     assert_int_equal(t.r, GUISE_S_OK);
     assert_int_equal(host.works_submitted, 0);
 
-    capture_init(&t.cap);
+    auth_capture_init(&t.cap);
     guise_account_token_get(&host.svc, "ghost", on_token, &t);
     assert_int_equal(t.cap.calls, 1);
     assert_int_equal(t.r, GUISE_E_NOT_FOUND);
 
-    capture_init(&t.cap);
+    auth_capture_init(&t.cap);
     guise_account_token_get(&host.svc, "slowpoke", on_token, &t);
-    assert_true(capture_wait(&t.cap));
+    assert_true(auth_capture_wait(&t.cap, 5));
     assert_int_equal(t.r, GUISE_S_OK);
     assert_int_equal(host.works_submitted, 1);
 
     host.refuse_work = true;
-    capture_init(&t.cap);
+    auth_capture_init(&t.cap);
     guise_account_token_get(&host.svc, "slowpoke", on_token, &t);
     assert_int_equal(t.cap.calls, 1);
     assert_int_equal(t.r, GUISE_E_OUTOFMEMORY);

@@ -874,8 +874,8 @@ static void test_malformed(void **state)
     auth_raw(&f, header, &req, &cap);
     assert_int_equal(cap.code, GUISE_E_BAD_FORMAT);
     /* A NULL blob. */
-    capture_init(&cap);
-    assert_int_equal(f.ops->authenticate(f.plugin, f.ctx, NULL, &req.info, capture_done, &cap),
+    auth_capture_init(&cap);
+    assert_int_equal(f.ops->authenticate(f.plugin, f.ctx, NULL, &req.info, auth_capture_done, &cap),
                      GUISE_S_OK);
     assert_int_equal(cap.code, GUISE_E_BAD_FORMAT);
     /* Never an ERROR event (that would disable the plug-in). */
