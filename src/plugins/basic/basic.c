@@ -15,6 +15,7 @@
 #include "plugins/basic/basic_pam.h"
 #include "plugins/common/account_map.h"
 #include "plugins/common/account_token.h"
+#include "plugins/common/auth_identity.h"
 #include "plugins/common/watched_file.h"
 
 #include <gnutls/crypto.h>
@@ -56,18 +57,15 @@ struct basic_plugin {
     unsigned long warn_suppressed;
 };
 
-struct basic_ctx {
-    bool ok;
-    char *user; /* the name sent; after a denial, the name claimed */
-    char *account;
-    guise_token *token;
-};
-
 /* One authentication between its start and its completion. */
 struct basic_job {
     struct basic_plugin *p;
     struct basic_live *live; /* a reference */
-    struct basic_ctx *ctx;
+    /* The context is only an identity (plugins/common/auth_identity.h). Its
+     * user is the name sent, set before the check: after a denial, the name
+     * claimed, which logical_user_id answers for the host's per-user
+     * throttling. */
+    struct guise_auth_identity *ctx;
     guise_auth_done_fn done;
     void *cookie;
     struct basic_credentials cred;
@@ -220,16 +218,6 @@ static struct basic_userdb *current_users(struct basic_plugin *p, struct basic_l
 
 /* ---- completion ---- */
 
-static void ctx_reset(struct basic_ctx *c)
-{
-    c->ok = false;
-    free(c->user);
-    free(c->account);
-    guise_token_unref(c->token);
-    c->user = c->account = NULL;
-    c->token = NULL;
-}
-
 static void token_done(guise_result r, guise_token *token, void *arg)
 {
     struct basic_job *j = arg;
@@ -237,10 +225,7 @@ static void token_done(guise_result r, guise_token *token, void *arg)
     guise_auth_done_fn done = j->done;
     void *cookie = j->cookie;
     if (r == GUISE_S_OK) {
-        j->ctx->account = j->account;
-        j->account = NULL;
-        j->ctx->token = token;
-        j->ctx->ok = true;
+        guise_auth_identity_grant(j->ctx, &j->account, token);
         job_free(j);
         done(GUISE_AUTH_SUCCESS, GUISE_S_OK, NULL, cookie);
         return;
@@ -351,8 +336,8 @@ static guise_result basic_authenticate(void *plugin, void *ctxp, const struct gu
                                        guise_auth_done_fn done, void *cookie)
 {
     struct basic_plugin *p = plugin;
-    struct basic_ctx *ctx = ctxp;
-    ctx_reset(ctx);
+    struct guise_auth_identity *ctx = ctxp;
+    guise_auth_identity_reset(ctx);
 
     if (!transport_ok(p, req)) {
         client_event(p, GUISE_EVENT_INFORMATION, BASIC_EVENT_PLAINTEXT, GUISE_E_ACCESSDENIED, req,
@@ -433,53 +418,6 @@ static guise_result basic_authenticate(void *plugin, void *ctxp, const struct gu
         ctx->user = NULL;
         deny(j, GUISE_E_ACCESSDENIED);
     }
-    return GUISE_S_OK;
-}
-
-/* ---- contexts ---- */
-
-static guise_result basic_create_context(void *plugin, void **ctx)
-{
-    struct basic_ctx *c = calloc(1, sizeof *c);
-    if (!c)
-        return GUISE_E_OUTOFMEMORY;
-    *ctx = c;
-    return GUISE_S_OK;
-}
-
-static void basic_destroy_context(void *plugin, void *ctx)
-{
-    if (!ctx)
-        return;
-    ctx_reset(ctx);
-    free(ctx);
-}
-
-/* After a denial, the claimed name (for the host's per-user throttling). */
-static guise_result basic_logical_user_id(void *ctx, const char **out)
-{
-    struct basic_ctx *c = ctx;
-    if (!c->user)
-        return GUISE_E_UNEXPECTED;
-    *out = c->user;
-    return GUISE_S_OK;
-}
-
-static guise_result basic_account_name(void *ctx, const char **out)
-{
-    struct basic_ctx *c = ctx;
-    if (!c->ok)
-        return GUISE_E_UNEXPECTED;
-    *out = c->account;
-    return GUISE_S_OK;
-}
-
-static guise_result basic_token(void *ctx, guise_token **out)
-{
-    struct basic_ctx *c = ctx;
-    if (!c->ok)
-        return GUISE_E_UNEXPECTED;
-    *out = guise_token_ref(c->token);
     return GUISE_S_OK;
 }
 
@@ -607,13 +545,13 @@ static void basic_shutdown(void *plugin)
 static const struct guise_authn_ops basic_authn = {
     .protocol = "Basic",
     .flags = GUISE_AUTH_TEXT_CHALLENGE | GUISE_AUTH_CLIENT_SHOWS_UI | GUISE_AUTH_CHALLENGE_FIRST,
-    .create_context = basic_create_context,
-    .destroy_context = basic_destroy_context,
+    .create_context = guise_auth_identity_create_context,
+    .destroy_context = guise_auth_identity_destroy_context,
     .authenticate = basic_authenticate,
     .challenge = basic_challenge,
-    .logical_user_id = basic_logical_user_id,
-    .impersonation_account_name = basic_account_name,
-    .impersonation_token = basic_token,
+    .logical_user_id = guise_auth_identity_logical_user_id,
+    .impersonation_account_name = guise_auth_identity_account_name,
+    .impersonation_token = guise_auth_identity_token,
 };
 
 const struct guise_plugin_descriptor guise_basic_plugin = {

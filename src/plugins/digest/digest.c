@@ -3,6 +3,7 @@
 
 #include "plugins/common/account_map.h"
 #include "plugins/common/account_token.h"
+#include "plugins/common/auth_identity.h"
 #include "plugins/common/watched_file.h"
 #include "plugins/digest/digest_algo.h"
 #include "plugins/digest/digest_config.h"
@@ -45,16 +46,6 @@ struct digest_plugin {
     pthread_mutex_t warn_lock;
     uint64_t warn_next_ms;
     unsigned long warn_suppressed;
-};
-
-struct digest_ctx {
-    bool ok;
-    char *user;
-    char *account;
-    guise_token *token;
-    /* After a wrong password: the user the client claimed to be, which the
-     * host asks for to throttle guessing per user. */
-    char *claimed;
 };
 
 /* ---- challenges ---- */
@@ -161,17 +152,6 @@ static struct digest_userdb *current_users(struct digest_plugin *p)
 
 /* ---- authentication ---- */
 
-static void ctx_reset(struct digest_ctx *c)
-{
-    c->ok = false;
-    free(c->user);
-    free(c->account);
-    free(c->claimed);
-    guise_token_unref(c->token);
-    c->user = c->account = c->claimed = NULL;
-    c->token = NULL;
-}
-
 static void warn_malformed(struct digest_plugin *p, const struct guise_request_info *req,
                            const char *why)
 {
@@ -214,7 +194,11 @@ static void deny_stale(struct digest_plugin *p, enum digest_alg alg, guise_auth_
  * worker thread. */
 struct pending_auth {
     struct digest_plugin *p;
-    struct digest_ctx *ctx;
+    /* The context is only an identity (plugins/common/auth_identity.h). Its
+     * user is the authenticated user after SUCCESS; after a wrong password,
+     * the user the client claimed to be, which the host asks for to
+     * throttle guessing per user; else none. */
+    struct guise_auth_identity *ctx;
     const struct guise_request_info *req;
     guise_auth_done_fn done;
     void *cookie;
@@ -239,10 +223,8 @@ static void token_done(guise_result r, guise_token *token, void *arg)
 
     if (r == GUISE_S_OK) {
         a->ctx->user = a->user;
-        a->ctx->account = a->account;
-        a->ctx->token = token;
-        a->ctx->ok = true;
-        a->user = a->account = NULL;
+        a->user = NULL;
+        guise_auth_identity_grant(a->ctx, &a->account, token);
         a->req->add_response_header(a->req, "Authentication-Info", a->auth_info);
         pending_free(a);
         done(GUISE_AUTH_SUCCESS, GUISE_S_OK, NULL, cookie);
@@ -362,10 +344,10 @@ static guise_result digest_authenticate(void *plugin, void *ctxp, const struct g
                                         guise_auth_done_fn done, void *cookie)
 {
     struct digest_plugin *p = plugin;
-    struct digest_ctx *ctx = ctxp;
+    struct guise_auth_identity *ctx = ctxp;
     if (!p->enabled)
         return GUISE_E_UNEXPECTED;
-    ctx_reset(ctx);
+    guise_auth_identity_reset(ctx);
 
     struct scratch *s = malloc(sizeof *s);
     if (!s)
@@ -409,7 +391,7 @@ static guise_result digest_authenticate(void *plugin, void *ctxp, const struct g
     if (!ok) {
         /* A failed guess: tell the host who was guessed (the real name when
          * a hashed one matched a user). Failure to copy only loses that. */
-        ctx->claimed = strdup(name ? name : c->username);
+        ctx->user = strdup(name ? name : c->username);
         digest_userdb_unref(db);
         free(s);
         done(GUISE_AUTH_DENIED, GUISE_E_ACCESSDENIED, NULL, cookie);
@@ -454,54 +436,6 @@ static guise_result digest_authenticate(void *plugin, void *ctxp, const struct g
     a->done = done;
     a->cookie = cookie;
     guise_account_token_get(p->host, a->account, token_done, a);
-    return GUISE_S_OK;
-}
-
-/* ---- contexts ---- */
-
-static guise_result digest_create_context(void *plugin, void **ctx)
-{
-    struct digest_ctx *c = calloc(1, sizeof *c);
-    if (!c)
-        return GUISE_E_OUTOFMEMORY;
-    *ctx = c;
-    return GUISE_S_OK;
-}
-
-static void digest_destroy_context(void *plugin, void *ctx)
-{
-    if (!ctx)
-        return;
-    ctx_reset(ctx);
-    free(ctx);
-}
-
-/* After SUCCESS the authenticated user; after a wrong password the user
- * the client claimed (for the host's per-user throttling); else none. */
-static guise_result digest_logical_user_id(void *ctx, const char **out)
-{
-    struct digest_ctx *c = ctx;
-    if (!c->ok && !c->claimed)
-        return GUISE_E_UNEXPECTED;
-    *out = c->ok ? c->user : c->claimed;
-    return GUISE_S_OK;
-}
-
-static guise_result digest_account_name(void *ctx, const char **out)
-{
-    struct digest_ctx *c = ctx;
-    if (!c->ok)
-        return GUISE_E_UNEXPECTED;
-    *out = c->account;
-    return GUISE_S_OK;
-}
-
-static guise_result digest_token(void *ctx, guise_token **out)
-{
-    struct digest_ctx *c = ctx;
-    if (!c->ok)
-        return GUISE_E_UNEXPECTED;
-    *out = guise_token_ref(c->token);
     return GUISE_S_OK;
 }
 
@@ -624,13 +558,13 @@ static void digest_shutdown(void *plugin)
 static const struct guise_authn_ops digest_authn = {
     .protocol = "Digest",
     .flags = GUISE_AUTH_TEXT_CHALLENGE | GUISE_AUTH_CLIENT_SHOWS_UI | GUISE_AUTH_CHALLENGE_FIRST,
-    .create_context = digest_create_context,
-    .destroy_context = digest_destroy_context,
+    .create_context = guise_auth_identity_create_context,
+    .destroy_context = guise_auth_identity_destroy_context,
     .authenticate = digest_authenticate,
     .challenge = digest_challenge,
-    .logical_user_id = digest_logical_user_id,
-    .impersonation_account_name = digest_account_name,
-    .impersonation_token = digest_token,
+    .logical_user_id = guise_auth_identity_logical_user_id,
+    .impersonation_account_name = guise_auth_identity_account_name,
+    .impersonation_token = guise_auth_identity_token,
 };
 
 const struct guise_plugin_descriptor guise_digest_plugin = {

@@ -24,6 +24,7 @@
 
 #include "plugins/common/account_map.h"
 #include "plugins/common/account_token.h"
+#include "plugins/common/auth_identity.h"
 #include "plugins/common/watched_file.h"
 #include "plugins/negotiate/negotiate_config.h"
 #include "plugins/negotiate/negotiate_gss.h"
@@ -33,6 +34,7 @@
 #include <gssapi/gssapi_ext.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,13 +63,17 @@ struct negotiate_plugin {
 };
 
 struct negotiate_ctx {
+    /* First: the ops table's getters take the context as an identity
+     * (plugins/common/auth_identity.h). After DENIED its user is still set
+     * when GSSAPI had proved the client's name (its account was refused),
+     * or to the name a wrong NTLM password was given for, for the host's
+     * per-user throttling. */
+    struct guise_auth_identity id;
     gss_ctx_id_t gss;
     bool established; /* gss holds a finished exchange */
-    bool ok;          /* the fields below stand for an identity */
-    char *user;       /* also set when a known client was denied its account */
-    char *account;
-    guise_token *token;
 };
+_Static_assert(offsetof(struct negotiate_ctx, id) == 0,
+               "the identity getters need the identity at the start of the context");
 
 /* ---- live state ---- */
 
@@ -94,16 +100,6 @@ static struct negotiate_live *live_get(struct negotiate_plugin *p)
 
 /* ---- contexts ---- */
 
-static void ctx_forget_identity(struct negotiate_ctx *c)
-{
-    c->ok = false;
-    free(c->user);
-    free(c->account);
-    guise_token_unref(c->token);
-    c->user = c->account = NULL;
-    c->token = NULL;
-}
-
 static void ctx_forget_exchange(struct negotiate_ctx *c)
 {
     OM_uint32 min;
@@ -127,38 +123,10 @@ static void negotiate_destroy_context(void *plugin, void *ctx)
 {
     if (!ctx)
         return;
-    ctx_forget_exchange(ctx);
-    ctx_forget_identity(ctx);
-    free(ctx);
-}
-
-static guise_result negotiate_logical_user_id(void *ctx, const char **out)
-{
     struct negotiate_ctx *c = ctx;
-    /* After DENIED: the client's name when GSSAPI had proved it (its
-     * account was refused), for the host's per-user throttling. */
-    if (!c->user)
-        return GUISE_E_UNEXPECTED;
-    *out = c->user;
-    return GUISE_S_OK;
-}
-
-static guise_result negotiate_account_name(void *ctx, const char **out)
-{
-    struct negotiate_ctx *c = ctx;
-    if (!c->ok)
-        return GUISE_E_UNEXPECTED;
-    *out = c->account;
-    return GUISE_S_OK;
-}
-
-static guise_result negotiate_token(void *ctx, guise_token **out)
-{
-    struct negotiate_ctx *c = ctx;
-    if (!c->ok)
-        return GUISE_E_UNEXPECTED;
-    *out = guise_token_ref(c->token);
-    return GUISE_S_OK;
+    ctx_forget_exchange(c);
+    guise_auth_identity_reset(&c->id);
+    free(c);
 }
 
 /* ---- challenges ---- */
@@ -244,10 +212,7 @@ static void token_done(guise_result r, guise_token *token, void *arg)
     struct job *j = arg;
     struct negotiate_ctx *c = j->ctx;
     if (r == GUISE_S_OK) {
-        c->account = j->account;
-        j->account = NULL;
-        c->token = token;
-        c->ok = true;
+        guise_auth_identity_grant(&c->id, &j->account, token);
         finish(j, GUISE_AUTH_SUCCESS, GUISE_S_OK, true);
         return;
     }
@@ -256,7 +221,7 @@ static void token_done(guise_result r, guise_token *token, void *arg)
          * plug-in. The user is denied (fail closed). */
         j->p->host->log_event(
             j->p->host->host, GUISE_EVENT_WARNING, NEGOTIATE_EVENT_ACCOUNT_REFUSED, r,
-            "%s authenticated but account '%s' %s", c->user, j->account,
+            "%s authenticated but account '%s' %s", c->id.user, j->account,
             r == GUISE_E_NOT_FOUND ? "does not exist" : "is refused by the min-uid policy");
         finish(j, GUISE_AUTH_DENIED, GUISE_E_ACCESSDENIED, false);
         return;
@@ -269,7 +234,7 @@ static void token_done(guise_result r, guise_token *token, void *arg)
 static guise_result resolve_account(struct job *j, gss_name_t src, gss_OID mech)
 {
     guise_account_mapper *m = j->live->mapper;
-    const char *user = j->ctx->user;
+    const char *user = j->ctx->id.user;
     char *account = NULL;
     guise_result r = guise_account_mapper_resolve(m, user, &account);
     if (r != GUISE_S_OK)
@@ -315,9 +280,9 @@ static void established(struct job *j, gss_name_t src, gss_OID mech)
     OM_uint32 min;
     gss_buffer_desc shown = GSS_C_EMPTY_BUFFER;
     OM_uint32 maj = gss_display_name(&min, src, &shown, NULL);
-    c->user = GSS_ERROR(maj) ? NULL : negotiate_name_dup(shown.value, shown.length);
+    c->id.user = GSS_ERROR(maj) ? NULL : negotiate_name_dup(shown.value, shown.length);
     gss_release_buffer(&min, &shown);
-    if (!c->user) {
+    if (!c->id.user) {
         warn_refused(j->p, j->client_ip, "the client's name cannot be displayed or is unusable");
         finish(j, GUISE_AUTH_DENIED, GUISE_E_ACCESSDENIED, false);
         return;
@@ -355,7 +320,7 @@ static void accept_leg(void *arg)
         /* The name a wrong NTLM password was given for, so that the host
          * throttles guessing per user too. */
         if (j->p->cfg.mode == NEGOTIATE_MODE_NTLM)
-            c->user = negotiate_ntlm_claimed_user(j->token, j->token_len);
+            c->id.user = negotiate_ntlm_claimed_user(j->token, j->token_len);
         gss_release_name(&min, &src);
         /* A token no mechanism can even parse is a malformed request (400);
          * anything else (wrong password, expired ticket, replay) is a
@@ -385,7 +350,7 @@ static guise_result negotiate_authenticate(void *plugin, void *ctxp,
     struct negotiate_live *l = live_get(p);
     if (!l)
         return GUISE_E_UNEXPECTED;
-    ctx_forget_identity(c);
+    guise_auth_identity_reset(&c->id);
     const char *client_ip = req->client_ip ? req->client_ip : "?";
     if (!response || !response->data || response->len == 0) {
         live_unref(l);
@@ -548,9 +513,9 @@ static const struct guise_authn_ops negotiate_authn = {
     .destroy_context = negotiate_destroy_context,
     .authenticate = negotiate_authenticate,
     .challenge = negotiate_challenge,
-    .logical_user_id = negotiate_logical_user_id,
-    .impersonation_account_name = negotiate_account_name,
-    .impersonation_token = negotiate_token,
+    .logical_user_id = guise_auth_identity_logical_user_id,
+    .impersonation_account_name = guise_auth_identity_account_name,
+    .impersonation_token = guise_auth_identity_token,
 };
 
 static const struct guise_authn_ops ntlm_authn = {
@@ -560,9 +525,9 @@ static const struct guise_authn_ops ntlm_authn = {
     .destroy_context = negotiate_destroy_context,
     .authenticate = negotiate_authenticate,
     .challenge = negotiate_challenge,
-    .logical_user_id = negotiate_logical_user_id,
-    .impersonation_account_name = negotiate_account_name,
-    .impersonation_token = negotiate_token,
+    .logical_user_id = guise_auth_identity_logical_user_id,
+    .impersonation_account_name = guise_auth_identity_account_name,
+    .impersonation_token = guise_auth_identity_token,
 };
 
 const struct guise_plugin_descriptor guise_negotiate_plugin = {
