@@ -3,6 +3,7 @@
 #include "server/accesslog.h"
 #include "server/pipeline.h"
 #include "server/request.h"
+#include "server/shrink_watch.h"
 #include "server/stats.h"
 
 #include "http/path.h"
@@ -150,6 +151,7 @@ static void notify_connection(void *cls, struct MHD_Connection *mc, void **socke
         *socket_context = c;
         if (!c)
             return;
+        c->stream_fd = -1;
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         if (ci && ci->client_addr) {
@@ -172,6 +174,7 @@ static void notify_connection(void *cls, struct MHD_Connection *mc, void **socke
     } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
         struct conn *c = *socket_context;
         if (c) {
+            shrink_watch_conn_done(cls, c);
             conn_unregister(cls, c);
             conn_reset(c);
             free(c);
@@ -282,6 +285,8 @@ static void request_completed(void *cls, struct MHD_Connection *mc, void **con_c
         .micros = us,
     };
     accesslog_write(srv->access, &e);
+    if (r->conn)
+        shrink_watch_conn_done(srv, r->conn);
     conn_account(srv, r, e.bytes);
     request_free(r);
     *con_cls = NULL;
@@ -504,6 +509,7 @@ int http_start(struct server *srv, const struct guise_config *cfg, char *err, si
         }
         srv->ndaemons++;
     }
+    srv->shrink_watch = shrink_watch_start(srv, 1000);
     return 0;
 }
 
@@ -534,6 +540,8 @@ void http_quiesce(struct server *srv, unsigned timeout_ms)
 
 void http_stop(struct server *srv)
 {
+    shrink_watch_stop(srv->shrink_watch);
+    srv->shrink_watch = NULL;
     for (size_t i = 0; i < srv->ndaemons; i++)
         MHD_stop_daemon(srv->daemons[i]);
     free(srv->daemons);

@@ -30,6 +30,14 @@ struct conn {
     /* Written only by the thread serving the connection, under conns_lock
      * and only when they change (the admin API reads them under it). */
     char last_user[128], last_account[128], last_point[128];
+    /* The file the current answer streams, watched for shrinking
+     * (server/shrink_watch.h): a duplicate descriptor (-1: none), the
+     * offset the answer promised to reach, a name for the event; under
+     * conns_lock. streaming belongs to the connection's thread alone. */
+    int stream_fd;
+    uint64_t stream_end;
+    char stream_what[160];
+    bool streaming;
 };
 
 struct identity {
@@ -63,7 +71,7 @@ struct request {
     const char *url; /* raw request path */
     char *target;    /* request-target as sent, query included */
     const char *version;
-    char *path;        /* normalised, decoded (malloc'ed: at most PATH_MAX) */
+    char *path; /* normalised, decoded (malloc'ed: at most PATH_MAX) */
     char point_name[128];
     const char *rest;
     struct point *point;

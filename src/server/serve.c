@@ -3,6 +3,7 @@
  * answers every phase can end with. */
 #include "server/pipeline.h"
 #include "server/request.h"
+#include "server/shrink_watch.h"
 
 #include "http/conditional.h"
 #include "http/dirindex.h"
@@ -345,6 +346,8 @@ static void serve_file(struct request *r, const struct stat *st, struct cc_entry
         /* libmicrohttpd owns the descriptor from here: it sends with
          * sendfile on plain connections and closes it with the response. */
         resp = MHD_create_response_from_fd_at_offset64(len, r->content_fd, (uint64_t)start);
+        if (resp && len && r->conn && strcmp(r->method, "HEAD") != 0)
+            shrink_watch_conn_stream(r->srv, r->conn, r->content_fd, start + len, r->url);
         if (resp)
             r->content_fd = -1;
     }

@@ -18,12 +18,13 @@ struct admin;
 struct throttle;
 struct accesslog;
 struct guise_workers;
+struct shrink_watch;
 
 /* A publishing point of a generation. */
 struct point {
     const char *name;
-    int root_fd;     /* O_PATH directory: the point's directory, or a single file's parent */
-    char *file_name; /* single-file point: the file's name inside root_fd */
+    int root_fd;       /* O_PATH directory: the point's directory, or a single file's parent */
+    char *file_name;   /* single-file point: the file's name inside root_fd */
     uint64_t cache_id; /* unique across generations: the content cache's key */
     guise_scope *scope;
 };
@@ -70,6 +71,7 @@ struct server {
     struct conn *conns; /* live content connections, newest first */
     uint64_t next_conn_id;
     _Atomic long open_connections;
+    struct shrink_watch *shrink_watch; /* ends answers whose file shrank */
     /* Builds and installs a new generation from config_path (main.c sets
      * it); serialised by reload_lock. 0, or -1 with why in err. */
     int (*reload)(struct server *srv, char *err, size_t errsz);

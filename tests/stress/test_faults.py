@@ -315,11 +315,12 @@ class StreamFaults(gh.GuiseTestCase):
         cfg.point("pub", cls.work.join("pub"))
         cls.srv = cls.start_guised_class(cfg)
 
-    def short_idle_server(self):
-        """A server of its own with idle-timeout 3: an answer whose file
-        shrank under it stalls (see test_truncated_while_streaming), and the
-        idle timeout must end it."""
-        cfg = gh.Config(authentication="anonymous", idle_timeout=3)
+    def own_server(self):
+        """A server of its own (its events are this test's alone) with a
+        long idle-timeout: an answer whose file shrank must be ended by
+        guised's shrink watcher within about a second, not by the idle
+        timeout (libmicrohttpd's sendfile path would stall until then)."""
+        cfg = gh.Config(authentication="anonymous", idle_timeout=60)
         cfg.point("pub", self.work.join("pub"))
         self.srv = self.start_guised(cfg)
 
@@ -335,7 +336,7 @@ class StreamFaults(gh.GuiseTestCase):
         self.assertEqual((r.status, r.body), (200, b"public\n"))
 
     def test_truncated_while_streaming(self):
-        self.short_idle_server()
+        self.own_server()
         p = self.copy_big("trunc.bin")
         s, length, first = start_stream(self.srv.port, "/pub/trunc.bin")
         self.assertEqual(length, BIG)
@@ -351,24 +352,29 @@ class StreamFaults(gh.GuiseTestCase):
         s.close()
         print(f"\ntruncated at 8 MiB of {BIG >> 20} MiB: connection ended after {took:.1f} s, "
               f"{got >> 20} MiB received, guised CPU meanwhile {spent:.2f} s", flush=True)
-        # The answer cannot be completed: the connection must end early
-        # (today: libmicrohttpd's sendfile path stalls on the missing bytes
-        # and idle-timeout, 3 s here, closes it) without other bytes.
+        # The answer cannot be completed: the connection must end early,
+        # within the watcher's 1 s period (plus scheduling), far before the
+        # 60 s idle timeout, without other bytes and without spinning.
         self.assertLess(got, BIG)
-        self.assertLess(took, 10)
+        self.assertLess(took, 5)
         self.assertLess(spent, 0.5 * took + 0.2, "guised spins after the truncation")
+        self.srv.wait_for_event(r"warning server\[\d+\].*/pub/trunc\.bin shrank to 1048576 bytes.*connection closed")
         self.assert_serving()
 
     def test_truncated_while_curl_reads_slowly(self):
-        self.short_idle_server()
+        self.own_server()
         p = self.copy_big("trunc-curl.bin")
         c = subprocess.Popen([gh.CURL, "-sS", "--limit-rate", "20M", "-o", "/dev/null", "-w", "%{size_download}",
                               self.srv.url("/pub/trunc-curl.bin")], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         time.sleep(1)
         os.truncate(p, 0)
+        t0 = time.monotonic()
         out, err = c.communicate(timeout=20)
+        took = time.monotonic() - t0
         self.assertNotEqual(c.returncode, 0, "curl got a complete answer from a truncated file")
         self.assertLess(int(out or 0), BIG)
+        self.assertLess(took, 5, "the answer was not ended by the shrink watcher")
+        self.srv.wait_for_event(r"/pub/trunc-curl\.bin shrank to 0 bytes")
         self.assert_serving()
 
     def test_removed_while_streaming(self):
