@@ -1,10 +1,13 @@
 /* guisectl: the command-line client of guised's admin API.
  *
- * It speaks HTTP over the admin Unix socket with libcurl
- * (CURLOPT_UNIX_SOCKET_PATH): Debian has no other maintained library for
+ * It speaks HTTP with libcurl: over the admin Unix socket
+ * (CURLOPT_UNIX_SOCKET_PATH; Debian has no other maintained library for
  * HTTP over AF_UNIX, and a hand-written HTTP client would be one more parser
- * to get right. Answers are JSON (jansson); guisectl prints them as tables,
- * or as they came with --json. */
+ * to get right), or over TCP to an `admin-listen = ADDRESS:PORT` listener,
+ * where libcurl answers whichever challenge the server scope offers
+ * (Negotiate with the Kerberos ticket cache, Digest, Basic over
+ * HTTPS). Answers are JSON (jansson); guisectl prints them as tables, or as
+ * they came with --json. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
@@ -14,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 
 enum {
     EXIT_OK = 0,
@@ -25,11 +29,17 @@ enum {
 
 static const char *sock_path = "/run/guise/admin.sock";
 static bool json_out = false;
+/* TCP: the admin listener's base URL, and how to authenticate there. */
+static const char *base_url = NULL;
+static const char *user_arg = NULL; /* NAME or NAME:PASSWORD */
+static bool negotiate = false;
+static const char *cacert = NULL;
+static char *password = NULL; /* from the prompt or GUISECTL_PASSWORD */
 
 static void usage(FILE *f)
 {
-    fprintf(f, "Usage: guisectl [-s SOCKET] [--json] COMMAND [ARGS]\n"
-               "Administers a running guised through its admin socket.\n"
+    fprintf(f, "Usage: guisectl [-s SOCKET | -U URL [-u USER | -n]] [--json] COMMAND [ARGS]\n"
+               "Administers a running guised through its admin socket or admin listener.\n"
                "\n"
                "Commands:\n"
                "  status                         server state and counters\n"
@@ -52,6 +62,14 @@ static void usage(FILE *f)
                "\n"
                "Options:\n"
                "  -s, --socket PATH   admin socket (default /run/guise/admin.sock)\n"
+               "  -U, --url URL       talk to a TCP admin listener instead, for example\n"
+               "                      http://127.0.0.1:8081 (admin-listen = ADDRESS:PORT)\n"
+               "  -u, --user NAME[:PASSWORD]\n"
+               "                      log on as NAME (Digest, or Basic over https);\n"
+               "                      without :PASSWORD it comes from GUISECTL_PASSWORD\n"
+               "                      or a prompt\n"
+               "  -n, --negotiate     log on with the Kerberos ticket cache (kinit)\n"
+               "      --cacert FILE   CA certificate(s) for an https URL\n"
                "  -j, --json          print the server's JSON answer as is\n"
                "  -h, --help          this help\n"
                "\n"
@@ -90,13 +108,30 @@ static long request(const char *method, const char *path, const char *body, stru
         return 0;
     }
     char url[1024];
-    snprintf(url, sizeof url, "http://localhost%s", path);
+    if (base_url)
+        snprintf(url, sizeof url, "%s%s", base_url, path);
+    else
+        snprintf(url, sizeof url, "http://localhost%s", path);
     char errbuf[CURL_ERROR_SIZE] = "";
     struct curl_slist *hdrs = curl_slist_append(NULL, "X-Guise-Admin: 1");
     if (body)
         hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-    curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, sock_path);
+    if (!base_url)
+        curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, sock_path);
     curl_easy_setopt(c, CURLOPT_URL, url);
+    if (base_url && negotiate) {
+        /* The name comes from the ticket: libcurl wants an empty user. */
+        curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_NEGOTIATE);
+        curl_easy_setopt(c, CURLOPT_USERPWD, ":");
+    } else if (base_url && user_arg) {
+        /* The strongest scheme the server offers; Basic only over TLS, where
+         * guised offers it at all. */
+        long schemes = !strncmp(base_url, "https:", 6) ? CURLAUTH_ANY : CURLAUTH_ANYSAFE;
+        curl_easy_setopt(c, CURLOPT_HTTPAUTH, schemes);
+        curl_easy_setopt(c, CURLOPT_USERPWD, user_arg);
+    }
+    if (cacert)
+        curl_easy_setopt(c, CURLOPT_CAINFO, cacert);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
@@ -113,8 +148,9 @@ static long request(const char *method, const char *path, const char *body, stru
     if (rc != CURLE_OK)
         fprintf(stderr,
                 "guisectl: cannot talk to guised at %s: %s\n"
-                "guisectl: is guised running, and is this its admin-listen socket?\n",
-                sock_path, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+                "guisectl: is guised running, and is this its admin-listen %s?\n",
+                base_url ? base_url : sock_path, errbuf[0] ? errbuf : curl_easy_strerror(rc),
+                base_url ? "address" : "socket");
     else
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     curl_slist_free_all(hdrs);
@@ -157,10 +193,12 @@ static json_t *call(const char *method, const char *path, const char *body, int 
     if (json_out && b.data)
         fputs(b.data, stdout), fputc('\n', stdout);
     if (status == 401 || status == 403) {
-        fprintf(stderr,
-                "guisectl: access denied: %s\n"
-                "guisectl: run as root or as a member of guised's admin-group\n",
-                msg ? msg : "refused");
+        fprintf(stderr, "guisectl: access denied: %s\n%s\n", msg ? msg : "refused",
+                !base_url ? "guisectl: run as root or as a member of guised's admin-group"
+                : status == 401
+                    ? "guisectl: log on with --user NAME or --negotiate (a user of the server "
+                      "scope's authentication plug-ins)"
+                    : "guisectl: the account is not root nor a member of guised's admin-group");
         *code = EXIT_DENIED;
     } else {
         fprintf(stderr, "guisectl: %s %s failed (%ld %s): %s\n", method, path, status,
@@ -546,18 +584,116 @@ static int cmd_metrics(void)
     return code;
 }
 
+/* Reads a line from the terminal without echo (the password prompt). */
+static char *read_secret(const char *prompt)
+{
+    FILE *tty = fopen("/dev/tty", "r+e");
+    if (!tty)
+        return NULL;
+    struct termios old, quiet;
+    int fd = fileno(tty);
+    bool restore = tcgetattr(fd, &old) == 0;
+    if (restore) {
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(fd, TCSAFLUSH, &quiet);
+    }
+    fputs(prompt, tty);
+    fflush(tty);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n = getline(&line, &cap, tty);
+    if (restore)
+        tcsetattr(fd, TCSAFLUSH, &old);
+    fputc('\n', tty);
+    fclose(tty);
+    if (n < 0) {
+        free(line);
+        return NULL;
+    }
+    line[strcspn(line, "\r\n")] = '\0';
+    return line;
+}
+
+/* --url: an http(s) URL without a path; --user gets its password. */
+static int check_url_and_credentials(void)
+{
+    if (strncmp(base_url, "http://", 7) != 0 && strncmp(base_url, "https://", 8) != 0) {
+        fprintf(stderr, "guisectl: --url must start with http:// or https://\n");
+        return -1;
+    }
+    size_t n = strlen(base_url);
+    while (n > 8 && base_url[n - 1] == '/')
+        n--;
+    static char trimmed[512];
+    if (n >= sizeof trimmed) {
+        fprintf(stderr, "guisectl: --url is too long\n");
+        return -1;
+    }
+    memcpy(trimmed, base_url, n);
+    trimmed[n] = '\0';
+    base_url = trimmed;
+    if (user_arg && negotiate) {
+        fprintf(stderr, "guisectl: --user and --negotiate exclude each other\n");
+        return -1;
+    }
+    if (!user_arg || strchr(user_arg, ':'))
+        return 0;
+    const char *env = getenv("GUISECTL_PASSWORD");
+    char *secret = env ? strdup(env) : NULL;
+    if (!env) {
+        char prompt[300];
+        snprintf(prompt, sizeof prompt, "Password for %.200s: ", user_arg);
+        secret = read_secret(prompt);
+        if (!secret) {
+            fprintf(stderr, "guisectl: no password: set GUISECTL_PASSWORD or run on a terminal\n");
+            return -1;
+        }
+    }
+    if (!secret)
+        return -1;
+    size_t len = strlen(user_arg) + strlen(secret) + 2;
+    password = malloc(len);
+    if (!password) {
+        free(secret);
+        return -1;
+    }
+    snprintf(password, len, "%s:%s", user_arg, secret);
+    explicit_bzero(secret, strlen(secret));
+    free(secret);
+    user_arg = password;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    enum { OPT_CACERT = 256 };
     static const struct option longopts[] = {{"socket", required_argument, NULL, 's'},
+                                             {"url", required_argument, NULL, 'U'},
+                                             {"user", required_argument, NULL, 'u'},
+                                             {"negotiate", no_argument, NULL, 'n'},
+                                             {"cacert", required_argument, NULL, OPT_CACERT},
                                              {"json", no_argument, NULL, 'j'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     int opt;
     /* "+": options end at the command, whose own arguments (--clear) follow. */
-    while ((opt = getopt_long(argc, argv, "+s:jh", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "+s:U:u:njh", longopts, NULL)) != -1) {
         switch (opt) {
         case 's':
             sock_path = optarg;
+            break;
+        case 'U':
+            base_url = optarg;
+            break;
+        case 'u':
+            user_arg = optarg;
+            break;
+        case 'n':
+            negotiate = true;
+            break;
+        case OPT_CACERT:
+            cacert = optarg;
             break;
         case 'j':
             json_out = true;
@@ -572,6 +708,12 @@ int main(int argc, char **argv)
     }
     if (optind >= argc) {
         usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (base_url && check_url_and_credentials() != 0)
+        return EXIT_USAGE;
+    if (!base_url && (user_arg || negotiate || cacert)) {
+        fprintf(stderr, "guisectl: --user, --negotiate and --cacert go with --url\n");
         return EXIT_USAGE;
     }
     const char *cmd = argv[optind];
@@ -627,5 +769,9 @@ int main(int argc, char **argv)
         rc = EXIT_USAGE;
     }
     curl_global_cleanup();
+    if (password) {
+        explicit_bzero(password, strlen(password));
+        free(password);
+    }
     return rc;
 }

@@ -688,6 +688,79 @@ class AdminTcp(gh.GuiseTestCase):
                          r"127.0.0.1\) refused: the account is not root")
 
 
+class AdminTcpGuisectl(gh.GuiseTestCase):
+    """guisectl --url against a loopback admin listener whose server scope
+    authenticates with Digest: the Digest user is mapped to an account in
+    admin-group (guise-t-alice) or outside it (guise-t-bob)."""
+
+    PASSWD = os.path.join(gh.BUILD_DIR, "src", "cli", "guise-passwd")
+
+    @classmethod
+    def setUpClass(cls):
+        gh.require_root("test accounts")
+        super().setUpClass()
+        cls.accounts = gh.TestAccounts().acquire()
+        cls.addClassCleanup(cls.accounts.release)
+        cls.work.write("pub/hello.txt", "hello\n")
+        users = cls.work.join("users.digest")
+        for i, (user, pw) in enumerate((("alice", "alice-pw"), ("bob", "bob-pw"))):
+            subprocess.run([cls.PASSWD] + (["-c"] if i == 0 else []) + ["-a", "SHA-256", "--stdin", users,
+                           "guise", user], input=pw + "\n", text=True, check=True, capture_output=True)
+        amap = cls.work.write("accounts.map", f"alice {gh.ALICE}\nbob {gh.BOB}\n", mode=0o600)
+        cfg = gh.Config(authentication="digest", authorization="fs-acl", auth_failure_delay=0,
+                        state_directory=cls.work.path)
+        cfg.plugin("digest", user_file=users, account_map=amap, algorithms="SHA-256 MD5")
+        cfg.point("pub", cls.work.join("pub"))
+        cls.admin_port = gh.free_port()
+        cfg.server["admin-listen"] = f"127.0.0.1:{cls.admin_port}"
+        cfg.server["admin-group"] = gh.STAFF
+        cls.srv = cls.start_guised_class(cfg)
+
+    def guisectl(self, *args, env=None):
+        e = dict(os.environ)
+        e.pop("GUISECTL_PASSWORD", None)
+        e.update(env or {})
+        return subprocess.run([GUISECTL, "--url", f"http://127.0.0.1:{self.admin_port}/", *args],
+                              capture_output=True, text=True, timeout=30, env=e, stdin=subprocess.DEVNULL)
+
+    def test_member_administers(self):
+        p = self.guisectl("--user", "alice:alice-pw", "status")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("guised", p.stdout)
+        p = self.guisectl("--user", "alice", "--json", "plugins", env={"GUISECTL_PASSWORD": "alice-pw"})
+        self.assertEqual(p.returncode, 0, p.stderr)
+        names = [x["name"] for x in json.loads(p.stdout)["plugins"]]
+        self.assertIn("digest", names)
+        # An action: the X-Guise-Admin header goes with it, the event names
+        # the Digest user and the account.
+        p = self.guisectl("--user", "alice:alice-pw", "reload")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.srv.wait_for_event(r"alice \(account guise-t-alice, 127\.0\.0\.1\): reloaded the configuration")
+
+    def test_refusals_have_their_exit_codes(self):
+        p = self.guisectl("status")
+        self.assertEqual(p.returncode, 4, p.stderr)
+        self.assertIn("--user NAME or --negotiate", p.stderr)
+        p = self.guisectl("--user", "alice:wrong", "status")
+        self.assertEqual(p.returncode, 4, p.stderr)
+        p = self.guisectl("--user", "bob:bob-pw", "status")
+        self.assertEqual(p.returncode, 4, p.stderr)
+        self.assertIn("not root nor a member", p.stderr)
+        p = self.guisectl("--user", "alice", "status")  # no password, no terminal
+        self.assertEqual(p.returncode, 2, p.stderr)
+
+    def test_usage_errors(self):
+        p = subprocess.run([GUISECTL, "--url", "ftp://x", "status"], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 2)
+        p = subprocess.run([GUISECTL, "--user", "alice:x", "status"], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("go with --url", p.stderr)
+        free = gh.free_port()
+        p = subprocess.run([GUISECTL, "--url", f"http://127.0.0.1:{free}", "status"], capture_output=True,
+                           text=True)
+        self.assertEqual(p.returncode, 3, p.stderr)
+
+
 class AdminBrowser(gh.GuiseTestCase):
     """The web page in headless Chromium over a loopback admin listener."""
 

@@ -407,6 +407,52 @@ class Kerberos(RealmTestCase):
         self.assertNotIn(b"for alice only", again.body)
 
 
+class KerberosAdmin(RealmTestCase):
+    """guisectl --negotiate against a TCP admin listener: single sign-on for
+    the administrator too. alice@REALM maps to guise-t-kalice, whose own
+    group is the admin group; bob@REALM maps to guise-t-kbob, who is not."""
+
+    GUISECTL = os.path.join(gh.BUILD_DIR, "src", "cli", "guisectl")
+
+    @classmethod
+    def setUpClass(cls):
+        gh.require_root("the mapped accounts and their groups")
+        super().setUpClass()
+        w = cls.work
+        w.write("negotiate.map", f"bob@{REALM} {KBOB}\n", mode=0o600)
+        cfg = gh.Config(authentication="negotiate", authorization="fs-acl", auth_failure_delay=0,
+                        auth_lockout_failures=0)
+        cfg.plugin("negotiate", keytab=REALM_.keytab, account_map=w.join("negotiate.map"))
+        cfg.point("pub", w.join("pub"))
+        cls.admin_port = gh.free_port()
+        cfg.server["admin-listen"] = f"127.0.0.1:{cls.admin_port}"
+        cfg.server["admin-group"] = KALICE
+        cls.srv = cls.start_guised_class(cfg, name="admin")
+        cls.alice = REALM_.kinit("alice", ALICE_PW)
+        cls.bob = REALM_.kinit("bob", BOB_PW)
+
+    def guisectl(self, *args, ccache=None):
+        env = dict(os.environ)
+        env["KRB5CCNAME"] = ccache or f"FILE:{self.work.join('no-such-ccache')}"
+        # The service principal is HTTP/localhost: the URL must name it.
+        return subprocess.run([self.GUISECTL, "--url", f"http://localhost:{self.admin_port}", *args],
+                              capture_output=True, text=True, timeout=30, env=env)
+
+    def test_alice_administers_with_her_ticket(self):
+        p = self.guisectl("--negotiate", "--json", "status", ccache=self.alice)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("version", json.loads(p.stdout))
+        p = self.guisectl("--negotiate", "reload", ccache=self.alice)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.srv.wait_for_event(rf"alice@{REALM} \(account {KALICE}, 127\.0\.0\.1\): reloaded the configuration")
+
+    def test_bob_and_no_ticket_are_refused(self):
+        p = self.guisectl("--negotiate", "status", ccache=self.bob)
+        self.assertEqual(p.returncode, 4, p.stderr)
+        p = self.guisectl("--negotiate", "status")
+        self.assertEqual(p.returncode, 4, p.stderr)
+
+
 class KeytabProblems(RealmTestCase):
     """enable() refuses an unusable keytab: ERROR event naming the file and
     why, plug-in in the error state, its scopes answer 503."""
