@@ -35,7 +35,10 @@ struct cc_entry {
     uint64_t expires_ns;    /* CLOCK_MONOTONIC_COARSE */
     char *path;
     struct stat st; /* as fstat(2) saw the file when it was read */
-    size_t len;     /* bytes in body: st.st_size */
+    /* ETag and Last-Modified of st, formatted once by whoever fills the
+     * entry (empty until then). */
+    char etag[64], last_modified[40];
+    size_t len; /* bytes in body: st.st_size */
     unsigned char body[];
 };
 

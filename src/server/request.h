@@ -61,6 +61,11 @@ struct header_pair {
     char *name, *value;
 };
 
+/* A header whose strings the caller keeps alive until the answer is built. */
+struct header_ref {
+    const char *name, *value;
+};
+
 struct request {
     struct server *srv;
     struct gen *gen;
@@ -102,8 +107,10 @@ struct request {
     /* the answer */
     unsigned status;
     struct MHD_Response *response;
-    struct header_pair *headers;
+    struct header_pair *headers; /* copies: plug-ins' and the pipeline's */
     size_t nheaders;
+    const struct header_ref *borrowed; /* the content phase's, on its stack */
+    size_t nborrowed;
     uint64_t bytes;
     unsigned delay_ms;
     bool delay_done;

@@ -38,12 +38,18 @@ void request_add_header(struct request *r, const char *name, const char *value)
 static void finish_response(struct request *r, unsigned status, struct MHD_Response *resp)
 {
     if (!resp) {
+        r->borrowed = NULL; /* they live on the caller's stack */
+        r->nborrowed = 0;
         r->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
         r->step = ST_DONE;
         return;
     }
     for (size_t i = 0; i < r->nheaders; i++)
         MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
+    for (size_t i = 0; i < r->nborrowed; i++)
+        MHD_add_response_header(resp, r->borrowed[i].name, r->borrowed[i].value);
+    r->borrowed = NULL;
+    r->nborrowed = 0;
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_SERVER, "guise/" GUISE_VERSION);
     if (r->have_ident && !r->ident.anonymous)
@@ -278,18 +284,38 @@ static void entry_release(void *cls)
     cc_unref(cls);
 }
 
+/* ETag and Last-Modified of st into the given buffers. */
+static void make_validators(const struct stat *st, char *etag, size_t esz, char *lastmod,
+                            size_t lsz)
+{
+    gh_etag_make(etag, esz, (uint64_t)st->st_ino, (uint64_t)st->st_size, st->st_mtim.tv_sec,
+                 st->st_mtim.tv_nsec);
+    gh_http_date(lastmod, lsz, st->st_mtime);
+}
+
 /* Serves a regular file: from the small-file entry e when there is one (the
  * whole file in memory: header and body leave in one segment), from the
- * descriptor otherwise (sendfile on plain connections). */
+ * descriptor otherwise (sendfile on plain connections). The file's own
+ * headers live on this stack frame and are lent to finish_response (no
+ * copies per request: this is the path every media request takes). */
 static void serve_file(struct request *r, const struct stat *st, struct cc_entry *e)
 {
-    char etag[GH_ETAG_MAX], lastmod[GH_HTTP_DATE_MAX], buf[128];
-    gh_etag_make(etag, sizeof etag, (uint64_t)st->st_ino, (uint64_t)st->st_size, st->st_mtim.tv_sec,
-                 st->st_mtim.tv_nsec);
-    gh_http_date(lastmod, sizeof lastmod, st->st_mtime);
-    request_add_header(r, MHD_HTTP_HEADER_ETAG, etag);
-    request_add_header(r, MHD_HTTP_HEADER_LAST_MODIFIED, lastmod);
-    request_add_header(r, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+    char etag_buf[GH_ETAG_MAX], lastmod_buf[GH_HTTP_DATE_MAX], range_buf[128];
+    const char *etag = etag_buf, *lastmod = lastmod_buf;
+    if (e && e->etag[0]) {
+        etag = e->etag;
+        lastmod = e->last_modified;
+    } else {
+        make_validators(st, etag_buf, sizeof etag_buf, lastmod_buf, sizeof lastmod_buf);
+    }
+    struct header_ref hdrs[5] = {
+        {MHD_HTTP_HEADER_ETAG, etag},
+        {MHD_HTTP_HEADER_LAST_MODIFIED, lastmod},
+        {MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes"},
+    };
+    size_t nh = 3;
+    r->borrowed = hdrs;
+    r->nborrowed = nh;
     const char *h[4];
     static const char *const names[4] = {MHD_HTTP_HEADER_IF_MATCH, MHD_HTTP_HEADER_IF_NONE_MATCH,
                                          MHD_HTTP_HEADER_IF_MODIFIED_SINCE,
@@ -316,13 +342,14 @@ static void serve_file(struct request *r, const struct stat *st, struct cc_entry
         switch (gh_range_parse(range, size, &start, &len)) {
         case GH_RANGE_OK:
             status = MHD_HTTP_PARTIAL_CONTENT;
-            snprintf(buf, sizeof buf, "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, start,
+            snprintf(range_buf, sizeof range_buf, "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, start,
                      start + len - 1, size);
-            request_add_header(r, MHD_HTTP_HEADER_CONTENT_RANGE, buf);
+            hdrs[nh++] = (struct header_ref){MHD_HTTP_HEADER_CONTENT_RANGE, range_buf};
             break;
         case GH_RANGE_UNSATISFIABLE:
-            snprintf(buf, sizeof buf, "bytes */%" PRIu64, size);
-            request_add_header(r, MHD_HTTP_HEADER_CONTENT_RANGE, buf);
+            snprintf(range_buf, sizeof range_buf, "bytes */%" PRIu64, size);
+            hdrs[nh++] = (struct header_ref){MHD_HTTP_HEADER_CONTENT_RANGE, range_buf};
+            r->nborrowed = nh;
             finish_status(r, MHD_HTTP_RANGE_NOT_SATISFIABLE, "Range not satisfiable.");
             return;
         case GH_RANGE_NONE:
@@ -333,7 +360,8 @@ static void serve_file(struct request *r, const struct stat *st, struct cc_entry
         }
     }
     const char *name = r->point->file_name ? r->point->file_name : r->path;
-    request_add_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, gh_mime_type(name));
+    hdrs[nh++] = (struct header_ref){MHD_HTTP_HEADER_CONTENT_TYPE, gh_mime_type(name)};
+    r->nborrowed = nh;
     struct MHD_Response *resp = NULL;
     if (e) {
         /* The response holds its own reference: the entry outlives the
@@ -387,6 +415,7 @@ void serve_content(struct request *r)
                           errno == EIO ? "The content changed while read." : "Out of memory.");
             return;
         }
+        make_validators(&st, e->etag, sizeof e->etag, e->last_modified, sizeof e->last_modified);
         uint64_t point = cache_point(r);
         if (point && r->ident.token)
             cc_insert(e, point, guise_token_serial(r->ident.token), content_path(r),

@@ -339,6 +339,46 @@ struct scratch {
     struct digest_credentials cred;
 };
 
+/* The parser's 10 KiB of scratch, kept per thread: a fresh malloc of that
+ * size per request went through glibc's large-chunk path (consolidation
+ * included), about 1.5 % of a Digest request's CPU. It is used only inside
+ * digest_authenticate, between scratch_get and scratch_put, where nothing
+ * can re-enter it on the same thread; a second user gets a malloc. */
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static bool scratch_key_ok;
+static _Thread_local struct scratch *tls_scratch;
+
+static void scratch_key_init(void)
+{
+    scratch_key_ok = pthread_key_create(&scratch_key, free) == 0;
+}
+
+static struct scratch *scratch_get(void)
+{
+    struct scratch *s = tls_scratch;
+    if (s) {
+        tls_scratch = NULL;
+        return s;
+    }
+    return malloc(sizeof *s);
+}
+
+static void scratch_put(struct scratch *s)
+{
+    pthread_once(&scratch_once, scratch_key_init);
+    if (tls_scratch || !scratch_key_ok) {
+        free(s);
+        return;
+    }
+    /* The key's destructor frees it when the thread ends. */
+    if (pthread_getspecific(scratch_key) != s && pthread_setspecific(scratch_key, s) != 0) {
+        free(s);
+        return;
+    }
+    tls_scratch = s;
+}
+
 static guise_result digest_authenticate(void *plugin, void *ctxp, const struct guise_blob *response,
                                         const struct guise_request_info *req,
                                         guise_auth_done_fn done, void *cookie)
@@ -349,7 +389,7 @@ static guise_result digest_authenticate(void *plugin, void *ctxp, const struct g
         return GUISE_E_UNEXPECTED;
     guise_auth_identity_reset(ctx);
 
-    struct scratch *s = malloc(sizeof *s);
+    struct scratch *s = scratch_get();
     if (!s)
         return GUISE_E_OUTOFMEMORY;
     struct digest_credentials *c = &s->cred;
@@ -363,7 +403,7 @@ static guise_result digest_authenticate(void *plugin, void *ctxp, const struct g
         why = "uri does not match the request-target";
     if (why) {
         warn_malformed(p, req, why);
-        free(s);
+        scratch_put(s);
         done(GUISE_AUTH_DENIED, GUISE_E_BAD_FORMAT, NULL, cookie);
         return GUISE_S_OK;
     }
@@ -380,7 +420,7 @@ static guise_result digest_authenticate(void *plugin, void *ctxp, const struct g
         ns = digest_nonce_check(p->key, p->cfg.realm, c->nonce, digest_nonce_now_us(),
                                 (uint64_t)p->cfg.nonce_lifetime * 1000000u, &ni);
     if (ns == DIGEST_NONCE_INVALID) {
-        free(s);
+        scratch_put(s);
         done(GUISE_AUTH_DENIED, GUISE_E_ACCESSDENIED, NULL, cookie);
         return GUISE_S_OK;
     }
@@ -393,7 +433,7 @@ static guise_result digest_authenticate(void *plugin, void *ctxp, const struct g
          * a hashed one matched a user). Failure to copy only loses that. */
         ctx->user = strdup(name ? name : c->username);
         digest_userdb_unref(db);
-        free(s);
+        scratch_put(s);
         done(GUISE_AUTH_DENIED, GUISE_E_ACCESSDENIED, NULL, cookie);
         return GUISE_S_OK;
     }
@@ -406,7 +446,7 @@ static guise_result digest_authenticate(void *plugin, void *ctxp, const struct g
         digest_replay_check(p->replay, ni.id, ni.stamp_us, c->nc) != DIGEST_REPLAY_FRESH) {
         enum digest_alg alg = c->alg;
         digest_userdb_unref(db);
-        free(s);
+        scratch_put(s);
         deny_stale(p, alg, done, cookie);
         return GUISE_S_OK;
     }
@@ -415,13 +455,13 @@ static guise_result digest_authenticate(void *plugin, void *ctxp, const struct g
     if (!a || !(a->user = strdup(name)) ||
         !(a->auth_info = build_auth_info(p, c, ha1, req, ni.age_us))) {
         digest_userdb_unref(db);
-        free(s);
+        scratch_put(s);
         if (a)
             pending_free(a);
         return GUISE_E_OUTOFMEMORY;
     }
     digest_userdb_unref(db);
-    free(s);
+    scratch_put(s);
 
     guise_result r = guise_account_mapper_resolve(p->mapper, a->user, &a->account);
     if (r != GUISE_S_OK) {
