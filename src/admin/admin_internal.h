@@ -31,10 +31,24 @@ struct header_kv {
 };
 
 /* One request on the admin listener. */
+/* What an admin connection keeps between its requests: a multi-leg
+ * exchange in progress (NTLM) and, after a connection-oriented scheme
+ * succeeded, the administrator it identified (who, for events). Only the
+ * connection's own thread touches it (one thread per connection). */
+struct aconn {
+    struct gen *gen; /* generation ctx and plugin belong to */
+    guise_plugin *plugin;
+    guise_auth_ctx *ctx; /* a CONTINUE waiting for the next leg */
+    bool admin;          /* identified and allowed: later requests need no credentials */
+    char who[192];
+};
+void aconn_reset(struct aconn *c);
+
 struct areq {
     struct admin *a;
     struct MHD_Connection *mc;
-    char *target; /* request-target as sent (Digest checks it) */
+    struct aconn *conn; /* NULL when it could not be allocated */
+    char *target;       /* request-target as sent (Digest checks it) */
     const char *method, *url;
     char *body;
     size_t len;

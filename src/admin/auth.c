@@ -85,6 +85,8 @@ struct waiter {
     bool done;
     enum guise_auth_status status;
     guise_result code;
+    unsigned char *challenge; /* the plug-in's blob (next leg, mutual auth) */
+    size_t challenge_len;
 };
 
 static void auth_done(enum guise_auth_status status, guise_result code,
@@ -94,6 +96,12 @@ static void auth_done(enum guise_auth_status status, guise_result code,
     pthread_mutex_lock(&w->mu);
     w->status = status;
     w->code = code;
+    if (challenge && challenge->data && challenge->len &&
+        (w->challenge = malloc(challenge->len + 1)) != NULL) {
+        memcpy(w->challenge, challenge->data, challenge->len);
+        w->challenge[challenge->len] = '\0';
+        w->challenge_len = challenge->len;
+    }
     w->done = true;
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
@@ -165,10 +173,32 @@ static bool challenge(struct areq *q, guise_scope *s, const struct guise_request
     return false;
 }
 
+/* WWW-Authenticate "<scheme> <blob>" from a plug-in's answer: text blobs as
+ * they are, binary ones in base64 (nettle). */
+static void add_scheme_blob(struct areq *q, const struct guise_authn_ops *ops,
+                            const unsigned char *blob, size_t len)
+{
+    size_t plen = strlen(ops->protocol);
+    size_t enc = ops->flags & GUISE_AUTH_TEXT_CHALLENGE ? len : BASE64_ENCODE_RAW_LENGTH(len);
+    char *v = malloc(plen + 1 + enc + 1);
+    if (!v)
+        return;
+    memcpy(v, ops->protocol, plen);
+    v[plen] = ' ';
+    if (ops->flags & GUISE_AUTH_TEXT_CHALLENGE)
+        memcpy(v + plen + 1, blob, len);
+    else
+        base64_encode_raw(v + plen + 1, len, blob);
+    v[plen + 1 + enc] = '\0';
+    areq_add_header(q, MHD_HTTP_HEADER_WWW_AUTHENTICATE, v);
+    free(v);
+}
+
 static bool authenticate(struct areq *q, guise_plugin *p, const char *blob_text,
-                         const struct guise_request_info *info, struct areply *out)
+                         const struct guise_request_info *info, struct areply *out, struct gen *g)
 {
     const struct guise_authn_ops *ops = guise_plugin_descriptor_of(p)->authn;
+    bool multi_leg = (ops->flags & GUISE_AUTH_CONNECTION_ORIENTED) && q->conn;
     size_t tlen = strlen(blob_text);
     /* Text blobs are copied as they are, binary ones base64-decoded. */
     unsigned char *blob = malloc(
@@ -191,7 +221,16 @@ static bool authenticate(struct areq *q, guise_plugin *p, const char *blob_text,
         }
     }
     guise_auth_ctx *ctx = NULL;
-    if (guise_auth_ctx_new(p, &ctx) != GUISE_S_OK) {
+    /* The next leg of an exchange this connection started with the same
+     * plug-in of the same generation continues its context; anything else
+     * starts over. */
+    if (multi_leg && q->conn->ctx && q->conn->plugin == p && q->conn->gen == g) {
+        ctx = q->conn->ctx;
+        q->conn->ctx = NULL;
+    } else if (q->conn) {
+        aconn_reset(q->conn);
+    }
+    if (!ctx && guise_auth_ctx_new(p, &ctx) != GUISE_S_OK) {
         free(blob);
         reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "authentication failed");
         return false;
@@ -224,6 +263,18 @@ static bool authenticate(struct areq *q, guise_plugin *p, const char *blob_text,
                  account ? account : "-", q->client_ip);
         if (account && auth_account_is_admin(q->a, account)) {
             ok = true;
+            if (w.challenge)
+                add_scheme_blob(q, ops, w.challenge, w.challenge_len); /* mutual auth */
+            if (multi_leg) {
+                /* Like the content server: a connection-oriented scheme's
+                 * identity stays with the connection (NTLM clients do not
+                 * authenticate again on it). */
+                aconn_reset(q->conn);
+                q->conn->gen = gen_ref(g);
+                q->conn->plugin = p;
+                q->conn->admin = true;
+                snprintf(q->conn->who, sizeof q->conn->who, "%s", q->who);
+            }
             break;
         }
         refused(q, "the account is not root and not a member of the admin group");
@@ -239,10 +290,18 @@ static bool authenticate(struct areq *q, guise_plugin *p, const char *blob_text,
         break;
     }
     case GUISE_AUTH_CONTINUE:
-        /* Multi-leg schemes need a context kept per connection, which the
-         * admin listener does not do. */
-        reply_error(out, MHD_HTTP_UNAUTHORIZED, "not_supported",
-                    "multi-leg authentication schemes are not supported by the admin listener");
+        if (!multi_leg || !w.challenge) {
+            reply_error(out, MHD_HTTP_UNAUTHORIZED, "not_supported",
+                        "this plug-in's multi-leg exchange needs a connection-oriented scheme");
+            break;
+        }
+        /* 401 with the next leg's token; the context waits on the connection. */
+        add_scheme_blob(q, ops, w.challenge, w.challenge_len);
+        q->conn->ctx = ctx;
+        q->conn->plugin = p;
+        q->conn->gen = gen_ref(g);
+        ctx = NULL;
+        reply_error(out, MHD_HTTP_UNAUTHORIZED, "continue", "authentication continues");
         break;
     case GUISE_AUTH_ERROR:
     default:
@@ -251,6 +310,7 @@ static bool authenticate(struct areq *q, guise_plugin *p, const char *blob_text,
         break;
     }
     guise_auth_ctx_free(ctx);
+    free(w.challenge);
     return ok;
 }
 
@@ -284,6 +344,13 @@ bool auth_tcp(struct areq *q, struct areply *out)
     bool ok = false;
     const char *hdr =
         MHD_lookup_connection_value(q->mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!hdr && q->conn && q->conn->admin && q->conn->gen == g &&
+        guise_plugin_state_of(q->conn->plugin) == GUISE_PLUGIN_ENABLED) {
+        /* Identified earlier on this connection by NTLM or Negotiate. */
+        snprintf(q->who, sizeof q->who, "%s", q->conn->who);
+        ok = true;
+        goto done;
+    }
     if (!hdr) {
         challenge(q, s, &info, out);
         goto done;
@@ -302,8 +369,8 @@ bool auth_tcp(struct areq *q, struct areply *out)
         challenge(q, s, &info, out);
         goto done;
     }
-    ok = authenticate(q, p, blob, &info, out);
-    if (!ok && out->status == MHD_HTTP_UNAUTHORIZED) {
+    ok = authenticate(q, p, blob, &info, out, g);
+    if (!ok && out->status == MHD_HTTP_UNAUTHORIZED && !(q->conn && q->conn->ctx)) {
         /* A fresh challenge for the next attempt. */
         free(out->body);
         challenge(q, s, &info, out);

@@ -36,6 +36,25 @@ void areq_add_header(struct areq *q, const char *name, const char *value)
     }
 }
 
+void aconn_reset(struct aconn *c)
+{
+    guise_auth_ctx_free(c->ctx);
+    gen_unref(c->gen);
+    memset(c, 0, sizeof *c);
+}
+
+static void notify_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
+                              enum MHD_ConnectionNotificationCode toe)
+{
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = calloc(1, sizeof(struct aconn));
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
+        aconn_reset(*socket_context);
+        free(*socket_context);
+        *socket_context = NULL;
+    }
+}
+
 static void *request_new(void *cls, const char *target, struct MHD_Connection *mc)
 {
     struct areq *q = calloc(1, sizeof *q);
@@ -43,6 +62,9 @@ static void *request_new(void *cls, const char *target, struct MHD_Connection *m
         return NULL;
     q->a = cls;
     q->mc = mc;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    q->conn = ci ? ci->socket_context : NULL;
     q->target = strdup(target ? target : "");
     if (!q->target) {
         free(q);
@@ -274,6 +296,7 @@ int admin_start(struct server *srv, const struct guise_config *cfg, char *err, s
         {MHD_OPTION_CONNECTION_TIMEOUT, 60, NULL},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed, a},
         {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)request_new, a},
+        {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)notify_connection, a},
         {MHD_OPTION_END, 0, NULL},
     };
     a->daemon =

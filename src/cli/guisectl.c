@@ -5,7 +5,7 @@
  * HTTP over AF_UNIX, and a hand-written HTTP client would be one more parser
  * to get right), or over TCP to an `admin-listen = ADDRESS:PORT` listener,
  * where libcurl answers whichever challenge the server scope offers
- * (Negotiate with the Kerberos ticket cache, Digest, Basic over
+ * (Negotiate with the Kerberos ticket cache, Digest, NTLM, Basic over
  * HTTPS). Answers are JSON (jansson); guisectl prints them as tables, or as
  * they came with --json. */
 #include <curl/curl.h>
@@ -65,7 +65,7 @@ static void usage(FILE *f)
                "  -U, --url URL       talk to a TCP admin listener instead, for example\n"
                "                      http://127.0.0.1:8081 (admin-listen = ADDRESS:PORT)\n"
                "  -u, --user NAME[:PASSWORD]\n"
-               "                      log on as NAME (Digest, or Basic over https);\n"
+               "                      log on as NAME (Digest, NTLM, or Basic over https);\n"
                "                      without :PASSWORD it comes from GUISECTL_PASSWORD\n"
                "                      or a prompt\n"
                "  -n, --negotiate     log on with the Kerberos ticket cache (kinit)\n"

@@ -702,6 +702,70 @@ class Ntlm(RealmTestCase):
         self.assertEqual(p.stdout.strip(), "status 401", p.stderr)
 
 
+class NtlmAdmin(RealmTestCase):
+    """The TCP admin listener with NTLM: the three legs on one connection,
+    the identity kept for the connection's later requests, guisectl --user
+    through libcurl's NTLM. GUISE\\carol maps to guise-t-kalice, whose own
+    group is the admin group."""
+
+    GUISECTL = os.path.join(gh.BUILD_DIR, "src", "cli", "guisectl")
+
+    @classmethod
+    def setUpClass(cls):
+        gh.require_root("the mapped account and its group")
+        if not ntlmssp_installed():
+            print("SKIP: gss-ntlmssp is not installed (no NTLMSSP mechanism in /etc/gss/mech.d)", flush=True)
+            raise unittest.SkipTest("gss-ntlmssp missing")
+        super().setUpClass()
+        w = cls.work
+        users = w.write("ntlm.users", f"GUISE:carol:{CAROL_PW}\n", mode=0o600)
+        os.environ["NTLM_USER_FILE"] = users
+        cls.addClassCleanup(os.environ.pop, "NTLM_USER_FILE", None)
+        w.write("ntlm.map", f"GUISE\\carol {KALICE}\n", mode=0o600)
+        cfg = gh.Config(authentication="ntlm", authorization="fs-acl", auth_failure_delay=0,
+                        auth_lockout_failures=0)
+        cfg.plugin("ntlm", account_map=w.join("ntlm.map"))
+        cfg.point("pub", w.join("pub"))
+        cls.admin_port = gh.free_port()
+        cfg.server["admin-listen"] = f"127.0.0.1:{cls.admin_port}"
+        cfg.server["admin-group"] = KALICE
+        cls.srv = cls.start_guised_class(cfg, name="ntlm-admin")
+
+    def admin_url(self, path):
+        return f"http://localhost:{self.admin_port}{path}"
+
+    def test_three_legs_then_the_connection_stays_identified(self):
+        # Two URLs on one connection: curl authenticates the first (401 with
+        # the NTLM challenge, then 200) and sends the second without
+        # credentials, as NTLM clients do.
+        # (curl takes the URLs in command-line order: /api/points first,
+        # its body in the harness's file; then /api/server, to /dev/null.)
+        r = run_curl(self.admin_url("/api/server"), "--ntlm", "-u", f"GUISE\\carol:{CAROL_PW}",
+                     self.admin_url("/api/points"), "-o", "/dev/null")
+        self.assertEqual([st for st, _ in r.responses], [401, 200, 200], r)
+        self.assertEqual(r.connects, 1, r)
+        self.assertEqual(len(sent_authorizations(r.trace)), 2, r.trace)
+        self.assertIn(b'"points"', r.body)
+
+    def test_guisectl_with_ntlm(self):
+        env = dict(os.environ, GUISECTL_PASSWORD=CAROL_PW)
+        p = subprocess.run([self.GUISECTL, "--url", self.admin_url(""), "--user", "GUISE\\carol", "reload"],
+                           capture_output=True, text=True, timeout=30, env=env)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.srv.wait_for_event(rf"GUISE\\carol \(account {KALICE}, 127\.0\.0\.1\): reloaded the configuration")
+        p = subprocess.run([self.GUISECTL, "--url", self.admin_url(""), "--user", "GUISE\\carol:wrong", "status"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 4, p.stderr)
+
+    def test_third_leg_on_a_new_connection_is_refused(self):
+        r = run_curl(self.admin_url("/api/server"), "--ntlm", "-u", f"GUISE\\carol:{CAROL_PW}")
+        self.assertEqual(r.status, 200, r)
+        type3 = sent_authorizations(r.trace)[-1]
+        again = run_curl(self.admin_url("/api/server"), headers={"Authorization": type3})
+        self.assertIn(again.status, (400, 401), again)
+        self.assertNotIn(b'"version"', again.body)
+
+
 class NtlmEnable(RealmTestCase):
     def test_missing_user_file_is_an_error(self):
         if not ntlmssp_installed():
