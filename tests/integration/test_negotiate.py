@@ -604,7 +604,10 @@ public class NtlmGet {
 """
 
 
-class Ntlm(RealmTestCase):
+class NtlmCase(RealmTestCase):
+    """gss-ntlmssp's user carol (GUISE\\carol, mapped to guise-t-kalice) and
+    a configuration whose ntlm plug-in serves /pub; subclasses add to it."""
+
     @classmethod
     def setUpClass(cls):
         if not ntlmssp_installed():
@@ -617,12 +620,19 @@ class Ntlm(RealmTestCase):
         os.environ["NTLM_USER_FILE"] = users
         cls.addClassCleanup(os.environ.pop, "NTLM_USER_FILE", None)
         w.write("ntlm.map", f"GUISE\\carol {KALICE}\n", mode=0o600)
-        cfg = gh.Config(authentication="ntlm", authorization="fs-acl", auth_failure_delay=0,
-                        auth_lockout_failures=0)
-        cfg.plugin("ntlm", account_map=w.join("ntlm.map"))
+        cls.cfg = gh.Config(authentication="ntlm", authorization="fs-acl", auth_failure_delay=0,
+                            auth_lockout_failures=0)
+        cls.cfg.plugin("ntlm", account_map=w.join("ntlm.map"))
+        cls.cfg.point("pub", w.join("pub"))
+
+
+class Ntlm(NtlmCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        w, cfg = cls.work, cls.cfg
         cfg.plugin("negotiate", keytab=REALM_.keytab, mechanisms="krb5 ntlmssp",
                    account_map=w.join("ntlm.map"))
-        cfg.point("pub", w.join("pub"))
         cfg.point("spnego", w.join("pub"), authentication="negotiate")
         cls.srv = cls.start_guised_class(cfg)
 
@@ -702,7 +712,7 @@ class Ntlm(RealmTestCase):
         self.assertEqual(p.stdout.strip(), "status 401", p.stderr)
 
 
-class NtlmAdmin(RealmTestCase):
+class NtlmAdmin(NtlmCase):
     """The TCP admin listener with NTLM: the three legs on one connection,
     the identity kept for the connection's later requests, guisectl --user
     through libcurl's NTLM. GUISE\\carol maps to guise-t-kalice, whose own
@@ -713,19 +723,8 @@ class NtlmAdmin(RealmTestCase):
     @classmethod
     def setUpClass(cls):
         gh.require_root("the mapped account and its group")
-        if not ntlmssp_installed():
-            print("SKIP: gss-ntlmssp is not installed (no NTLMSSP mechanism in /etc/gss/mech.d)", flush=True)
-            raise unittest.SkipTest("gss-ntlmssp missing")
         super().setUpClass()
-        w = cls.work
-        users = w.write("ntlm.users", f"GUISE:carol:{CAROL_PW}\n", mode=0o600)
-        os.environ["NTLM_USER_FILE"] = users
-        cls.addClassCleanup(os.environ.pop, "NTLM_USER_FILE", None)
-        w.write("ntlm.map", f"GUISE\\carol {KALICE}\n", mode=0o600)
-        cfg = gh.Config(authentication="ntlm", authorization="fs-acl", auth_failure_delay=0,
-                        auth_lockout_failures=0)
-        cfg.plugin("ntlm", account_map=w.join("ntlm.map"))
-        cfg.point("pub", w.join("pub"))
+        cfg = cls.cfg
         cls.admin_port = gh.free_port()
         cfg.server["admin-listen"] = f"127.0.0.1:{cls.admin_port}"
         cfg.server["admin-group"] = KALICE
