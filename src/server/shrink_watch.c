@@ -58,10 +58,12 @@ struct shrunk {
     uint64_t size, end;
 };
 
-unsigned shrink_watch_scan(struct server *srv)
+/* One pass over the live connections: shuts down every one whose streamed
+ * file shrank below the promised end, then logs them (outside the lock). */
+static void shrink_watch_scan(struct server *srv)
 {
     struct shrunk found[16];
-    unsigned n = 0, total = 0;
+    unsigned n = 0;
     pthread_mutex_lock(&srv->conns_lock);
     for (struct conn *c = srv->conns; c; c = c->next) {
         if (c->stream_fd < 0)
@@ -80,7 +82,6 @@ unsigned shrink_watch_scan(struct server *srv)
             found[n].end = c->stream_end;
             n++;
         }
-        total++;
         int fd = c->stream_fd;
         c->stream_fd = -1;
         close(fd);
@@ -93,7 +94,6 @@ unsigned shrink_watch_scan(struct server *srv)
                              " bytes while being sent (the answer promised bytes up to %" PRIu64
                              "): connection closed",
                              found[i].client, found[i].what, found[i].size, found[i].end);
-    return total;
 }
 
 static void *watch_main(void *arg)

@@ -35,8 +35,4 @@ void shrink_watch_conn_stream(struct server *srv, struct conn *c, int fd, uint64
 /* The answer on c ended (or c closes): stop watching it. */
 void shrink_watch_conn_done(struct server *srv, struct conn *c);
 
-/* One pass over the live connections (the thread's work; tests call it).
- * Returns how many connections it shut down. */
-unsigned shrink_watch_scan(struct server *srv);
-
 #endif

@@ -107,6 +107,7 @@ SOURCE_DIR = os.environ.get("GUISE_SOURCE_DIR") or os.path.normpath(os.path.join
 BUILD_DIR = os.environ.get("GUISE_BUILD_DIR") or os.path.join(SOURCE_DIR, "build")
 GUISED = os.path.join(BUILD_DIR, "src", "server", "guised")
 HELLO_PLUGIN = os.path.join(BUILD_DIR, "examples", "hello-plugin", "guise-hello.so")
+GUISECTL = os.path.join(BUILD_DIR, "src", "cli", "guisectl")
 CURL = shutil.which("curl") or "/usr/bin/curl"
 
 HELLO_SECRET = "integration-secret-42"
@@ -305,6 +306,16 @@ class Config:
         c.points = {k: dict(v) for k, v in self.points.items()}
         c.extra = self.extra
         return c
+
+
+def admin_over_tcp(cfg, group):
+    """Puts cfg's admin listener on a free loopback port, administered by
+    members of group (the server scope's plug-ins identify them); returns
+    the port."""
+    port = free_port()
+    cfg.server["admin-listen"] = f"127.0.0.1:{port}"
+    cfg.server["admin-group"] = group
+    return port
 
 
 def hello_config(cfg, account=ALICE, authentication="anonymous hello", secret=HELLO_SECRET):

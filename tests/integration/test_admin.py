@@ -18,7 +18,7 @@ import time
 
 import guise_harness as gh
 
-GUISECTL = os.path.join(gh.BUILD_DIR, "src", "cli", "guisectl")
+GUISECTL = gh.GUISECTL
 NOBODY = 65534
 
 
@@ -642,9 +642,7 @@ class AdminTcp(gh.GuiseTestCase):
     def config(self, account):
         cfg = gh.hello_config(gh.Config(authorization="fs-acl"), account=account)
         cfg.point("pub", self.work.join("pub"))
-        self.admin_port = gh.free_port()
-        cfg.server["admin-listen"] = f"127.0.0.1:{self.admin_port}"
-        cfg.server["admin-group"] = gh.STAFF
+        self.admin_port = gh.admin_over_tcp(cfg, gh.STAFF)
         return cfg
 
     def url(self, path):
@@ -711,9 +709,7 @@ class AdminTcpGuisectl(gh.GuiseTestCase):
                         state_directory=cls.work.path)
         cfg.plugin("digest", user_file=users, account_map=amap, algorithms="SHA-256 MD5")
         cfg.point("pub", cls.work.join("pub"))
-        cls.admin_port = gh.free_port()
-        cfg.server["admin-listen"] = f"127.0.0.1:{cls.admin_port}"
-        cfg.server["admin-group"] = gh.STAFF
+        cls.admin_port = gh.admin_over_tcp(cfg, gh.STAFF)
         cls.srv = cls.start_guised_class(cfg)
 
     def guisectl(self, *args, env=None):

@@ -301,19 +301,29 @@ class RealmTestCase(gh.GuiseTestCase):
 # ---- Kerberos ------------------------------------------------------------------------
 
 
-class Kerberos(RealmTestCase):
+class KerberosCase(RealmTestCase):
+    """A negotiate configuration serving /pub (bob@REALM mapped by an
+    account map, alice@REALM by auth_to_local) in cls.cfg, and both users'
+    tickets; subclasses add to the configuration and start the server."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         w = cls.work
         w.write("negotiate.map", f"bob@{REALM} {KBOB}\n", mode=0o600)
-        cfg = gh.Config(authentication="negotiate", authorization="fs-acl", auth_failure_delay=0,
-                        auth_lockout_failures=0)
-        cfg.plugin("negotiate", keytab=REALM_.keytab, account_map=w.join("negotiate.map"))
-        cfg.point("pub", w.join("pub"))
-        cls.srv = cls.start_guised_class(cfg)
+        cls.cfg = gh.Config(authentication="negotiate", authorization="fs-acl", auth_failure_delay=0,
+                            auth_lockout_failures=0)
+        cls.cfg.plugin("negotiate", keytab=REALM_.keytab, account_map=w.join("negotiate.map"))
+        cls.cfg.point("pub", w.join("pub"))
         cls.alice = REALM_.kinit("alice", ALICE_PW)
         cls.bob = REALM_.kinit("bob", BOB_PW)
+
+
+class Kerberos(KerberosCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.srv = cls.start_guised_class(cls.cfg)
 
     def test_enabled_event_names_the_keytab(self):
         self.srv.wait_for_event(r"Negotiate accepts for any principal of the keytab with keytab "
@@ -407,35 +417,23 @@ class Kerberos(RealmTestCase):
         self.assertNotIn(b"for alice only", again.body)
 
 
-class KerberosAdmin(RealmTestCase):
+class KerberosAdmin(KerberosCase):
     """guisectl --negotiate against a TCP admin listener: single sign-on for
     the administrator too. alice@REALM maps to guise-t-kalice, whose own
     group is the admin group; bob@REALM maps to guise-t-kbob, who is not."""
-
-    GUISECTL = os.path.join(gh.BUILD_DIR, "src", "cli", "guisectl")
 
     @classmethod
     def setUpClass(cls):
         gh.require_root("the mapped accounts and their groups")
         super().setUpClass()
-        w = cls.work
-        w.write("negotiate.map", f"bob@{REALM} {KBOB}\n", mode=0o600)
-        cfg = gh.Config(authentication="negotiate", authorization="fs-acl", auth_failure_delay=0,
-                        auth_lockout_failures=0)
-        cfg.plugin("negotiate", keytab=REALM_.keytab, account_map=w.join("negotiate.map"))
-        cfg.point("pub", w.join("pub"))
-        cls.admin_port = gh.free_port()
-        cfg.server["admin-listen"] = f"127.0.0.1:{cls.admin_port}"
-        cfg.server["admin-group"] = KALICE
-        cls.srv = cls.start_guised_class(cfg, name="admin")
-        cls.alice = REALM_.kinit("alice", ALICE_PW)
-        cls.bob = REALM_.kinit("bob", BOB_PW)
+        cls.admin_port = gh.admin_over_tcp(cls.cfg, KALICE)
+        cls.srv = cls.start_guised_class(cls.cfg, name="admin")
 
     def guisectl(self, *args, ccache=None):
         env = dict(os.environ)
         env["KRB5CCNAME"] = ccache or f"FILE:{self.work.join('no-such-ccache')}"
         # The service principal is HTTP/localhost: the URL must name it.
-        return subprocess.run([self.GUISECTL, "--url", f"http://localhost:{self.admin_port}", *args],
+        return subprocess.run([gh.GUISECTL, "--url", f"http://localhost:{self.admin_port}", *args],
                               capture_output=True, text=True, timeout=30, env=env)
 
     def test_alice_administers_with_her_ticket(self):
@@ -718,17 +716,12 @@ class NtlmAdmin(NtlmCase):
     through libcurl's NTLM. GUISE\\carol maps to guise-t-kalice, whose own
     group is the admin group."""
 
-    GUISECTL = os.path.join(gh.BUILD_DIR, "src", "cli", "guisectl")
-
     @classmethod
     def setUpClass(cls):
         gh.require_root("the mapped account and its group")
         super().setUpClass()
-        cfg = cls.cfg
-        cls.admin_port = gh.free_port()
-        cfg.server["admin-listen"] = f"127.0.0.1:{cls.admin_port}"
-        cfg.server["admin-group"] = KALICE
-        cls.srv = cls.start_guised_class(cfg, name="ntlm-admin")
+        cls.admin_port = gh.admin_over_tcp(cls.cfg, KALICE)
+        cls.srv = cls.start_guised_class(cls.cfg, name="ntlm-admin")
 
     def admin_url(self, path):
         return f"http://localhost:{self.admin_port}{path}"
@@ -748,11 +741,11 @@ class NtlmAdmin(NtlmCase):
 
     def test_guisectl_with_ntlm(self):
         env = dict(os.environ, GUISECTL_PASSWORD=CAROL_PW)
-        p = subprocess.run([self.GUISECTL, "--url", self.admin_url(""), "--user", "GUISE\\carol", "reload"],
+        p = subprocess.run([gh.GUISECTL, "--url", self.admin_url(""), "--user", "GUISE\\carol", "reload"],
                            capture_output=True, text=True, timeout=30, env=env)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.srv.wait_for_event(rf"GUISE\\carol \(account {KALICE}, 127\.0\.0\.1\): reloaded the configuration")
-        p = subprocess.run([self.GUISECTL, "--url", self.admin_url(""), "--user", "GUISE\\carol:wrong", "status"],
+        p = subprocess.run([gh.GUISECTL, "--url", self.admin_url(""), "--user", "GUISE\\carol:wrong", "status"],
                            capture_output=True, text=True, timeout=30)
         self.assertEqual(p.returncode, 4, p.stderr)
 
