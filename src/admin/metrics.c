@@ -69,6 +69,9 @@ char *metrics_render(struct server *srv, size_t *len)
     fprintf(f, "guise_active_requests %ld\n", atomic_load(&srv->active_requests));
     header(f, "guise_workers_pending", "gauge", "Jobs waiting for a worker thread.");
     fprintf(f, "guise_workers_pending %zu\n", guise_workers_pending(srv->workers));
+    header(f, "guise_worker_jobs_total", "counter",
+           "Blocking jobs (password hashing, PAM, GSSAPI, NSS) run on the worker pool.");
+    fprintf(f, "guise_worker_jobs_total %" PRIu64 "\n", guise_workers_completed(srv->workers));
     uint64_t hits, misses, inserts;
     cc_counters(&hits, &misses, &inserts);
     header(f, "guise_content_cache_lookups_total", "counter",

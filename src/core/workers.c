@@ -2,6 +2,7 @@
 #include "core/workers.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 struct job {
@@ -14,6 +15,7 @@ struct guise_workers {
     pthread_cond_t nonempty;
     struct job *q;
     size_t cap, head, len, running;
+    uint64_t completed; /* jobs that ran to the end, for /metrics */
     int stopping;
     unsigned nthreads;
     pthread_t *threads;
@@ -36,6 +38,7 @@ static void *worker_main(void *p)
         j.fn(j.arg);
         pthread_mutex_lock(&w->lock);
         w->running--;
+        w->completed++;
     }
     pthread_mutex_unlock(&w->lock);
     return NULL;
@@ -88,6 +91,14 @@ size_t guise_workers_pending(guise_workers *w)
 {
     pthread_mutex_lock(&w->lock);
     size_t n = w->len + w->running;
+    pthread_mutex_unlock(&w->lock);
+    return n;
+}
+
+uint64_t guise_workers_completed(guise_workers *w)
+{
+    pthread_mutex_lock(&w->lock);
+    uint64_t n = w->completed;
     pthread_mutex_unlock(&w->lock);
     return n;
 }

@@ -5,6 +5,7 @@
 #define GUISE_CORE_WORKERS_H
 
 #include <guise/plugin.h>
+#include <stdint.h>
 
 typedef struct guise_workers guise_workers;
 
@@ -16,5 +17,8 @@ guise_result guise_workers_submit(guise_workers *w, guise_work_fn fn, void *arg)
 void guise_workers_free(guise_workers *w);
 /* Jobs queued or running right now. */
 size_t guise_workers_pending(guise_workers *w);
+/* Jobs run to the end since the pool started: how much blocking work
+ * (password hashing, PAM, GSSAPI, NSS) the server has done. */
+uint64_t guise_workers_completed(guise_workers *w);
 
 #endif

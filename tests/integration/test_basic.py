@@ -9,6 +9,7 @@ and, as root, files opened with the token of the mapped account."""
 import base64
 import http.client
 import os
+import re
 import shutil
 import ssl
 import subprocess
@@ -189,9 +190,11 @@ class PlainHttp(gh.GuiseTestCase):
 
 
 class CacheAndReload(gh.GuiseTestCase):
-    """A bcrypt hash of cost 10 (a tenth of a second or more to verify):
-    with the cache, keep-alive requests after the first skip the check;
-    without it, each pays for it. A changed file empties the cache."""
+    """A bcrypt hash of cost 10: with the cache, keep-alive requests after
+    the first skip the check; without it, each pays for one. Checks are
+    counted, not timed: every password check runs as one job on the worker
+    pool, and /metrics counts the pool's jobs (guise_worker_jobs_total).
+    A changed file empties the cache."""
 
     @classmethod
     def setUpClass(cls):
@@ -216,21 +219,41 @@ class CacheAndReload(gh.GuiseTestCase):
             conn.close()
         return statuses, time.monotonic() - t0
 
+    def worker_jobs(self, sock):
+        r = gh.curl("http://localhost/metrics", "--unix-socket", sock)
+        m = re.search(r"^guise_worker_jobs_total (\d+)$", r.text, re.M)
+        self.assertIsNotNone(m, r.text[:400])
+        return int(m.group(1))
+
+    def server_with_metrics(self, name, cache_ttl):
+        cfg = base_config(self.work, cache_ttl=cache_ttl)
+        sock = self.work.join(f"{name}-admin.sock")
+        cfg.server["admin-listen"] = sock
+        return self.start_guised(cfg, name=name, tls=True), sock
+
     def test_cache_saves_verifications(self):
-        off = self.start_guised(base_config(self.work, cache_ttl=0), name="nocache", tls=True)
-        on = self.start_guised(base_config(self.work, cache_ttl=60), name="cache", tls=True)
+        off, off_sock = self.server_with_metrics("nocache", 0)
+        on, on_sock = self.server_with_metrics("cache", 60)
+
+        before = self.worker_jobs(on_sock)
         statuses, first = self.timed_requests(on, "slow-pw", 1)
         self.assertEqual(statuses, [200])
-        self.assertGreater(first, 0.05, "a cost-10 bcrypt check should be slow")
+        after_first = self.worker_jobs(on_sock)
+        first_jobs = after_first - before
+        self.assertGreaterEqual(first_jobs, 1, "the first request checks the hash")
         statuses, cached = self.timed_requests(on, "slow-pw", 10)
         self.assertEqual(statuses, [200] * 10)
+        cached_jobs = self.worker_jobs(on_sock) - after_first
+
+        before = self.worker_jobs(off_sock)
         statuses, uncached = self.timed_requests(off, "slow-pw", 4)
         self.assertEqual(statuses, [200] * 4)
-        print(f"first {first * 1000:.0f} ms; 10 cached {cached * 1000:.0f} ms; 4 uncached {uncached * 1000:.0f} ms")
-        # Ten checks would take about 10 x first; cached, ten GETs take
-        # less than one check. Without the cache each request pays for one.
-        self.assertLess(cached, first)
-        self.assertGreater(uncached, 2 * first)
+        uncached_jobs = self.worker_jobs(off_sock) - before
+        print(f"worker jobs: first request {first_jobs}, 10 cached requests {cached_jobs}, "
+              f"4 uncached requests {uncached_jobs} (first {first * 1000:.0f} ms, "
+              f"10 cached {cached * 1000:.0f} ms, 4 uncached {uncached * 1000:.0f} ms)")
+        self.assertEqual(cached_jobs, 0, "cached requests must not check the hash again")
+        self.assertGreaterEqual(uncached_jobs, 4, "without the cache, every request checks the hash")
 
     def test_changed_password_fails_after_reload(self):
         srv = self.start_guised(base_config(self.work, cache_ttl=60), name="reload", tls=True)

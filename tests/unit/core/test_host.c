@@ -355,6 +355,11 @@ static void test_workers(void **state)
         while (guise_workers_submit(w, job, NULL) != GUISE_S_OK)
             usleep(100);
     accepted = 1000;
+    /* Wait for the queue to empty: the counter counts finished jobs only. */
+    while (guise_workers_pending(w) != 0)
+        usleep(100);
+    assert_int_equal(guise_workers_completed(w), accepted);
+    assert_int_equal(__atomic_load_n(&jobs_done, __ATOMIC_SEQ_CST), accepted);
     guise_workers_free(w); /* drains */
     assert_int_equal(jobs_done, accepted);
 }
