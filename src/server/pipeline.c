@@ -242,12 +242,16 @@ static void route_authentication(struct request *r)
     const char *authz =
         MHD_lookup_connection_value(r->mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     if (authz) {
-        char key[128];
-        snprintf(key, sizeof key, "ip:%s", c->client_ip);
-        unsigned locked = throttle_locked(r->srv->throttle, key);
-        if (locked) {
-            finish_locked(r, locked, "address", c->client_ip);
-            return;
+        /* throttle_live: no key has failed lately (the usual case), so no
+         * key can be locked: skip building one. */
+        if (throttle_live(r->srv->throttle) > 0) {
+            char key[128];
+            snprintf(key, sizeof key, "ip:%s", c->client_ip);
+            unsigned locked = throttle_locked(r->srv->throttle, key);
+            if (locked) {
+                finish_locked(r, locked, "address", c->client_ip);
+                return;
+            }
         }
         const char *blob;
         r->authn_plugin = plugin_for_authorization(r, authz, &blob);
@@ -422,7 +426,7 @@ static void authentication_result(struct request *r)
         r->ident.anonymous = is_anonymous(p);
         r->ident.scheme = proto;
         r->have_ident = true;
-        if (!r->ident.anonymous) {
+        if (!r->ident.anonymous && throttle_live(r->srv->throttle) > 0) {
             char key[160];
             snprintf(key, sizeof key, "user:%.120s", r->ident.logical_user);
             unsigned locked = throttle_locked(r->srv->throttle, key);
@@ -433,6 +437,8 @@ static void authentication_result(struct request *r)
             throttle_success(r->srv->throttle, key);
             snprintf(key, sizeof key, "ip:%s", c->client_ip);
             throttle_success(r->srv->throttle, key);
+        }
+        if (!r->ident.anonymous) {
             conn_forget_identity(c);
             if (guise_plugin_descriptor_of(p)->authn->flags & GUISE_AUTH_CONNECTION_ORIENTED) {
                 c->id_plugin = p;

@@ -3,6 +3,7 @@
 #include "server/throttle.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,12 @@ struct timer {
 };
 
 struct throttle {
+    /* Slots in use. Zero - no client has failed lately, the usual state of
+     * a busy server - lets throttle_locked and throttle_success answer
+     * without the lock (they ran on every authenticated request). Written
+     * under the lock only. */
+    _Atomic unsigned live;
+    time_t next_sweep; /* when stale slots are next cleared (under lock) */
     pthread_mutex_t lock;
     pthread_cond_t wake;
     struct throttle_policy policy;
@@ -47,6 +54,11 @@ static uint64_t hash_ip(const char *s)
 
 /* Finds ip's entry, or the slot to reuse: an empty or stale one, else the
  * oldest among the probed ones (bounded memory under address churn). */
+static bool stale(const struct entry *e, time_t now)
+{
+    return now - e->last > FORGET_AFTER_S && now >= e->locked_until;
+}
+
 static struct entry *slot_for(struct throttle *t, const char *ip, time_t now)
 {
     uint64_t h = hash_ip(ip);
@@ -55,16 +67,51 @@ static struct entry *slot_for(struct throttle *t, const char *ip, time_t now)
         struct entry *e = &t->table[(h + i) % t->cap];
         if (!strcmp(e->ip, ip))
             return e;
-        if (!e->ip[0] || (now - e->last > FORGET_AFTER_S && now >= e->locked_until)) {
+        if (!e->ip[0] || stale(e, now)) {
             if (!victim || victim->ip[0])
                 victim = e;
         } else if (!victim || (victim->ip[0] && e->last < victim->last)) {
             victim = e;
         }
     }
+    if (!victim->ip[0])
+        atomic_fetch_add(&t->live, 1);
     memset(victim, 0, sizeof *victim);
     strncpy(victim->ip, ip, sizeof victim->ip - 1);
     return victim;
+}
+
+static void clear_slot(struct throttle *t, struct entry *e)
+{
+    memset(e, 0, sizeof *e);
+    atomic_fetch_sub(&t->live, 1);
+}
+
+/* Clears slots nobody has failed from for FORGET_AFTER_S (and not locked),
+ * so that the lock-free fast path comes back once failures stop. At most
+ * every 10 s, under the lock: a pass over 4096 slots is a few microseconds. */
+static void sweep(struct throttle *t, time_t now)
+{
+    if (now < t->next_sweep)
+        return;
+    t->next_sweep = now + 10;
+    for (unsigned i = 0; i < t->cap && atomic_load(&t->live) > 0; i++) {
+        if (t->table[i].ip[0] && stale(&t->table[i], now))
+            clear_slot(t, &t->table[i]);
+    }
+}
+
+void throttle_sweep_at(struct throttle *t, time_t now)
+{
+    pthread_mutex_lock(&t->lock);
+    t->next_sweep = 0;
+    sweep(t, now);
+    pthread_mutex_unlock(&t->lock);
+}
+
+unsigned throttle_live(struct throttle *t)
+{
+    return atomic_load(&t->live);
 }
 
 unsigned throttle_failure(struct throttle *t, const char *ip)
@@ -88,9 +135,12 @@ unsigned throttle_failure(struct throttle *t, const char *ip)
 
 unsigned throttle_locked(struct throttle *t, const char *key)
 {
+    if (atomic_load(&t->live) == 0)
+        return 0;
     time_t now = time(NULL);
     unsigned left = 0;
     pthread_mutex_lock(&t->lock);
+    sweep(t, now);
     uint64_t h = hash_ip(key);
     for (unsigned i = 0; i < 8; i++) {
         struct entry *e = &t->table[(h + i) % t->cap];
@@ -103,13 +153,18 @@ unsigned throttle_locked(struct throttle *t, const char *key)
 
 void throttle_success(struct throttle *t, const char *ip)
 {
+    /* Nothing to forget. A failure recorded concurrently is ordered after
+     * this success, as if it had come a moment later. */
+    if (atomic_load(&t->live) == 0)
+        return;
+    time_t now = time(NULL);
     pthread_mutex_lock(&t->lock);
     uint64_t h = hash_ip(ip);
     for (unsigned i = 0; i < 8; i++) {
         struct entry *e = &t->table[(h + i) % t->cap];
         /* A success does not lift a lockout: the guesser may have found it. */
-        if (!strcmp(e->ip, ip) && e->locked_until <= time(NULL))
-            memset(e, 0, sizeof *e);
+        if (e->ip[0] && !strcmp(e->ip, ip) && e->locked_until <= now)
+            clear_slot(t, e);
     }
     pthread_mutex_unlock(&t->lock);
 }
@@ -182,6 +237,7 @@ struct throttle *throttle_new(const struct throttle_policy *p, unsigned max_entr
     struct throttle *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
+    atomic_init(&t->live, 0);
     t->cap = max_entries ? max_entries : 4096;
     t->table = calloc(t->cap, sizeof *t->table);
     t->policy = *p;

@@ -5,6 +5,7 @@
 #define GUISE_SERVER_THROTTLE_H
 
 #include <stdint.h>
+#include <time.h>
 
 struct throttle;
 
@@ -26,6 +27,12 @@ unsigned throttle_failure(struct throttle *t, const char *key);
 unsigned throttle_locked(struct throttle *t, const char *key);
 /* Forgets key's failures (after a success). */
 void throttle_success(struct throttle *t, const char *key);
+
+/* Slots in use (keys with recent failures or lockouts); for tests. */
+unsigned throttle_live(struct throttle *t);
+/* Clears the slots that are stale at now (normally done at most every 10 s
+ * by throttle_locked); for tests. */
+void throttle_sweep_at(struct throttle *t, time_t now);
 
 /* Calls fn(arg) once delay_ms have passed, on the timer thread. */
 int throttle_after(struct throttle *t, unsigned delay_ms, void (*fn)(void *), void *arg);

@@ -219,12 +219,14 @@ void digest_hex_encode(const unsigned char *in, size_t len, char *out)
 
 bool digest_is_hex(const char *s, size_t len)
 {
+    /* Branch-free per character (runs on every response and nc): a digit,
+     * or a letter a-f in either case ((c | 0x20) folds A-F onto a-f). */
+    unsigned bad = 0;
     for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-            return false;
+        unsigned c = (unsigned char)s[i];
+        bad |= (c - '0' >= 10u) & ((c | 0x20u) - 'a' >= 6u);
     }
-    return true;
+    return bad == 0;
 }
 
 bool digest_hex_decode(const char *hex, size_t hex_len, unsigned char *out, size_t out_len)

@@ -29,6 +29,7 @@ struct digest_param {
     const char *value; /* NUL-terminated, quoted-pairs unescaped */
     size_t value_len;
     bool quoted;
+    uint32_t key; /* length and folded first/last characters of the name */
 };
 
 struct digest_params {

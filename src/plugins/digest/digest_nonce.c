@@ -186,10 +186,24 @@ static uint64_t get_be64(const uint8_t *p)
     return v;
 }
 
+/* hmac_sha256_set_key hashes the padded key twice; every check used to pay
+ * for it. Each thread keeps the keyed state of the last key it used (one
+ * key per realm, so nearly always the same) and copies it. */
+static _Thread_local struct {
+    bool set;
+    uint8_t key[DIGEST_NONCE_KEY_SIZE];
+    struct hmac_sha256_ctx keyed;
+} keyed_cache;
+
 static void nonce_mac(const uint8_t *key, const char *realm, const uint8_t *id, uint8_t *mac)
 {
     struct hmac_sha256_ctx h;
-    hmac_sha256_set_key(&h, DIGEST_NONCE_KEY_SIZE, key);
+    if (!keyed_cache.set || memcmp(keyed_cache.key, key, DIGEST_NONCE_KEY_SIZE) != 0) {
+        hmac_sha256_set_key(&keyed_cache.keyed, DIGEST_NONCE_KEY_SIZE, key);
+        memcpy(keyed_cache.key, key, DIGEST_NONCE_KEY_SIZE);
+        keyed_cache.set = true;
+    }
+    h = keyed_cache.keyed;
     hmac_sha256_update(&h, sizeof nonce_label, (const uint8_t *)nonce_label);
     /* The realm with its NUL, so that realm and id cannot be shifted. */
     hmac_sha256_update(&h, strlen(realm) + 1, (const uint8_t *)realm);
