@@ -52,12 +52,15 @@ static uint64_t hash_ip(const char *s)
     return h;
 }
 
-/* Finds ip's entry, or the slot to reuse: an empty or stale one, else the
- * oldest among the probed ones (bounded memory under address churn). */
+/* A slot nobody has failed from for FORGET_AFTER_S and that is not locked:
+ * it may be reused or cleared. */
 static bool stale(const struct entry *e, time_t now)
 {
     return now - e->last > FORGET_AFTER_S && now >= e->locked_until;
 }
+
+/* Finds ip's entry, or the slot to reuse: an empty or stale one, else the
+ * oldest among the probed ones (bounded memory under address churn). */
 
 static struct entry *slot_for(struct throttle *t, const char *ip, time_t now)
 {

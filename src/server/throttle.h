@@ -28,7 +28,9 @@ unsigned throttle_locked(struct throttle *t, const char *key);
 /* Forgets key's failures (after a success). */
 void throttle_success(struct throttle *t, const char *key);
 
-/* Slots in use (keys with recent failures or lockouts); for tests. */
+/* Slots in use (keys with recent failures or lockouts), without the lock.
+ * Zero means no key is locked and no success has anything to forget: the
+ * pipeline then skips building keys. */
 unsigned throttle_live(struct throttle *t);
 /* Clears the slots that are stale at now (normally done at most every 10 s
  * by throttle_locked); for tests. */

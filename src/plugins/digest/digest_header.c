@@ -10,11 +10,10 @@
  * Digest request, and strchr()/range chains per byte were a tenth of the
  * plug-in's CPU. Bits of char_class[c]: */
 enum {
-    C_TCHAR = 1,     /* RFC 9110 5.6.2 tchar */
-    C_QDTEXT = 2,    /* RFC 9110 5.6.4 qdtext */
-    C_QUOTABLE = 4,  /* may follow a backslash: HTAB / SP / VCHAR / obs-text */
-    C_HEX = 8,       /* 0-9 a-f A-F */
-    C_ATTR_CHAR = 16 /* RFC 8187 attr-char */
+    C_TCHAR = 1,    /* RFC 9110 5.6.2 tchar */
+    C_QDTEXT = 2,   /* RFC 9110 5.6.4 qdtext */
+    C_QUOTABLE = 4, /* may follow a backslash: HTAB / SP / VCHAR / obs-text */
+    C_ATTR_CHAR = 8 /* RFC 8187 attr-char */
 };
 
 static unsigned char char_class[256];
@@ -31,8 +30,6 @@ static void char_class_fill(void)
             k |= C_QDTEXT;
         if (c == '\t' || c == ' ' || (c >= 0x21 && c <= 0x7E) || c >= 0x80)
             k |= C_QUOTABLE;
-        if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))
-            k |= C_HEX;
         if (alnum || (c != 0 && strchr("!#$&+-.^_`|~", c)))
             k |= C_ATTR_CHAR;
         char_class[c] = k;

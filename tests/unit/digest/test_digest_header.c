@@ -97,6 +97,26 @@ static void test_params_limits(void **state)
     strcpy(s + n, "\"");
     assert_null(parse(s));
     assert_int_equal(params.params[0].value_len, DIGEST_HDR_MAX_VALUE);
+    /* Runs of plain text and escapes together: 1023 + 1 passes, 1024 + 1
+     * and 1 + 1024 do not, and the escape lands where it was. */
+    n = (size_t)sprintf(s, "a=\"");
+    memset(s + n, 'p', DIGEST_HDR_MAX_VALUE - 1);
+    n += DIGEST_HDR_MAX_VALUE - 1;
+    strcpy(s + n, "\\\\\"");
+    assert_null(parse(s));
+    assert_int_equal(params.params[0].value_len, DIGEST_HDR_MAX_VALUE);
+    assert_int_equal(params.params[0].value[DIGEST_HDR_MAX_VALUE - 1], '\\');
+    assert_int_equal(params.params[0].value[DIGEST_HDR_MAX_VALUE - 2], 'p');
+    n = (size_t)sprintf(s, "a=\"");
+    memset(s + n, 'p', DIGEST_HDR_MAX_VALUE);
+    n += DIGEST_HDR_MAX_VALUE;
+    strcpy(s + n, "\\q\"");
+    assert_string_equal(parse(s), "parameter value too long");
+    n = (size_t)sprintf(s, "a=\"\\q");
+    memset(s + n, 'p', DIGEST_HDR_MAX_VALUE);
+    n += DIGEST_HDR_MAX_VALUE;
+    strcpy(s + n, "\"");
+    assert_string_equal(parse(s), "parameter value too long");
 
     /* The whole input is limited to 8 KiB. */
     n = 0;
