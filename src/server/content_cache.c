@@ -57,6 +57,7 @@ struct cc_entry *cc_read(int fd, const struct stat *st)
         return NULL;
     memset(e, 0, sizeof *e);
     atomic_init(&e->refs, 1);
+    atomic_init(&e->owner, NULL);
     e->st = *st;
     e->len = len;
     size_t got = 0;
@@ -76,12 +77,28 @@ struct cc_entry *cc_read(int fd, const struct stat *st)
     return e;
 }
 
+/* The table lets go of slot i's entry: the attachment is detached first
+ * (it may hold references to the entry, like a response holding its bytes). */
+static void drop_slot(struct cc_table *t, unsigned i)
+{
+    struct cc_entry *e = t->slot[i];
+    if (!e)
+        return;
+    t->slot[i] = NULL;
+    atomic_store_explicit(&e->owner, NULL, memory_order_relaxed);
+    void *obj = e->attached;
+    e->attached = NULL;
+    if (obj)
+        e->detach(obj);
+    cc_unref(e);
+}
+
 static void table_free(struct cc_table *t)
 {
     if (!t)
         return;
     for (unsigned i = 0; i <= t->mask; i++)
-        cc_unref(t->slot[i]);
+        drop_slot(t, i);
     free(t->slot);
     free(t);
 }
@@ -154,8 +171,7 @@ struct cc_entry *cc_lookup(uint64_t point, uint64_t serial, const char *path)
             atomic_fetch_add_explicit(&n_hits, 1, memory_order_relaxed);
             return cc_ref(e);
         }
-        t->slot[i] = NULL; /* expired: the slot is free again */
-        cc_unref(e);
+        drop_slot(t, i); /* expired: the slot is free again */
     }
     atomic_fetch_add_explicit(&n_misses, 1, memory_order_relaxed);
     return NULL;
@@ -173,9 +189,38 @@ void cc_insert(struct cc_entry *e, uint64_t point, uint64_t serial, const char *
     e->serial = serial;
     e->expires_ns = now_ns() + (uint64_t)ttl_ms * 1000000u;
     unsigned i = slot_of(t, point, serial, path);
-    cc_unref(t->slot[i]);
+    drop_slot(t, i);
     t->slot[i] = cc_ref(e);
+    e->slot = i;
+    atomic_store_explicit(&e->owner, t, memory_order_relaxed);
     atomic_fetch_add_explicit(&n_inserts, 1, memory_order_relaxed);
+}
+
+/* e is in the calling thread's table. Only that thread stores the owner
+ * field with its own table, so a match cannot be a stale read. */
+static bool mine(struct cc_entry *e)
+{
+    struct cc_table *t = tls_table;
+    return t && atomic_load_explicit(&e->owner, memory_order_relaxed) == t && e->slot <= t->mask &&
+           t->slot[e->slot] == e;
+}
+
+void *cc_attachment(struct cc_entry *e)
+{
+    return e && mine(e) ? e->attached : NULL;
+}
+
+bool cc_attach(struct cc_entry *e, void *obj, void (*detach)(void *obj))
+{
+    if (!e || !mine(e))
+        return false;
+    void *old = e->attached;
+    void (*old_detach)(void *) = e->detach;
+    e->attached = obj;
+    e->detach = detach;
+    if (old)
+        old_detach(old);
+    return true;
 }
 
 void cc_thread_flush(void)

@@ -16,11 +16,18 @@
  *
  * Each thread has its own table (no locks on the request path). Entries are
  * reference-counted: a response being sent keeps its entry alive after the
- * table has dropped it. */
+ * table has dropped it.
+ *
+ * While an entry is in a table, the table's thread may attach one object to
+ * it (guised attaches the finished HTTP response, so that the identity's
+ * next identical request reuses it instead of building it again). The
+ * attachment is only ever touched by that thread, and the table detaches it
+ * when it drops the entry (expiry, eviction, flush, thread exit). */
 #ifndef GUISE_SERVER_CONTENT_CACHE_H
 #define GUISE_SERVER_CONTENT_CACHE_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -29,8 +36,17 @@
  * response header in one segment, cached or not). */
 #define CC_MAX_FILE_SIZE 16384
 
+struct cc_table;
+
 struct cc_entry {
     _Atomic unsigned refs;
+    /* The table holding the entry (NULL before cc_insert and after the
+     * table dropped it) and its slot there. Atomic because other threads
+     * may ask (cc_attachment) while the owner drops the entry. */
+    struct cc_table *_Atomic owner;
+    unsigned slot;
+    void *attached;
+    void (*detach)(void *attached);
     uint64_t point, serial; /* the key, with path */
     uint64_t expires_ns;    /* CLOCK_MONOTONIC_COARSE */
     char *path;
@@ -59,6 +75,14 @@ void cc_insert(struct cc_entry *e, uint64_t point, uint64_t serial, const char *
 
 struct cc_entry *cc_ref(struct cc_entry *e);
 void cc_unref(struct cc_entry *e);
+
+/* The object attached to e, when e is in the calling thread's table; NULL
+ * otherwise (on any other thread, or once the table dropped e). */
+void *cc_attachment(struct cc_entry *e);
+/* Attaches obj to e, detaching the previous attachment, when e is in the
+ * calling thread's table: true, and the table now owns obj (detach(obj)
+ * runs when the table drops e). False otherwise: obj stays the caller's. */
+bool cc_attach(struct cc_entry *e, void *obj, void (*detach)(void *obj));
 
 /* Drops every entry of the calling thread's table. */
 void cc_thread_flush(void);

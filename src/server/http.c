@@ -248,7 +248,7 @@ static void request_free(struct request *r)
         free(r->headers[i].value);
     }
     free(r->headers);
-    if (r->response)
+    if (r->response && !r->response_shared)
         MHD_destroy_response(r->response);
     atomic_fetch_sub(&r->srv->active_requests, 1);
     gen_unref(r->gen);
@@ -403,7 +403,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
     if (!r->response)
         return MHD_NO;
     enum MHD_Result ret = MHD_queue_response(mc, r->status, r->response);
-    MHD_destroy_response(r->response);
+    if (!r->response_shared)
+        MHD_destroy_response(r->response);
     r->response = NULL;
     return ret;
 }

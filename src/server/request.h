@@ -107,6 +107,9 @@ struct request {
     /* the answer */
     unsigned status;
     struct MHD_Response *response;
+    /* response belongs to a small-file cache entry (shared by the
+     * identity's identical requests): queue it, never destroy it */
+    bool response_shared;
     struct header_pair *headers; /* copies: plug-ins' and the pipeline's */
     size_t nheaders;
     const struct header_ref *borrowed; /* the content phase's, on its stack */

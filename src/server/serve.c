@@ -35,27 +35,34 @@ void request_add_header(struct request *r, const char *name, const char *value)
     }
 }
 
-static void finish_response(struct request *r, unsigned status, struct MHD_Response *resp)
+/* Whether the answer must say Cache-Control: private (someone logged in). */
+static bool private_answer(const struct request *r)
 {
-    if (!resp) {
-        r->borrowed = NULL; /* they live on the caller's stack */
-        r->nborrowed = 0;
-        r->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-        r->step = ST_DONE;
-        return;
-    }
+    return r->have_ident && !r->ident.anonymous;
+}
+
+/* Every header of r's answer onto resp: the plug-ins' and the pipeline's,
+ * the content's (borrowed), and the server's own. */
+static void add_headers(struct request *r, struct MHD_Response *resp)
+{
     for (size_t i = 0; i < r->nheaders; i++)
         MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
     for (size_t i = 0; i < r->nborrowed; i++)
         MHD_add_response_header(resp, r->borrowed[i].name, r->borrowed[i].value);
-    r->borrowed = NULL;
-    r->nborrowed = 0;
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_SERVER, "guise/" GUISE_VERSION);
-    if (r->have_ident && !r->ident.anonymous)
+    if (private_answer(r))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "private");
+}
+
+static void finish_response(struct request *r, unsigned status, struct MHD_Response *resp)
+{
+    if (resp)
+        add_headers(r, resp);
+    r->borrowed = NULL; /* they live on the caller's stack */
+    r->nborrowed = 0;
     r->response = resp;
-    r->status = status;
+    r->status = resp ? status : MHD_HTTP_INTERNAL_SERVER_ERROR;
     r->step = ST_DONE;
 }
 
@@ -293,6 +300,64 @@ static void make_validators(const struct stat *st, char *etag, size_t esz, char 
     gh_http_date(lastmod, lsz, st->st_mtime);
 }
 
+/* A whole small file's answer, built once and kept on its cache entry: the
+ * identity's next identical request (a player polling a playlist, a page
+ * loading its thumbnails) queues it again instead of allocating a response
+ * and its seven headers. libmicrohttpd counts the connections sending a
+ * response; the entry holds one reference, and the response holds a
+ * reference to the entry, whose bytes it sends. */
+struct shared_answer {
+    struct MHD_Response *resp;
+    bool private_; /* with Cache-Control: private */
+    char type[];   /* the Content-Type it was built with */
+};
+
+static void shared_answer_free(void *p)
+{
+    struct shared_answer *a = p;
+    MHD_destroy_response(a->resp);
+    free(a);
+}
+
+/* Answers r with e's shared response when r needs exactly what it says: a
+ * 200 with the whole file, no per-request headers, the same Content-Type
+ * and privacy. Builds and attaches it on first use. False: serve as usual
+ * (e is not in this thread's table, or the answer differs). */
+static bool serve_shared(struct request *r, struct cc_entry *e, const char *type)
+{
+    if (r->nheaders != 0 || (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0))
+        return false;
+    bool priv = private_answer(r);
+    struct shared_answer *a = cc_attachment(e);
+    if (!a || a->private_ != priv || strcmp(a->type, type) != 0) {
+        size_t tlen = strlen(type) + 1;
+        a = malloc(sizeof *a + tlen);
+        if (!a)
+            return false;
+        memcpy(a->type, type, tlen);
+        a->private_ = priv;
+        a->resp = MHD_create_response_from_buffer_with_free_callback_cls(e->len, e->body,
+                                                                         entry_release, cc_ref(e));
+        if (!a->resp) {
+            cc_unref(e);
+            free(a);
+            return false;
+        }
+        add_headers(r, a->resp);
+        if (!cc_attach(e, a, shared_answer_free)) {
+            shared_answer_free(a);
+            return false;
+        }
+    }
+    r->borrowed = NULL;
+    r->nborrowed = 0;
+    r->response = a->resp;
+    r->response_shared = true;
+    r->status = MHD_HTTP_OK;
+    r->step = ST_DONE;
+    return true;
+}
+
 /* Serves a regular file: from the small-file entry e when there is one (the
  * whole file in memory: header and body leave in one segment), from the
  * descriptor otherwise (sendfile on plain connections). The file's own
@@ -360,8 +425,12 @@ static void serve_file(struct request *r, const struct stat *st, struct cc_entry
         }
     }
     const char *name = r->point->file_name ? r->point->file_name : r->path;
-    hdrs[nh++] = (struct header_ref){MHD_HTTP_HEADER_CONTENT_TYPE, gh_mime_type(name)};
+    const char *type = gh_mime_type(name);
+    hdrs[nh++] = (struct header_ref){MHD_HTTP_HEADER_CONTENT_TYPE, type};
     r->nborrowed = nh;
+    r->bytes = strcmp(r->method, "HEAD") ? len : 0;
+    if (e && status == MHD_HTTP_OK && serve_shared(r, e, type))
+        return;
     struct MHD_Response *resp = NULL;
     if (e) {
         /* The response holds its own reference: the entry outlives the
@@ -379,7 +448,6 @@ static void serve_file(struct request *r, const struct stat *st, struct cc_entry
         if (resp)
             r->content_fd = -1;
     }
-    r->bytes = strcmp(r->method, "HEAD") ? len : 0;
     finish_response(r, status, resp);
 }
 

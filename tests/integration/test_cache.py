@@ -115,6 +115,77 @@ class CacheSemantics(gh.GuiseTestCase):
         self.assertLessEqual(hits1 - hits0, 4)
 
 
+class SharedAnswers(gh.GuiseTestCase):
+    """A whole small file's answer is built once per cache entry and queued
+    again for the identity's identical requests. The same entry serves the
+    anonymous identity and a hello user mapped to the same account (one
+    token): their answers differ in Cache-Control, which must never leak
+    from one to the other; HEAD, ranges and validators still answer as
+    without sharing, and every answer carries the full set of headers."""
+
+    HEADERS = ("Content-Type", "Content-Length", "ETag", "Last-Modified", "Accept-Ranges",
+               "X-Content-Type-Options", "Server")
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        w = cls.work
+        w.mkdir("media")
+        w.write("media/clip.m3u8", b"#EXTM3U\n#EXT-X-VERSION:3\n")
+        cls.sock = w.join("admin.sock")
+        cfg = gh.Config(authorization="fs-acl", io_threads=1, content_cache_ttl=60000,
+                        admin_listen=cls.sock)
+        gh.hello_config(cfg, account="nobody")
+        cfg.plugin("anonymous", account="nobody")
+        cfg.point("media", w.join("media"))
+        cls.srv = cls.start_guised_class(cfg, name="shared")
+        cls.url = cls.srv.url("/media/clip.m3u8")
+
+    def anonymous(self, **kw):
+        return gh.curl(self.url, **kw)
+
+    def hello(self, **kw):
+        return gh.curl(self.url, headers={"Authorization": gh.hello_auth("alice")}, **kw)
+
+    def headers_of(self, r):
+        return {h: r.header(h) for h in self.HEADERS}
+
+    def test_answers_alternate_without_leaking_privacy(self):
+        body = b"#EXTM3U\n#EXT-X-VERSION:3\n"
+        first = self.anonymous()
+        self.assertEqual((first.status, first.body), (200, body))
+        want = self.headers_of(first)
+        self.assertTrue(all(want.values()), want)
+        self.assertEqual(want["Content-Type"], "application/vnd.apple.mpegurl")
+        hits0 = metric(self.srv, self.sock, "guise_content_cache_lookups_total", '{result="hit"}')
+        for i in range(3):
+            a = self.anonymous()
+            self.assertEqual((a.status, a.body), (200, body))
+            self.assertEqual(self.headers_of(a), want)
+            self.assertIsNone(a.header("Cache-Control"), f"anonymous answer {i} says private")
+            h = self.hello()
+            self.assertEqual((h.status, h.body), (200, body))
+            self.assertEqual(self.headers_of(h), want)
+            self.assertEqual(h.header("Cache-Control"), "private", f"hello answer {i}")
+        hits1 = metric(self.srv, self.sock, "guise_content_cache_lookups_total", '{result="hit"}')
+        # One token, one entry: every request after the first found it.
+        self.assertEqual(hits1 - hits0, 6)
+
+    def test_head_range_and_validators_after_sharing(self):
+        self.assertEqual(self.anonymous().status, 200)
+        self.assertEqual(self.anonymous().status, 200)
+        h = gh.http_request(self.srv.port, "HEAD", "/media/clip.m3u8")
+        self.assertEqual((h.status, h.header("Content-Length")), (200, "25"))
+        self.assertTrue(h.raw.endswith(b"\r\n\r\n"), h.raw[-40:])
+        r = self.anonymous(headers={"Range": "bytes=1-6"})
+        self.assertEqual((r.status, r.body, r.header("Content-Range")), (206, b"EXTM3U", "bytes 1-6/25"))
+        etag = self.anonymous().header("ETag")
+        r = self.anonymous(headers={"If-None-Match": etag})
+        self.assertEqual((r.status, r.body), (304, b""))
+        r = self.anonymous()
+        self.assertEqual((r.status, len(r.body)), (200, 25))
+
+
 class CacheIsolation(gh.GuiseTestCase):
     """As root, with impersonation: one server, two identities (anonymous as
     nobody, hello as guise-t-alice), files the kernel lets only one of them

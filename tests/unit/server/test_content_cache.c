@@ -6,8 +6,10 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,6 +228,97 @@ static void test_counters_count(void **state)
     cc_thread_flush();
 }
 
+/* Attachments: a counter of detach calls per attached object. */
+struct probe {
+    int detached;
+};
+
+static void probe_detach(void *p)
+{
+    ((struct probe *)p)->detached++;
+}
+
+static void test_attach_only_while_in_this_threads_table(void **state)
+{
+    (void)state;
+    struct probe a = {0};
+    struct cc_entry *e = entry_of("attached");
+    /* Not in any table yet: refused, the object stays the caller's. */
+    assert_false(cc_attach(e, &a, probe_detach));
+    assert_null(cc_attachment(e));
+    cc_insert(e, 1, 1, "f", 60000, 64);
+    assert_true(cc_attach(e, &a, probe_detach));
+    assert_ptr_equal(cc_attachment(e), &a);
+    /* Replacing detaches the old object once. */
+    struct probe b = {0};
+    assert_true(cc_attach(e, &b, probe_detach));
+    assert_int_equal(a.detached, 1);
+    assert_ptr_equal(cc_attachment(e), &b);
+    /* Dropped by the table (flush): detached, and no longer attachable. */
+    cc_thread_flush();
+    assert_int_equal(b.detached, 1);
+    assert_null(cc_attachment(e));
+    assert_false(cc_attach(e, &a, probe_detach));
+    assert_int_equal(a.detached, 1);
+    cc_unref(e);
+}
+
+static void test_expiry_and_eviction_detach(void **state)
+{
+    (void)state;
+    struct probe a = {0}, b = {0};
+    struct cc_entry *e = entry_of("expires");
+    cc_insert(e, 1, 1, "f", 30, 64);
+    assert_true(cc_attach(e, &a, probe_detach));
+    sleep_ms(60);
+    assert_null(cc_lookup(1, 1, "f")); /* expired: the lookup drops it */
+    assert_int_equal(a.detached, 1);
+    assert_null(cc_attachment(e));
+    cc_unref(e);
+
+    /* Same key again: the new entry evicts the old one from its slot. */
+    struct cc_entry *f = entry_of("first");
+    cc_insert(f, 2, 2, "g", 60000, 64);
+    assert_true(cc_attach(f, &b, probe_detach));
+    struct cc_entry *g = entry_of("second");
+    cc_insert(g, 2, 2, "g", 60000, 64);
+    assert_int_equal(b.detached, 1);
+    assert_null(cc_attachment(f));
+    assert_null(cc_attachment(g));
+    cc_unref(f);
+    cc_unref(g);
+    cc_thread_flush();
+}
+
+static void *attachment_elsewhere(void *arg)
+{
+    struct cc_entry *e = arg;
+    struct probe other = {0};
+    /* Another thread sees nothing and may not attach. */
+    void *seen = cc_attachment(e);
+    bool attached = cc_attach(e, &other, probe_detach);
+    return (void *)(uintptr_t)(seen != NULL || attached || other.detached);
+}
+
+static void test_attachment_is_the_owning_threads(void **state)
+{
+    (void)state;
+    struct probe a = {0};
+    struct cc_entry *e = entry_of("owned");
+    cc_insert(e, 1, 1, "f", 60000, 64);
+    assert_true(cc_attach(e, &a, probe_detach));
+    pthread_t t;
+    void *bad = (void *)1;
+    assert_int_equal(pthread_create(&t, NULL, attachment_elsewhere, e), 0);
+    assert_int_equal(pthread_join(t, &bad), 0);
+    assert_null(bad);
+    assert_ptr_equal(cc_attachment(e), &a);
+    assert_int_equal(a.detached, 0);
+    cc_thread_flush();
+    assert_int_equal(a.detached, 1);
+    cc_unref(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -240,6 +333,9 @@ int main(void)
         cmocka_unit_test(test_resizing_the_table_empties_it),
         cmocka_unit_test(test_tables_are_per_thread),
         cmocka_unit_test(test_counters_count),
+        cmocka_unit_test(test_attach_only_while_in_this_threads_table),
+        cmocka_unit_test(test_expiry_and_eviction_detach),
+        cmocka_unit_test(test_attachment_is_the_owning_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
