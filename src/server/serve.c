@@ -325,7 +325,17 @@ static void shared_answer_free(void *p)
  * (e is not in this thread's table, or the answer differs). */
 static bool serve_shared(struct request *r, struct cc_entry *e, const char *type)
 {
-    if (r->nheaders != 0 || (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0))
+    /* The entry holds the only reference until libmicrohttpd queues the
+     * response and takes its own. That happens right after this returns
+     * only when the request never waited: we are then inside the handler's
+     * call on the connection's thread, the thread that owns the entry. A
+     * request that was suspended is served by the thread that completed
+     * its plug-in call and queued later by the connection's thread; in
+     * between, the owner could drop the entry and free the response. Such a
+     * request gets its own response. (Only drivers write `suspended`, and
+     * the hand-over between them is under r->mu.) */
+    if (r->suspended || r->nheaders != 0 ||
+        (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0))
         return false;
     bool priv = private_answer(r);
     struct shared_answer *a = cc_attachment(e);
