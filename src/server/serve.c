@@ -303,9 +303,9 @@ static void make_validators(const struct stat *st, char *etag, size_t esz, char 
 /* A whole small file's answer, built once and kept on its cache entry: the
  * identity's next identical request (a player polling a playlist, a page
  * loading its thumbnails) queues it again instead of allocating a response
- * and its seven headers. libmicrohttpd counts the connections sending a
- * response; the entry holds one reference, and the response holds a
- * reference to the entry, whose bytes it sends. */
+ * and its six or seven headers. libmicrohttpd counts the connections
+ * sending a response; the entry holds one reference, and the response holds
+ * a reference to the entry, whose bytes it sends. */
 struct shared_answer {
     struct MHD_Response *resp;
     bool private_; /* with Cache-Control: private */
