@@ -291,6 +291,18 @@ static void entry_release(void *cls)
     cc_unref(cls);
 }
 
+/* A response sending len bytes of e's body from start. It holds its own
+ * reference to e: the bytes outlive the cache's reference if the entry is
+ * dropped while they are still being sent. NULL when out of memory. */
+static struct MHD_Response *entry_response(struct cc_entry *e, uint64_t start, uint64_t len)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback_cls(
+        (size_t)len, e->body + start, entry_release, cc_ref(e));
+    if (!resp)
+        cc_unref(e);
+    return resp;
+}
+
 /* ETag and Last-Modified of st into the given buffers. */
 static void make_validators(const struct stat *st, char *etag, size_t esz, char *lastmod,
                             size_t lsz)
@@ -346,10 +358,8 @@ static bool serve_shared(struct request *r, struct cc_entry *e, const char *type
             return false;
         memcpy(a->type, type, tlen);
         a->private_ = priv;
-        a->resp = MHD_create_response_from_buffer_with_free_callback_cls(e->len, e->body,
-                                                                         entry_release, cc_ref(e));
+        a->resp = entry_response(e, 0, e->len);
         if (!a->resp) {
-            cc_unref(e);
             free(a);
             return false;
         }
@@ -443,12 +453,7 @@ static void serve_file(struct request *r, const struct stat *st, struct cc_entry
         return;
     struct MHD_Response *resp = NULL;
     if (e) {
-        /* The response holds its own reference: the entry outlives the
-         * cache's if it is evicted while the bytes are still being sent. */
-        resp = MHD_create_response_from_buffer_with_free_callback_cls((size_t)len, e->body + start,
-                                                                      entry_release, cc_ref(e));
-        if (!resp)
-            cc_unref(e);
+        resp = entry_response(e, start, len);
     } else {
         /* libmicrohttpd owns the descriptor from here: it sends with
          * sendfile on plain connections and closes it with the response. */

@@ -652,6 +652,16 @@ def parse_response(raw, head_request=False):
     return r
 
 
+def metric(sock, name, labels=""):
+    """One sample of guised's /metrics read over its admin Unix socket:
+    metric(sock, "guise_worker_jobs_total") or, with labels as written in the
+    exposition, metric(sock, "guise_requests_total", '{point="pub",status="200"}').
+    None when the sample is missing."""
+    r = curl("http://localhost/metrics", "--unix-socket", sock)
+    m = re.search(rf"^{re.escape(name)}{re.escape(labels)} (\d+)$", r.text, re.M)
+    return int(m.group(1)) if m else None
+
+
 def http_request(port, method, target, headers=None, host="127.0.0.1", timeout=5, **kw):
     """Sends one request with an exact request-target (no client rewriting)
     and Connection: close; returns the Response."""

@@ -9,7 +9,6 @@ and, as root, files opened with the token of the mapped account."""
 import base64
 import http.client
 import os
-import re
 import shutil
 import ssl
 import subprocess
@@ -220,10 +219,9 @@ class CacheAndReload(gh.GuiseTestCase):
         return statuses, time.monotonic() - t0
 
     def worker_jobs(self, sock):
-        r = gh.curl("http://localhost/metrics", "--unix-socket", sock)
-        m = re.search(r"^guise_worker_jobs_total (\d+)$", r.text, re.M)
-        self.assertIsNotNone(m, r.text[:400])
-        return int(m.group(1))
+        n = gh.metric(sock, "guise_worker_jobs_total")
+        self.assertIsNotNone(n, "guise_worker_jobs_total missing from /metrics")
+        return n
 
     def server_with_metrics(self, name, cache_ttl):
         cfg = base_config(self.work, cache_ttl=cache_ttl)

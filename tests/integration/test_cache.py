@@ -11,20 +11,12 @@ expects a cached answer then gets one whatever connection curl opens.
 """
 
 import os
-import re
 import time
 
 import guise_harness as gh
 from guise_harness import ALICE
 
 TTL_MS = 1500
-
-
-def metric(srv, sock, name, labels=""):
-    """One sample of guised's /metrics (admin socket)."""
-    r = gh.curl("http://localhost/metrics", "--unix-socket", sock)
-    m = re.search(rf"^{re.escape(name)}{re.escape(labels)} (\d+)$", r.text, re.M)
-    return int(m.group(1)) if m else None
 
 
 class CacheSemantics(gh.GuiseTestCase):
@@ -104,11 +96,11 @@ class CacheSemantics(gh.GuiseTestCase):
 
     def test_metrics_count_hits(self):
         self.work.write("media/counted.txt", b"counted")
-        hits0 = metric(self.srv, self.sock, "guise_content_cache_lookups_total", '{result="hit"}')
+        hits0 = gh.metric(self.sock, "guise_content_cache_lookups_total", '{result="hit"}')
         self.assertIsNotNone(hits0)
         for _ in range(5):
             self.assertEqual(self.get("counted.txt").body, b"counted")
-        hits1 = metric(self.srv, self.sock, "guise_content_cache_lookups_total", '{result="hit"}')
+        hits1 = gh.metric(self.sock, "guise_content_cache_lookups_total", '{result="hit"}')
         # The first request fills the entry; the other four may find it
         # (unless the machine stalled past the TTL between two of them).
         self.assertGreaterEqual(hits1 - hits0, 1)
@@ -157,7 +149,7 @@ class SharedAnswers(gh.GuiseTestCase):
         want = self.headers_of(first)
         self.assertTrue(all(want.values()), want)
         self.assertEqual(want["Content-Type"], "application/vnd.apple.mpegurl")
-        hits0 = metric(self.srv, self.sock, "guise_content_cache_lookups_total", '{result="hit"}')
+        hits0 = gh.metric(self.sock, "guise_content_cache_lookups_total", '{result="hit"}')
         for i in range(3):
             a = self.anonymous()
             self.assertEqual((a.status, a.body), (200, body))
@@ -167,7 +159,7 @@ class SharedAnswers(gh.GuiseTestCase):
             self.assertEqual((h.status, h.body), (200, body))
             self.assertEqual(self.headers_of(h), want)
             self.assertEqual(h.header("Cache-Control"), "private", f"hello answer {i}")
-        hits1 = metric(self.srv, self.sock, "guise_content_cache_lookups_total", '{result="hit"}')
+        hits1 = gh.metric(self.sock, "guise_content_cache_lookups_total", '{result="hit"}')
         # One token, one entry: every request after the first found it.
         self.assertEqual(hits1 - hits0, 6)
 
