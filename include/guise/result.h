@@ -37,6 +37,12 @@ typedef int32_t guise_result;
  * but are stale (an expired Digest nonce): the host answers 401 with the
  * plug-in's challenge and does not count an authentication failure. */
 #define GUISE_E_CONTEXT_EXPIRED ((guise_result)0x80090317)
+/* HRESULT_FROM_WIN32(ERROR_BUSY): a temporary refusal of this one request
+ * (the worker queue is full, or the client has too many jobs queued). Not a
+ * plug-in failure: a plug-in passes it on as the result of its call or as the
+ * code of a denial, the host never puts the plug-in in the error state for
+ * it, and the server answers 503 with Retry-After. */
+#define GUISE_E_BUSY ((guise_result)0x800700AA)
 /* HRESULT_FROM_WIN32(ERROR_OLD_WIN_VERSION) is not a good fit; guise uses a
  * facility-4 (ITF) code for the ABI mismatch of a loadable plug-in. */
 #define GUISE_E_ABI_MISMATCH ((guise_result)0x80040201)
