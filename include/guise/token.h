@@ -127,6 +127,41 @@ guise_result guise_open_as(guise_imp *imp, const guise_token *token, int root_fd
 guise_result guise_stat_as(guise_imp *imp, const guise_token *token, int root_fd, const char *path,
                            struct stat *st);
 
+/* ---- writing beneath a directory as a token (src/token/imp_write.c) --
+ *
+ * What a publisher writes is written as the publisher: each call below
+ * runs as the token with the engine's mechanism (an io_uring personality,
+ * or the thread's switched fsuid/fsgid/groups), so the kernel decides with
+ * the token's rights (write and search on the directory, its ACLs) and new
+ * files and directories belong to the token's uid and fsgid (or the
+ * directory's group when it is setgid). The process umask applies, unless
+ * the directory has a default ACL, which then decides the new entry's ACL
+ * and mode as it would for the account itself. Every path is relative to
+ * dir_fd (a leading '/' is ignored) and resolved with RESOLVE_BENEATH |
+ * RESOLVE_NO_MAGICLINKS as the token; the last component of mkdir, unlink
+ * and rename is never followed and must be a plain name (not "", "." or
+ * ".."; GUISE_E_INVALIDARG). Failures carry the kernel's errno
+ * (GUISE_RESULT_FROM_ERRNO(EACCES), (EEXIST), (EXDEV) for an escape...).
+ * token NULL is only accepted in GUISE_IMP_OFF mode. Thread-safe. */
+
+/* Creates (or, with O_TRUNC and without O_EXCL, truncates) path and opens
+ * it. flags must hold O_WRONLY or O_RDWR; O_CREAT and O_CLOEXEC are always
+ * added; O_TMPFILE is refused. mode holds permission bits only (07777 minus
+ * S_ISUID and S_ISGID: the server never makes a set-id file). */
+guise_result guise_create_as(guise_imp *imp, const guise_token *token, int dir_fd, const char *path,
+                             int flags, mode_t mode, int *fd_out);
+/* mkdirat beneath dir_fd; mode may hold S_ISGID and S_ISVTX, not S_ISUID. */
+guise_result guise_mkdir_as(guise_imp *imp, const guise_token *token, int dir_fd, const char *path,
+                            mode_t mode);
+/* unlinkat beneath dir_fd; flags 0 or AT_REMOVEDIR. */
+guise_result guise_unlink_as(guise_imp *imp, const guise_token *token, int dir_fd, const char *path,
+                             int flags);
+/* renameat2 of from to to, both beneath dir_fd; flags 0, RENAME_NOREPLACE
+ * or RENAME_EXCHANGE. A rename over an existing file replaces it
+ * atomically (how a live playlist is published). */
+guise_result guise_rename_as(guise_imp *imp, const guise_token *token, int dir_fd, const char *from,
+                             const char *to, unsigned flags);
+
 /* The calling thread's current filesystem credentials, for tests and
  * assertions: fsuid and fsgid (compare the groups with getgroups(2)). */
 void guise_imp_thread_creds(uid_t *fsuid, gid_t *fsgid);

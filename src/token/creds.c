@@ -208,12 +208,28 @@ guise_result imp_creds_probe(const struct imp_creds *server, const char **why)
     return GUISE_S_OK;
 }
 
-int imp_sys_openat2(int dirfd, const char *path, const struct open_how *how)
+static long sys_op(const struct imp_op *op)
+{
+    switch (op->kind) {
+    case IMP_OP_OPENAT2:
+        return syscall(SYS_openat2, op->dirfd, op->path, &op->how, sizeof(op->how));
+    case IMP_OP_MKDIRAT:
+        return syscall(SYS_mkdirat, op->dirfd, op->path, op->mode);
+    case IMP_OP_UNLINKAT:
+        return syscall(SYS_unlinkat, op->dirfd, op->path, (int)op->flags);
+    case IMP_OP_RENAMEAT:
+        return syscall(SYS_renameat2, op->dirfd, op->path, op->dirfd2, op->path2, op->flags);
+    }
+    errno = EINVAL;
+    return -1;
+}
+
+int imp_sys_run(const struct imp_op *op)
 {
     for (int tries = 0;; tries++) {
-        long fd = syscall(SYS_openat2, dirfd, path, how, sizeof(*how));
-        if (fd >= 0)
-            return (int)fd;
+        long res = sys_op(op);
+        if (res >= 0)
+            return (int)res;
         if ((errno != EAGAIN && errno != EINTR) || tries >= 16)
             return -errno;
     }
