@@ -261,6 +261,17 @@ static void server_key(struct parse_state *st, const char *k, const char *v)
         c->min_uid = n;
     } else if (!strcmp(k, "allow-accounts")) {
         list_parse(&c->allow_accounts, v, st->line);
+    } else if (!strcmp(k, "min-gid")) { /* privilege work: docs/SECURITY.md, "Accounts" */
+        if (!parse_ulong(v, 1, 4294967294UL, &n))
+            return fail(st, k, "'%s' is not a gid from 1 to 4294967294", v);
+        c->min_gid = n;
+    } else if (!strcmp(k, "allow-groups")) {
+        list_parse(&c->allow_groups, v, st->line);
+    } else if (!strcmp(k, "server-account")) {
+        if (!*v || strchr(v, ':') || strchr(v, '/'))
+            return fail(st, k, "'%s' is not an account name", v);
+        set_string(&c->server_account, v);
+        c->server_account_line = st->line;
     } else if (!strcmp(k, "token-ttl")) {
         if (!parse_ulong(v, 1, 86400, &n))
             return fail(st, k, "'%s' is not a number of seconds (1-86400)", v);
@@ -537,6 +548,7 @@ static void set_defaults(struct guise_config *c)
     c->io_threads = 0; /* 0: one per CPU */
     c->impersonation = GUISE_IMP_AUTO;
     c->min_uid = 1000;
+    c->min_gid = 100;
     c->token_ttl = 60;
     c->event_sink = GUISE_SINK_STDERR;
     c->max_connections = 10000;
@@ -679,6 +691,8 @@ void guise_config_free(struct guise_config *c)
     free(c->tls_cert);
     free(c->tls_key);
     list_free(&c->allow_accounts);
+    list_free(&c->allow_groups);
+    free(c->server_account);
     list_free(&c->authn);
     list_free(&c->authz);
     list_free(&c->modules);

@@ -381,6 +381,64 @@ static void test_rename_and_unlink_as(void **state)
     close(dir);
 }
 
+/* Accounts named as sssd and winbind name them, two of them with the
+ * shared primary group users (100), impersonate as themselves. */
+static void test_directory_style_accounts(void **state)
+{
+    guise_imp *imp = imp_of(state);
+    char base[32];
+    make_tree(base, sizeof(base));
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s/shared", fx.root, base);
+    assert_int_equal(mkdir(path, 0700), 0);
+    assert_int_equal(chown(path, 0, 2200), 0);
+    assert_int_equal(chmod(path, 0770), 0);
+    snprintf(path, sizeof(path), "%s/%s/users", fx.root, base);
+    assert_int_equal(mkdir(path, 0700), 0);
+    assert_int_equal(chown(path, 0, 100), 0);
+    assert_int_equal(chmod(path, 0770), 0);
+    int dir = base_fd(base);
+    static const struct {
+        const char *name;
+        uid_t uid;
+        gid_t gid;
+        bool in_users;
+    } accounts[] = {
+        {"alice@example.org", 2010, 100, true},
+        {"EXAMPLE\\alice", 2011, 2011, false},
+        {"Mixed.Case", 2012, 100, true},
+    };
+    for (size_t i = 0; i < sizeof(accounts) / sizeof(accounts[0]); i++) {
+        guise_token *t = NULL;
+        assert_int_equal(guise_token_for_account(fx.store, accounts[i].name, &t), GUISE_S_OK);
+        char rel[64];
+        snprintf(rel, sizeof(rel), "shared/f%zu", i);
+        int fd = -1;
+        assert_int_equal(guise_create_as(imp, t, dir, rel, O_WRONLY | O_EXCL, 0640, &fd),
+                         GUISE_S_OK);
+        close(fd);
+        struct stat st;
+        stat_rel(base, rel, &st);
+        assert_int_equal(st.st_uid, accounts[i].uid);
+        assert_int_equal(st.st_gid, accounts[i].gid);
+        snprintf(rel, sizeof(rel), "users/d%zu", i);
+        guise_result r = guise_mkdir_as(imp, t, dir, rel, 0750);
+        assert_int_equal(r, accounts[i].in_users ? GUISE_S_OK : GUISE_RESULT_FROM_ERRNO(EACCES));
+        /* what one of them made, another member of shared cannot open
+         * for writing (0640), but may read through the group */
+        snprintf(rel, sizeof(rel), "shared/f%zu", i);
+        guise_token *other = NULL;
+        assert_int_equal(guise_token_for_account(fx.store, accounts[(i + 1) % 3].name, &other),
+                         GUISE_S_OK);
+        assert_int_equal(guise_open_as(imp, other, dir, rel, O_WRONLY, &fd),
+                         GUISE_RESULT_FROM_ERRNO(EACCES));
+        guise_token_unref(other);
+        guise_token_unref(t);
+        assert_true(fixture_creds_are_servers());
+    }
+    close(dir);
+}
+
 static void test_write_arguments(void **state)
 {
     guise_imp *imp = imp_of(state);
@@ -449,7 +507,8 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         BOTH(test_create_owned_by_token), BOTH(test_create_refused_without_write),
         BOTH(test_create_never_escapes),  BOTH(test_mkdir_as),
-        BOTH(test_rename_and_unlink_as),  BOTH(test_write_arguments),
+        BOTH(test_rename_and_unlink_as),  BOTH(test_directory_style_accounts),
+        BOTH(test_write_arguments),
     };
     int failed = cmocka_run_group_tests_name("imp-write", tests, fixture_setup, fixture_teardown);
     return failed ? 1 : 0;
