@@ -55,6 +55,22 @@ static int sys_setgroups(size_t n, const gid_t *groups)
     return (int)syscall(NR_SETGROUPS, n, groups);
 }
 
+/* The seccomp filter (sandbox/seccomp_filter.c) sees only the pointer to
+ * the list, never its contents: the check that a token's list holds no
+ * gid 0 is made here, in user space, before the call. (The list restored
+ * on leaving is the server's own, saved when the engine was made: a
+ * switched server's, which sandbox/privilege.c refused to give gid 0.) */
+static int sys_setgroups_token(size_t n, const gid_t *groups)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (groups[i] == 0) {
+            errno = EPERM;
+            return -1;
+        }
+    }
+    return sys_setgroups(n, groups);
+}
+
 void guise_imp_thread_creds(uid_t *fsuid, gid_t *fsgid)
 {
     if (fsuid)
@@ -155,7 +171,7 @@ guise_result imp_creds_enter(const struct imp_creds *server, const guise_token *
 
     const gid_t *groups;
     size_t n = guise_token_groups(t, &groups);
-    if (sys_setgroups(n, groups) != 0) {
+    if (sys_setgroups_token(n, groups) != 0) {
         int err = errno;
         imp_creds_leave(server, saved_mask);
         return err == EPERM ? GUISE_E_ACCESSDENIED : GUISE_RESULT_FROM_ERRNO(err);
