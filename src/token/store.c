@@ -429,6 +429,13 @@ guise_result guise_token_for_guest(guise_token_store *s, const char *name, guise
     *out = cache_get(s, KIND_GUEST, name, &expires);
     if (*out)
         return GUISE_S_OK;
+    /* A guest the ordinary policy accepts (nobody, 65534) gets the very
+     * token everyone else mapped to the account gets: one identity, one
+     * token, one entry in the caches keyed by token. Only a refusal by
+     * the minimums makes it a guest token of its own. */
+    r = guise_token_for_account(s, name, out);
+    if (r != GUISE_E_ACCESSDENIED)
+        return r;
     guise_token *t = NULL;
     r = resolve_user(s, name, true, &t);
     if (r == GUISE_E_NOT_FOUND)
@@ -446,11 +453,10 @@ guise_result guise_token_store_lookup_cached_guest(guise_token_store *s, const c
     guise_result r = check_args(s, name, out);
     if (r != GUISE_S_OK)
         return r;
-    if (!name_in(s->guests, name))
-        return guise_token_store_lookup_cached(s, name, out);
     uint64_t expires;
-    *out = cache_get(s, KIND_GUEST, name, &expires);
-    return *out ? GUISE_S_OK : GUISE_E_PENDING;
+    if (name_in(s->guests, name) && (*out = cache_get(s, KIND_GUEST, name, &expires)))
+        return GUISE_S_OK;
+    return guise_token_store_lookup_cached(s, name, out);
 }
 
 guise_result guise_token_store_lookup_cached(guise_token_store *s, const char *name,
