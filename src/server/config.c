@@ -309,6 +309,10 @@ static void server_key(struct parse_state *st, const char *k, const char *v)
         if (!parse_ulong(v, 1, 86400, &n))
             return fail(st, k, "'%s' is not a number of seconds from 1 to 86400", v);
         c->idle_timeout = (unsigned)n;
+    } else if (!strcmp(k, "shutdown-timeout")) {
+        if (!parse_ulong(v, 1, 3600, &n))
+            return fail(st, k, "'%s' is not a number of seconds from 1 to 3600", v);
+        c->shutdown_timeout = (unsigned)n;
     } else if (!strcmp(k, "max-header-size")) {
         if (!parse_ulong(v, 1024, 1048576, &n))
             return fail(st, k, "'%s' is not a size from 1024 to 1048576 bytes", v);
@@ -542,6 +546,7 @@ static void set_defaults(struct guise_config *c)
     c->max_connections = 10000;
     c->max_connections_per_ip = 0;
     c->idle_timeout = 60;
+    c->shutdown_timeout = 10;
     c->content_cache_ttl_ms = 1000;
     c->content_cache_entries = 256;
     c->max_header_size = 8192;

@@ -68,6 +68,9 @@ struct guise_config {
     char *state_dir;
     unsigned max_connections, max_connections_per_ip;
     unsigned idle_timeout;
+    /* SIGTERM: how long requests may finish, then how long plug-in jobs
+     * on the worker pool may (seconds each). */
+    unsigned shutdown_timeout;
     unsigned long max_header_size;
     unsigned long max_uri_length;
     /* The small-file cache (server/content_cache.h): how long an entry lives
