@@ -112,7 +112,8 @@ static bool stop_serving(struct server *srv, unsigned timeout_ms)
                              "stopping: %zu request(s) still waiting for a plug-in answered "
                              "with 503",
                              n);
-    http_wait_idle(srv, timeout_ms);
+    if (n) /* a client that stopped reading has had its time in the drain */
+        http_wait_idle(srv, timeout_ms);
     if (!idle)
         guise_eventlog_write(srv->log, GUISE_EVENT_WARNING, "server", GUISE_EV_SERVER_STOPPING,
                              GUISE_S_OK,
