@@ -84,6 +84,46 @@ static int reload(struct server *srv, char *err, size_t errsz)
     return rc;
 }
 
+/* Waits up to timeout_ms until the worker pool runs no job: true when idle. */
+static bool wait_workers(struct guise_workers *w, unsigned timeout_ms)
+{
+    for (unsigned waited = 0; guise_workers_pending(w) > 0; waited += 20) {
+        if (waited >= timeout_ms)
+            return false;
+        usleep(20000);
+    }
+    return true;
+}
+
+/* SIGTERM, the first half of shutdown: stop accepting and let requests
+ * finish; let the worker pool finish the plug-ins' jobs (a PAM check ends
+ * at pam-timeout); answer every request still waiting for a plug-in with
+ * 503 and resume its connection (libmicrohttpd must never be stopped with
+ * a suspended connection); wait until those answers are sent. Returns
+ * false when a job still runs: it may touch its request and connection at
+ * any time, so nothing may be freed and the process ends at once. */
+static bool stop_serving(struct server *srv, unsigned timeout_ms)
+{
+    http_quiesce(srv, timeout_ms);
+    bool idle = wait_workers(srv->workers, timeout_ms);
+    size_t n = http_answer_waiting(srv);
+    if (n)
+        guise_eventlog_write(srv->log, GUISE_EVENT_WARNING, "server", GUISE_EV_SERVER_STOPPING,
+                             GUISE_S_OK,
+                             "stopping: %zu request(s) still waiting for a plug-in answered "
+                             "with 503",
+                             n);
+    if (n) /* a client that stopped reading has had its time in the drain */
+        http_wait_idle(srv, timeout_ms);
+    if (!idle)
+        guise_eventlog_write(srv->log, GUISE_EVENT_WARNING, "server", GUISE_EV_SERVER_STOPPING,
+                             GUISE_S_OK,
+                             "stopping: %zu plug-in job(s) still running after %u ms; exiting "
+                             "without freeing what they use",
+                             guise_workers_pending(srv->workers), timeout_ms);
+    return idle;
+}
+
 /* Every connection holds a socket and, while it is answered, the content
  * file: max-connections per listener needs about twice as many descriptors.
  * The soft limit is often 1024 while the hard one is far higher, so raise the
@@ -280,17 +320,19 @@ int main(int argc, char **argv)
     status = 0;
 out:
     /* One teardown for every path, so sanitizer runs see no leak even when
-     * start-up fails. */
+     * start-up fails: stop serving (above), then libmicrohttpd, then the
+     * threads that may still complete a call (workers, timers), then free. */
     if (admin_started)
         admin_stop(&srv);
-    if (http_started)
-        http_quiesce(&srv, 10000);
+    if (http_started && !stop_serving(&srv, srv.current->cfg->shutdown_timeout * 1000u))
+        _exit(status);
     http_stop(&srv);
-    stats_free(srv.stats);
+    guise_workers_free(srv.workers);
+    throttle_free(srv.throttle);
     gen_unref(g);
     server_install_gen(&srv, NULL);
-    throttle_free(srv.throttle);
-    guise_workers_free(srv.workers);
+    http_free_orphans(&srv);
+    stats_free(srv.stats);
     accesslog_close(srv.access);
     guise_imp_free(srv.imp);
     gh_mime_free();
