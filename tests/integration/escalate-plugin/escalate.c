@@ -12,7 +12,6 @@
  * of a death. Never built into guised; loaded with `load =` from the build
  * directory.
  */
-#define _GNU_SOURCE
 #include <guise/plugin.h>
 
 #include <errno.h>
