@@ -96,7 +96,8 @@ guise_result imp_creds_check_caps(const char **why)
     cap_free(caps);
     if (!ok) {
         *why = "impersonation needs CAP_SETUID and CAP_SETGID in the effective set "
-               "(run as root or grant them, or set impersonation to off)";
+               "(start guised as root - it switches to server-account and keeps just "
+               "those - or grant them, or set impersonation to off)";
         return GUISE_E_ACCESSDENIED;
     }
     return GUISE_S_OK;

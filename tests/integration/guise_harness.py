@@ -37,6 +37,15 @@ Clients
     ``http_request(port, method, target, headers)`` speak HTTP/1.1 over a
     plain socket for request targets curl would rewrite.
 
+Service account (root only)
+    A root-started guised switches to the system account ``guise``
+    (``SERVICE_ACCOUNT``; ``ensure_service_account()`` creates it as ``make
+    install`` does). The work directory belongs to it, state directories in
+    it are handed to it, and files and directories the test writes as root
+    without an owner get group guise with the owner's read/search bits, so
+    the server reads what root could; ``service_readable(path)`` does the
+    same for files a tool made (keys, keytabs, user files).
+
 Accounts (root only)
     ``TestAccounts`` creates system users and groups named ``guise-t-*``
     (uids >= 1000) with useradd/groupadd and removes them when the last test
