@@ -33,8 +33,12 @@ ESCALATE_PLUGIN = os.path.join(gh.BUILD_DIR, "tests", "integration", "guise-esca
 REALM = "priv-realm"
 KEPT_CAPS = (1 << 6) | (1 << 7) | (1 << 10)  # CAP_SETGID, CAP_SETUID, CAP_NET_BIND_SERVICE
 
-U100 = "guise-t-u100"  # primary group users (100), member of audio
-GUEST = "guise-t-guest"  # a system account (uid < 1000): the anonymous guest
+# Made by this file, not by gh.TestAccounts (which makes user private groups
+# only, and removes every guise-t-* account when its last user is done, in
+# whichever test process that is): their own prefix, created and removed
+# under the harness's account mutex.
+U100 = "guise-p-u100"  # primary group users (100), member of audio
+GUEST = "guise-p-guest"  # a system account (uid < 1000): the anonymous guest
 
 
 def status_of(path):
@@ -224,7 +228,15 @@ def _useradd(*args):
 
 
 def _userdel(name):
-    subprocess.run(["userdel", name], capture_output=True)
+    mutex = os.open(gh._MUTEX, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        import fcntl
+
+        fcntl.flock(mutex, fcntl.LOCK_EX)
+        subprocess.run(["userdel", name], capture_output=True)
+        subprocess.run(["groupdel", name], capture_output=True)
+    finally:
+        os.close(mutex)
 
 
 class RealAccounts(gh.GuiseTestCase):
@@ -239,7 +251,6 @@ class RealAccounts(gh.GuiseTestCase):
         cls.addClassCleanup(_userdel, U100)
         _useradd("--system", "-U", GUEST)
         cls.addClassCleanup(_userdel, GUEST)
-        cls.addClassCleanup(lambda: subprocess.run(["groupdel", GUEST], capture_output=True))
         assert pwd.getpwnam(U100).pw_gid == 100 and pwd.getpwnam(GUEST).pw_uid < 1000
         w = cls.work
         w.write("users.digest", ha1_line("u100", "u100-pw") + ha1_line("mallory", "mallory-pw"), mode=0o600)
@@ -282,7 +293,7 @@ class RealAccounts(gh.GuiseTestCase):
     def test_min_gid_moves_the_limit(self):
         srv = self.start_guised(self.config(min_gid="101"))
         self.assertIn(self.digest(srv, "/pub/mine.txt", "u100", "u100-pw").status, (401, 403))
-        srv.wait_for_event(r"user 'u100' authenticated but account 'guise-t-u100' is refused")
+        srv.wait_for_event(rf"user 'u100' authenticated but account '{U100}' is refused")
 
     def test_guest_only_for_anonymous(self):
         srv = self.start_guised(self.config())
