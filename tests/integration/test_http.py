@@ -5,6 +5,7 @@ validators and conditional requests, MIME types, methods."""
 import email.utils
 import json
 import os
+import socket
 import time
 
 import guise_harness as gh
@@ -331,6 +332,100 @@ class AnonymousHttp(gh.GuiseTestCase):
             r'^127\.0\.0\.1 anonymous \S+ \[[^]]+\] "GET /media/hello\.txt HTTP/1\.1" 200 13 "-" '
             r'"integration-agent" Anonymous media \d+$'
         )
+
+
+def exchange(port, data, timeout=3.0):
+    """Sends raw bytes; returns (everything received, closed by the server)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(data)
+        got = b""
+        while True:
+            try:
+                c = s.recv(65536)
+            except socket.timeout:
+                return got, False
+            except ConnectionResetError:
+                return got, True
+            if not c:
+                return got, True
+            got += c
+
+
+class RequestFraming(gh.GuiseTestCase):
+    """Request-smuggling primitives (issue 14): a head whose body framing is
+    ambiguous gets 400 and the connection closed, before libmicrohttpd
+    (0.9.75, which is lenient here) interprets it. Raw bytes, no client
+    library in between."""
+
+    HEAD = b"GET /pub/a.txt HTTP/1.1\r\nHost: x\r\n"
+    NEXT = b"GET /pub/a.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.work.write("pub/a.txt", "a\n")
+        cfg = gh.Config(authentication="anonymous", max_header_size=8192)
+        cfg.point("pub", cls.work.join("pub"))
+        cls.srv = cls.start_guised_class(cfg)
+
+    def assertRefused(self, fields, status=400, body=b""):
+        got, closed = exchange(self.srv.port, self.HEAD + fields + b"\r\n" + body + self.NEXT)
+        self.assertTrue(got.startswith(b"HTTP/1.1 %d " % status), got[:200])
+        self.assertTrue(closed, "the connection stayed open")
+        # Nothing after the refused head was taken for a request.
+        self.assertEqual(got.count(b"HTTP/1.1 200 "), 0, got)
+        self.assertIn(b"\r\nConnection: close\r\n", got)
+        return got
+
+    def test_two_different_content_lengths(self):
+        got = self.assertRefused(b"Content-Length: 5\r\nContent-Length: 42\r\n", body=b"hello")
+        self.assertEqual(got.count(b"HTTP/1.1 "), 1, got)
+
+    def test_two_equal_content_lengths(self):
+        self.assertRefused(b"Content-Length: 5\r\nContent-Length: 5\r\n", body=b"hello")
+
+    def test_content_length_with_chunked(self):
+        self.assertRefused(b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", body=b"0\r\n\r\n")
+
+    def test_space_before_colon(self):
+        self.assertRefused(b"Content-Length : 42\r\n")
+
+    def test_unknown_transfer_coding(self):
+        self.assertRefused(b"Transfer-Encoding: xchunked\r\n")
+
+    def test_chunked_with_trailing_space(self):
+        self.assertRefused(b"Transfer-Encoding: chunked \r\n", body=b"0\r\n\r\n")
+
+    def test_coding_list(self):
+        self.assertRefused(b"Transfer-Encoding: gzip, chunked\r\n", body=b"0\r\n\r\n")
+
+    def test_signed_content_length(self):
+        # libmicrohttpd refuses this one itself, before guised sees it.
+        self.assertRefused(b"Content-Length: +5\r\n", body=b"hello")
+
+    def test_event_names_the_reason(self):
+        start = len(self.srv.events())
+        self.assertRefused(b"Content-Length: 1\r\nContent-Length: 2\r\n", body=b"x")
+        self.srv.wait_for_event(r"refused request: Content-Length appears more than once", start=start)
+
+    def test_header_over_max_header_size(self):
+        # 9,000 bytes of one field against max-header-size = 8192.
+        self.assertRefused(b"X-Big: " + b"a" * 9000 + b"\r\n", status=431)
+
+    def test_header_just_under_max_header_size_passes(self):
+        got, _ = exchange(self.srv.port, self.HEAD + b"X-Big: " + b"a" * 7000 + b"\r\nConnection: close\r\n\r\n")
+        self.assertTrue(got.startswith(b"HTTP/1.1 200 "), got[:200])
+
+    def test_single_chunked_body_stays_legal(self):
+        # The broadcast ingest's chunked PUT/POST bodies: one valid coding
+        # keeps the connection (here a GET with an empty chunked body).
+        got, closed = exchange(self.srv.port, self.HEAD + b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + self.NEXT)
+        self.assertTrue(got.startswith(b"HTTP/1.1 200 "), got[:200])
+        self.assertEqual(got.count(b"HTTP/1.1 200 "), 2, got)
+
+    def test_single_content_length_stays_legal(self):
+        got, closed = exchange(self.srv.port, self.HEAD + b"Content-Length: 0\r\n\r\n" + self.NEXT)
+        self.assertEqual(got.count(b"HTTP/1.1 200 "), 2, got)
 
 
 if __name__ == "__main__":
