@@ -428,5 +428,95 @@ class RequestFraming(gh.GuiseTestCase):
         self.assertEqual(got.count(b"HTTP/1.1 200 "), 2, got)
 
 
+class ActiveContentAndIndexes(gh.GuiseTestCase):
+    """Issue 14, low and info findings: HTML and SVG from a point never run
+    live on the server's origin unless the point says active-content = on;
+    redirects and M3U URLs never come from what the client wrote."""
+
+    PAGE = b"<html><script>fetch('/other/secret.txt')</script></html>\n"
+    SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>\n'
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        w = cls.work
+        for d in ("site", "off", "on"):
+            w.write(f"{d}/page.html", cls.PAGE)
+            w.write(f"{d}/pic.svg", cls.SVG)
+            w.write(f"{d}/a.txt", "a\n")
+            w.write(f"{d}/song.mp3", b"ID3\x03\x00" + b"\x00" * 64)
+        cfg = gh.Config(authentication="anonymous")
+        cfg.point("site", w.join("site"))
+        cfg.point("off", w.join("off"), active_content="off")
+        cfg.point("on", w.join("on"), active_content="on")
+        cls.srv = cls.start_guised_class(cfg)
+        pub = gh.Config(authentication="anonymous", public_url="https://media.example:8443/")
+        pub.point("site", w.join("site"))
+        cls.pub = cls.start_guised_class(pub, name="public-url")
+
+    def get(self, srv, target, headers=None):
+        return gh.http_request(srv.port, "GET", target, headers)
+
+    def test_html_and_svg_are_sandboxed_by_default(self):
+        for name, ctype in (("page.html", "text/html"), ("pic.svg", "image/svg+xml")):
+            r = self.get(self.srv, f"/site/{name}")
+            self.assertEqual(r.status, 200)
+            self.assertTrue(r.header("Content-Type").startswith(ctype), r.header("Content-Type"))
+            self.assertEqual(r.header("Content-Security-Policy"), "sandbox")
+        # Twice more: the small-file cache's shared answer carries it too.
+        for _ in range(2):
+            self.assertEqual(self.get(self.srv, "/site/page.html").header("Content-Security-Policy"), "sandbox")
+
+    def test_active_content_off_serves_markup_as_text(self):
+        r = self.get(self.srv, "/off/page.html")
+        self.assertEqual((r.status, r.body), (200, self.PAGE))
+        self.assertEqual(r.header("Content-Type"), "text/plain; charset=utf-8")
+        self.assertEqual(r.header("Content-Security-Policy"), "sandbox")
+
+    def test_active_content_on_is_live(self):
+        r = self.get(self.srv, "/on/page.html")
+        self.assertTrue(r.header("Content-Type").startswith("text/html"))
+        self.assertIsNone(r.header("Content-Security-Policy"))
+
+    def test_other_types_are_untouched(self):
+        for name in ("a.txt", "song.mp3"):
+            self.assertIsNone(self.get(self.srv, f"/site/{name}").header("Content-Security-Policy"))
+
+    def test_double_slash_redirect_stays_on_this_host(self):
+        for target in ("//site", "///site", "//site//"):
+            r = self.get(self.srv, target)
+            if r.status == 301:
+                self.assertEqual(r.header("Location"), "/site/", target)
+        r = self.get(self.srv, "//site")
+        self.assertEqual((r.status, r.header("Location")), (301, "/site/"))
+
+    def test_m3u_without_public_url_varies_on_host(self):
+        r = self.get(self.srv, "/site/?format=m3u")
+        self.assertEqual(r.status, 200)
+        self.assertIn(f"http://127.0.0.1:{self.srv.port}/site/song.mp3".encode(), r.body)
+        self.assertIn("Host", (r.header("Vary") or ""))
+        self.assertEqual(r.header("Cache-Control"), "no-cache")
+
+    def test_m3u_with_public_url_ignores_host(self):
+        raw = gh.raw_request(self.pub.port, b"GET /site/?format=m3u HTTP/1.1\r\nHost: evil.example\r\n"
+                             b"Connection: close\r\n\r\n")
+        r = gh.parse_response(raw)
+        self.assertEqual(r.status, 200)
+        self.assertIn(b"https://media.example:8443/site/song.mp3", r.body)
+        self.assertNotIn(b"evil.example", r.body)
+        self.assertIsNone(r.header("Vary"))
+
+    def test_anonymous_listings_say_no_cache(self):
+        for fmt in ("html", "json"):
+            r = self.get(self.srv, f"/site/?format={fmt}")
+            self.assertEqual((r.status, r.header("Cache-Control")), (200, "no-cache"), fmt)
+
+    def test_empty_if_range_sends_everything(self):
+        r = self.get(self.srv, "/site/a.txt", [("Range", "bytes=0-0"), ("If-Range", "")])
+        self.assertEqual((r.status, r.body), (200, b"a\n"))
+        r = self.get(self.srv, "/site/a.txt", [("Range", "bytes=0-0")])
+        self.assertEqual((r.status, r.body), (206, b"a"))
+
+
 if __name__ == "__main__":
     gh.main()
