@@ -53,7 +53,10 @@ int state_save(const char *path, json_t *st, char *err, size_t errsz)
         snprintf(err, errsz, "out of memory");
         return -1;
     }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    /* Never through a link or into a file someone else made: a leftover of
+     * ours (a crash) is removed first, then the name must be new. */
+    (void)unlink(tmp);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         snprintf(err, errsz, "cannot create %s: %s", tmp, strerror(errno));
         free(tmp);

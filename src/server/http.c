@@ -6,6 +6,7 @@
 #include "server/shrink_watch.h"
 #include "server/stats.h"
 
+#include "http/framing.h"
 #include "http/path.h"
 
 #include <arpa/inet.h>
@@ -430,6 +431,70 @@ static bool route(struct request *r)
     return true;
 }
 
+/* ---- framing: refused before the body is read ---- */
+
+struct framing_fields {
+    struct gh_header_view v[256];
+    size_t n;
+    bool overflow;
+};
+
+static enum MHD_Result collect_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     size_t key_size, const char *value, size_t value_size)
+{
+    struct framing_fields *f = cls;
+    if (f->n == sizeof f->v / sizeof f->v[0]) {
+        f->overflow = true;
+        return MHD_NO;
+    }
+    f->v[f->n++] =
+        (struct gh_header_view){key, key_size, value ? value : "", value ? value_size : 0};
+    return MHD_YES;
+}
+
+/* Content-Length and Transfer-Encoding must frame the body in exactly one
+ * way, and the head must fit max-header-size: else 400 (431) and the
+ * connection is closed, so that nothing after this head is read as a
+ * request. Returns false when it answered. */
+static bool framing_ok(struct request *r)
+{
+    struct framing_fields *f = malloc(sizeof *f);
+    if (!f) {
+        finish_status(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Out of memory.");
+        return false;
+    }
+    f->n = 0;
+    f->overflow = false;
+    MHD_get_connection_values_n(r->mc, MHD_HEADER_KIND, collect_field, f);
+    size_t line = strlen(r->method) + 1 + strlen(r->target) + 1 + strlen(r->version);
+    enum gh_framing v = f->overflow
+                            ? GH_FRAMING_TOO_LARGE
+                            : gh_framing_check(f->v, f->n, line, r->gen->cfg->max_header_size);
+    free(f);
+    if (v == GH_FRAMING_OK)
+        return true;
+    guise_eventlog_write(r->gen->log, GUISE_EVENT_WARNING, "server", GUISE_EV_REQUEST_REFUSED,
+                         GUISE_E_BAD_FORMAT, "client %s: refused request: %s", r->conn->client_ip,
+                         gh_framing_reason(v));
+    request_add_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    if (v == GH_FRAMING_TOO_LARGE)
+        finish_status(r, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, gh_framing_reason(v));
+    else
+        finish_status(r, MHD_HTTP_BAD_REQUEST, gh_framing_reason(v));
+    return false;
+}
+
+static enum MHD_Result queue_answer(struct request *r)
+{
+    if (!r->response)
+        return MHD_NO;
+    enum MHD_Result ret = MHD_queue_response(r->mc, r->status, r->response);
+    if (!r->response_shared)
+        MHD_destroy_response(r->response);
+    r->response = NULL;
+    return ret;
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char *url,
                                const char *method, const char *version, const char *upload_data,
                                size_t *upload_data_size, void **con_cls)
@@ -444,6 +509,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
         r->version = version;
         if (!r->conn || !r->gen)
             return MHD_NO;
+        /* A head that frames its body ambiguously is answered now, in the
+         * first call: libmicrohttpd then closes the connection unread. */
+        if (!framing_ok(r))
+            return queue_answer(r);
         r->routed = route(r);
         /* Answering in this first call - directly, or after a suspension
          * that began in it - makes libmicrohttpd discard the (empty) body
@@ -467,13 +536,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
     pthread_mutex_unlock(&r->mu);
     if (!ready)
         return MHD_YES;
-    if (!r->response)
-        return MHD_NO;
-    enum MHD_Result ret = MHD_queue_response(mc, r->status, r->response);
-    if (!r->response_shared)
-        MHD_destroy_response(r->response);
-    r->response = NULL;
-    return ret;
+    return queue_answer(r);
 }
 
 /* ---- daemons ---- */

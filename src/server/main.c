@@ -2,6 +2,7 @@
 #include "server/accesslog.h"
 #include "server/privilege.h"
 #include "server/server.h"
+#include "server/statedir.h"
 #include "server/stats.h"
 #include "server/throttle.h"
 
@@ -31,6 +32,37 @@ static void usage(FILE *f)
                "access log; SIGTERM and SIGINT drain requests and exit.\n");
 }
 
+#define DEFAULT_STATE_DIR "/var/lib/guise"
+
+/* The state directory is created when missing (a fresh machine). For
+ * `guised -t` it is only checked, and the plug-ins get a scratch copy
+ * (*scratch, removed at exit) so that a test writes nothing. */
+static int prepare_state_dir(struct guise_config *cfg, bool test_only, char **scratch, char *err,
+                             size_t errsz)
+{
+    const char *dir = cfg->state_dir ? cfg->state_dir : DEFAULT_STATE_DIR;
+    char why[768];
+    if (!test_only) {
+        if (statedir_ensure(dir, why, sizeof why) == 0)
+            return 0;
+        snprintf(err, errsz, "%s: %s", cfg->file, why);
+        return -1;
+    }
+    if (statedir_check(dir, why, sizeof why) != 0 ||
+        !(*scratch = statedir_scratch(dir, why, sizeof why))) {
+        snprintf(err, errsz, "%s: %s", cfg->file, why);
+        return -1;
+    }
+    char *copy = strdup(*scratch);
+    if (!copy) {
+        snprintf(err, errsz, "out of memory");
+        return -1;
+    }
+    free(cfg->state_dir);
+    cfg->state_dir = copy;
+    return 0;
+}
+
 /* Builds the first generation or a reload's; logs and returns NULL on error. */
 static struct gen *load_generation(struct server *srv, const char *path, char *err, size_t errsz)
 {
@@ -38,6 +70,10 @@ static struct gen *load_generation(struct server *srv, const char *path, char *e
     struct guise_config *cfg = guise_config_load(path, err, errsz);
     if (!cfg)
         return NULL;
+    if (prepare_state_dir(cfg, false, NULL, err, errsz) != 0) {
+        guise_config_free(cfg);
+        return NULL;
+    }
     admin_state_apply_config(srv, cfg);
     struct gen *g = gen_build(srv, cfg, err, errsz);
     if (g)
@@ -205,6 +241,7 @@ int main(int argc, char **argv)
     int status = 1;
     struct gen *g = NULL;
     bool http_started = false, admin_started = false;
+    char *scratch = NULL; /* guised -t: the plug-ins' state directory */
     struct guise_config *cfg = guise_config_load(config, err, sizeof err);
     if (!cfg) {
         fprintf(stderr, "guised: %s\n", err);
@@ -234,6 +271,13 @@ int main(int argc, char **argv)
     struct throttle_policy tp = {cfg->fail_delay_ms, cfg->lockout_after, cfg->lockout_seconds};
     srv.throttle = throttle_new(&tp, 4096);
     enum guise_imp_mode mode = cfg->impersonation;
+    if (prepare_state_dir(cfg, test_only, &scratch, err, sizeof err) != 0) {
+        fprintf(stderr, "guised: %s\n", err);
+        if (test_only)
+            fprintf(stderr, "guised: configuration file %s test failed\n", config);
+        guise_config_free(cfg);
+        goto out;
+    }
     admin_state_apply_config(&srv, cfg);
     g = gen_build(&srv, cfg, err, sizeof err); /* takes cfg */
     if (!g) {
@@ -337,5 +381,6 @@ out:
     guise_imp_free(srv.imp);
     gh_mime_free();
     guise_eventlog_free(srv.log);
+    statedir_scratch_remove(scratch);
     return status;
 }
