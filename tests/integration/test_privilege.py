@@ -209,6 +209,20 @@ class ServiceAccountConfig(gh.GuiseTestCase):
         self.assertNotIn("public.crt cannot", p.stderr)
         self.assertIn("test failed", p.stderr)
 
+    def test_missing_state_directory_made_for_the_account(self):
+        # root creates it before the switch, where the account could not
+        # (its parent is root's 0755), and gives it to the account
+        parent = self.work.mkdir("rootvar", mode=0o755, owner="root", group="root")
+        state = os.path.join(parent, "lib", "guise")
+        p = self.check(base_config(self.work, state_directory=state), "state-t")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertFalse(os.path.exists(state), "guised -t created it")
+        g = self.start_guised(base_config(self.work, state_directory=state), name="state-run")
+        st = os.stat(state)
+        self.assertEqual((st.st_uid, st.st_gid, st.st_mode & 0o777), (*gh.service_ids(), 0o700))
+        self.assertEqual(os.stat(os.path.dirname(state)).st_uid, 0)
+        g.stop_clean()
+
     def test_good_file_passes(self):
         p = self.check(base_config(self.work), "good")
         self.assertEqual(p.returncode, 0, p.stderr)
