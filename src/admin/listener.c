@@ -221,14 +221,21 @@ static int unix_listen(struct admin *a, const char *path, char *why, size_t whys
             return -1;
         }
         int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (probe >= 0 && connect(probe, (struct sockaddr *)&sun, sizeof sun) == 0) {
-            close(probe);
-            errno = EADDRINUSE;
-            snprintf(why, whysz, "%s is in use by another server", path);
-            return -1;
-        }
+        int rc = probe >= 0 ? connect(probe, (struct sockaddr *)&sun, sizeof sun) : -1;
+        /* Only ECONNREFUSED says nobody listens: a socket the server's own
+         * account may not connect to (EACCES: another server's, made by
+         * root) is somebody else's, and is left alone. */
+        int err = rc == 0 ? 0 : errno;
         if (probe >= 0)
             close(probe);
+        if (rc == 0 || err != ECONNREFUSED) {
+            errno = EADDRINUSE;
+            snprintf(why, whysz, "%s is in use by another server%s%s", path,
+                     rc == 0 ? "" : " (cannot connect to it: ", rc == 0 ? "" : strerror(err));
+            if (rc != 0)
+                snprintf(why + strlen(why), whysz - strlen(why), ")");
+            return -1;
+        }
         unlink(path);
     }
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);

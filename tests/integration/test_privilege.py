@@ -309,6 +309,26 @@ class RealAccounts(gh.GuiseTestCase):
         self.assertIn(self.digest(srv, "/pub/mine.txt", "u100", "u100-pw").status, (401, 403))
         srv.wait_for_event(rf"user 'u100' authenticated but account '{U100}' is refused")
 
+    def test_pam_login_of_a_gid_100_account(self):
+        # Basic with PAM (pam_wrapper's pam_matrix) over TLS: the same
+        # account, after a correct PAM login, is served as itself
+        import test_basic as tb
+        from test_tls import make_cert
+
+        tb.require_pam_wrapper()
+        cert, key = make_cert(self.work, "pam-server")
+        svc_dir, _ = tb.write_pam_services(self.work, ["u100:u100 pw:guise\n"])
+        self.work.write("basic.map", f"u100 {U100}\n", mode=0o600)
+        cfg = gh.Config(authentication="basic", authorization="fs-acl", realm=REALM, admin_listen="none",
+                        auth_failure_delay=0, auth_lockout_failures=0, tls_certificate=cert, tls_key=key)
+        cfg.plugin("basic", backend="pam", pam_service="guise", account_map=self.work.join("basic.map"))
+        cfg.point("pub", self.work.join("pub"))
+        with tb.PamEnvironment(svc_dir):
+            srv = self.start_guised(cfg, name="pam-u100", tls=True)
+        r = gh.curl(srv.url("/pub/mine.txt"), "--basic", "-u", "u100:u100 pw", cacert=cert)
+        self.assertEqual((r.status, r.body), (200, b"mine\n"), srv.events()[-2000:])
+        self.assertNotIn("refused by the min-uid policy", srv.events())
+
     def test_guest_only_for_anonymous(self):
         srv = self.start_guised(self.config())
         r = gh.curl(srv.url("/pub/guest.txt"))
