@@ -73,7 +73,10 @@ static struct gen *load_generation(struct server *srv, const char *path, char *e
         guise_config_free(cfg);
         return NULL;
     }
-    admin_state_apply_config(srv, cfg);
+    if (admin_state_apply_config(srv, cfg, err, errsz) != 0) {
+        guise_config_free(cfg);
+        return NULL;
+    }
     struct gen *g = gen_build(srv, cfg, err, errsz);
     if (g)
         admin_state_apply_gen(srv, g);
@@ -268,7 +271,11 @@ int main(int argc, char **argv)
         guise_config_free(cfg);
         goto out;
     }
-    admin_state_apply_config(&srv, cfg);
+    if (admin_state_apply_config(&srv, cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "guised: %s\n", err);
+        guise_config_free(cfg);
+        goto out;
+    }
     g = gen_build(&srv, cfg, err, sizeof err); /* takes cfg */
     if (!g) {
         fprintf(stderr, "guised: %s\n", err);
