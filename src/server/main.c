@@ -148,8 +148,8 @@ static bool stop_serving(struct server *srv, unsigned timeout_ms)
     if (n)
         guise_eventlog_write(srv->log, GUISE_EVENT_WARNING, "server", GUISE_EV_SERVER_STOPPING,
                              GUISE_S_OK,
-                             "stopping: %zu request(s) still waiting for a plug-in answered "
-                             "with 503",
+                             "stopping: %zu request(s) still waiting answered now (503 for "
+                             "a plug-in call, a delayed 401 as it was)",
                              n);
     if (n) /* a client that stopped reading has had its time in the drain */
         http_wait_idle(srv, timeout_ms);
