@@ -1,5 +1,6 @@
 /* guised: command line, start-up, signals (reload, drain), sd_notify. */
 #include "server/accesslog.h"
+#include "server/privilege.h"
 #include "server/server.h"
 #include "server/statedir.h"
 #include "server/stats.h"
@@ -251,6 +252,15 @@ int main(int argc, char **argv)
             fprintf(stderr, "guised: configuration file %s test failed\n", config);
         return 1;
     }
+    /* Never root by construction: the seccomp filter and the switch to the
+     * service account come before any thread exists (server/privilege.h). */
+    if (server_privilege_enter(config, cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "guised: %s\n", err);
+        if (test_only)
+            fprintf(stderr, "guised: configuration file %s test failed\n", config);
+        guise_config_free(cfg);
+        return 1;
+    }
     if (guise_eventlog_new((enum guise_event_sink)cfg->event_sink, 256, &srv.log) != GUISE_S_OK) {
         guise_config_free(cfg);
         return 1;
@@ -298,6 +308,8 @@ int main(int argc, char **argv)
                     guise_plugin_name(p), msg);
             plugins_ok = false;
         }
+        if (server_privilege_check_files(config, g->cfg, stderr) != 0)
+            plugins_ok = false;
         if (!plugins_ok) {
             fprintf(stderr, "guised: configuration file %s test failed\n", config);
             goto out;
