@@ -37,8 +37,8 @@ static void usage(FILE *f)
 /* The state directory is created when missing (a fresh machine). For
  * `guised -t` it is only checked, and the plug-ins get a scratch copy
  * (*scratch, removed at exit) so that a test writes nothing. */
-static int prepare_state_dir(struct guise_config *cfg, bool test_only, char **scratch, char *err,
-                             size_t errsz)
+static int prepare_state_dir(struct guise_config *cfg, bool test_only, bool checked, char **scratch,
+                             char *err, size_t errsz)
 {
     const char *dir = cfg->state_dir ? cfg->state_dir : DEFAULT_STATE_DIR;
     char why[768];
@@ -48,7 +48,9 @@ static int prepare_state_dir(struct guise_config *cfg, bool test_only, char **sc
         snprintf(err, errsz, "%s: %s", cfg->file, why);
         return -1;
     }
-    if (statedir_check(dir, why, sizeof why) != 0 ||
+    /* checked: missing, and found creatable by root before the switch to
+     * the service account (server/privilege.h) */
+    if ((!checked && statedir_check(dir, why, sizeof why) != 0) ||
         !(*scratch = statedir_scratch(dir, why, sizeof why))) {
         snprintf(err, errsz, "%s: %s", cfg->file, why);
         return -1;
@@ -70,7 +72,7 @@ static struct gen *load_generation(struct server *srv, const char *path, char *e
     struct guise_config *cfg = guise_config_load(path, err, errsz);
     if (!cfg)
         return NULL;
-    if (prepare_state_dir(cfg, false, NULL, err, errsz) != 0) {
+    if (prepare_state_dir(cfg, false, false, NULL, err, errsz) != 0) {
         guise_config_free(cfg);
         return NULL;
     }
@@ -254,7 +256,9 @@ int main(int argc, char **argv)
     }
     /* Never root by construction: the seccomp filter and the switch to the
      * service account come before any thread exists (server/privilege.h). */
-    if (server_privilege_enter(config, cfg, err, sizeof err) != 0) {
+    bool state_checked = false;
+    if (server_privilege_enter(config, cfg, cfg->state_dir ? cfg->state_dir : DEFAULT_STATE_DIR,
+                               test_only, &state_checked, err, sizeof err) != 0) {
         fprintf(stderr, "guised: %s\n", err);
         if (test_only)
             fprintf(stderr, "guised: configuration file %s test failed\n", config);
@@ -274,7 +278,7 @@ int main(int argc, char **argv)
     struct throttle_policy tp = {cfg->fail_delay_ms, cfg->lockout_after, cfg->lockout_seconds};
     srv.throttle = throttle_new(&tp, 4096);
     enum guise_imp_mode mode = cfg->impersonation;
-    if (prepare_state_dir(cfg, test_only, &scratch, err, sizeof err) != 0) {
+    if (prepare_state_dir(cfg, test_only, state_checked, &scratch, err, sizeof err) != 0) {
         fprintf(stderr, "guised: %s\n", err);
         if (test_only)
             fprintf(stderr, "guised: configuration file %s test failed\n", config);
