@@ -810,6 +810,13 @@ struct guise_config *guise_config_load(const char *path, char *err, size_t errsz
     for (size_t i = 0; i < c->allow_accounts.n; i++) {
         struct passwd pw, *pwp = NULL;
         int prc = getpwnam_r(c->allow_accounts.v[i], &pw, grbuf, sizeof grbuf, &pwp);
+        if (prc != 0 && prc != ENOENT && prc != ESRCH) {
+            /* Out of memory or NSS unreachable: whether it is root is unknown. */
+            snprintf(err, errsz, "%s:%d: key 'allow-accounts': cannot look up '%s': %s", path,
+                     c->allow_accounts.line, c->allow_accounts.v[i], strerror(prc));
+            guise_config_free(c);
+            return NULL;
+        }
         if (prc == 0 && pwp && pwp->pw_uid == 0) {
             snprintf(err, errsz,
                      "%s:%d: key 'allow-accounts': '%s' is uid 0, which is never impersonated",

@@ -243,24 +243,29 @@ static void *request_new(void *cls, const char *target, struct MHD_Connection *m
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     r->conn = ci ? ci->socket_context : NULL;
-    if (r->conn) {
-        pthread_mutex_lock(&srv->conns_lock);
-        r->conn->current = r;
-        pthread_mutex_unlock(&srv->conns_lock);
-    }
+    if (r->conn)
+        atomic_store(&r->conn->current, r);
     r->gen = server_current_gen(srv);
     atomic_fetch_add(&srv->active_requests, 1);
     return r;
 }
 
+/* No lock per request: the connection's thread publishes and withdraws
+ * its request with atomics. Once shutdown has begun (srv->stopping, set
+ * before http_answer_waiting takes conns_lock and reads current), a request
+ * that goes away waits for conns_lock, so it is never freed while shutdown
+ * looks at it; before that, shutdown cannot have seen it (both orders are
+ * sequentially consistent). */
 static void conn_forget_request(struct request *r)
 {
     if (!r->conn)
         return;
-    pthread_mutex_lock(&r->srv->conns_lock);
-    if (r->conn->current == r)
-        r->conn->current = NULL;
-    pthread_mutex_unlock(&r->srv->conns_lock);
+    struct request *mine = r;
+    atomic_compare_exchange_strong(&r->conn->current, &mine, NULL);
+    if (atomic_load(&r->srv->stopping)) {
+        pthread_mutex_lock(&r->srv->conns_lock);
+        pthread_mutex_unlock(&r->srv->conns_lock);
+    }
 }
 
 /* Everything of a finished request but what a late plug-in completion may
@@ -693,9 +698,10 @@ static bool abandon(struct request *r)
 size_t http_answer_waiting(struct server *srv)
 {
     size_t n = 0;
+    atomic_store(&srv->stopping, true);
     pthread_mutex_lock(&srv->conns_lock);
     for (struct conn *c = srv->conns; c; c = c->next) {
-        struct request *r = c->current;
+        struct request *r = atomic_load(&c->current);
         if (!r || !abandon(r))
             continue;
         /* A delayed 401 (throttle timer) is already the answer; anything

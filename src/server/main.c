@@ -76,7 +76,10 @@ static struct gen *load_generation(struct server *srv, const char *path, char *e
         guise_config_free(cfg);
         return NULL;
     }
-    admin_state_apply_config(srv, cfg);
+    if (admin_state_apply_config(srv, cfg, err, errsz) != 0) {
+        guise_config_free(cfg);
+        return NULL;
+    }
     struct gen *g = gen_build(srv, cfg, err, errsz);
     if (g)
         admin_state_apply_gen(srv, g);
@@ -148,8 +151,8 @@ static bool stop_serving(struct server *srv, unsigned timeout_ms)
     if (n)
         guise_eventlog_write(srv->log, GUISE_EVENT_WARNING, "server", GUISE_EV_SERVER_STOPPING,
                              GUISE_S_OK,
-                             "stopping: %zu request(s) still waiting for a plug-in answered "
-                             "with 503",
+                             "stopping: %zu request(s) still waiting answered now (503 for "
+                             "a plug-in call, a delayed 401 as it was)",
                              n);
     if (n) /* a client that stopped reading has had its time in the drain */
         http_wait_idle(srv, timeout_ms);
@@ -282,7 +285,11 @@ int main(int argc, char **argv)
         guise_config_free(cfg);
         goto out;
     }
-    admin_state_apply_config(&srv, cfg);
+    if (admin_state_apply_config(&srv, cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "guised: %s\n", err);
+        guise_config_free(cfg);
+        goto out;
+    }
     g = gen_build(&srv, cfg, err, sizeof err); /* takes cfg */
     if (!g) {
         fprintf(stderr, "guised: %s\n", err);

@@ -38,11 +38,12 @@ struct conn {
     uint64_t stream_end;
     char stream_what[160];
     bool streaming;
-    /* The request being answered on this connection (under conns_lock):
-     * shutdown answers the ones still waiting for a plug-in. keep: a
+    /* The request being answered on this connection (see http.c:
+     * conn_forget_request): shutdown answers the ones still waiting for a
+     * plug-in. keep (under conns_lock): a
      * plug-in call of an abandoned request may still use ctx, so the
      * connection outlives its socket until shutdown's last step. */
-    struct request *current;
+    _Atomic(struct request *) current;
     bool keep;
 };
 
