@@ -21,6 +21,9 @@ bench_init "$@"
 CONNS=${BENCH_CONNS:-64}
 UNCACHED_CONNS=${BENCH_UNCACHED_CONNS:-4}
 USER_NAME=guise-bench
+# the service account guised switches to in this run (see below)
+BENCH_SERVER_ACCOUNT=guise-bench-pam
+export BENCH_SERVER_ACCOUNT
 PASSWORD=bench-Secret-42
 SERVICE=guise-bench
 REALM=bench
@@ -45,10 +48,18 @@ basic_cleanup() {
     rm -f "/etc/pam.d/$SERVICE"
     getent passwd "$USER_NAME" >/dev/null && userdel "$USER_NAME"
     bench_cleanup
+    # after the servers are gone: guised runs as this account
+    if getent passwd "$BENCH_SERVER_ACCOUNT" >/dev/null; then userdel "$BENCH_SERVER_ACCOUNT"; fi
 }
 trap basic_cleanup EXIT
 
 useradd -M -s /usr/sbin/nologin "$USER_NAME"
+# guised runs as a service account, and pam_unix run by a non-root caller
+# checks other users' passwords only by reading /etc/shadow itself: this
+# run's account is in group shadow, as docs/SECURITY.md says a pam_unix
+# site must choose to do.
+getent passwd "$BENCH_SERVER_ACCOUNT" >/dev/null ||
+    useradd --system -U -G shadow -M -s /usr/sbin/nologin "$BENCH_SERVER_ACCOUNT"
 echo "$USER_NAME:$PASSWORD" | chpasswd
 # As dist/pam.d/guise: pam_unix without its failure delay.
 printf 'auth required pam_unix.so nodelay\naccount required pam_unix.so\n' >"/etc/pam.d/$SERVICE"
@@ -99,6 +110,7 @@ measure() {
 
 guised_ini() {
     cat <<INI
+server-account = $BENCH_SERVER_ACCOUNT
 tls-certificate = $WORK/server.crt
 tls-key = $WORK/server.key
 [plugin "basic"]

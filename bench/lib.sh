@@ -67,6 +67,13 @@ bench_init() {
     chmod 755 "$WORK"
     mkdir -p "$WORK/www/bench" "$WORK/logs" "$WORK/results" "$WORK/nginx-temp"
     [ "$IS_ROOT" -eq 1 ] && chown www-data "$WORK/logs"
+    if [ "$IS_ROOT" -eq 1 ]; then
+        # guised switches from root to its service account (docs/SECURITY.md):
+        # it must write its access log next to the peers'.
+        "$(dirname "$0")/../scripts/install-service-account" >/dev/null
+        chgrp guise "$WORK/logs"
+        chmod 0775 "$WORK/logs"
+    fi
     trap bench_cleanup EXIT
     trap 'exit 130' INT TERM
 }
@@ -164,6 +171,7 @@ start_guised() {
         echo "path = $WORK/www/bench"
     } >"$conf"
     mkdir -p "$WORK/$name-state"
+    [ "$IS_ROOT" -eq 1 ] && chown "${BENCH_SERVER_ACCOUNT:-guise}:" "$WORK/$name-state"
     "$GUISED" -t -c "$conf" >"$WORK/logs/$name.test" 2>&1 || {
         cat "$WORK/logs/$name.test" >&2
         die "guised rejects $conf"

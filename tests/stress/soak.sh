@@ -78,6 +78,14 @@ cp "$WORK/pub/small.bin" "$WORK/prot/small.bin"
 chmod 755 "$WORK/pub" "$WORK/prot"
 chmod 644 "$WORK/pub/small.bin" "$WORK/prot/small.bin"
 echo "$PASSWORD" | "$PASSWD" -c -a MD5 --stdin "$WORK/users.digest" "$REALM" "$USER_NAME" >/dev/null 2>&1
+if [ "$(id -u)" -eq 0 ]; then
+    # guised switches from root to its service account (docs/SECURITY.md):
+    # it writes its log and state here and reads the user file as guise.
+    "$(dirname "$0")/../../scripts/install-service-account" >/dev/null
+    chown guise:guise "$WORK"
+    chgrp guise "$WORK/users.digest"
+    chmod 0640 "$WORK/users.digest"
+fi
 
 imp=off
 [ "$(id -u)" -eq 0 ] && imp=auto
