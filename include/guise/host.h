@@ -82,6 +82,9 @@ const char *guise_plugin_name(const guise_plugin *p);
 const guise_props *guise_plugin_props(const guise_plugin *p);
 /* Last error: code (GUISE_S_OK when none) and message copied into msg. */
 guise_result guise_plugin_last_error(const guise_plugin *p, char *msg, size_t msgsz);
+/* Calls into the instance begun and not yet ended (asynchronous calls count
+ * until their completion): what a disable waits for. */
+unsigned guise_plugin_calls_in_flight(const guise_plugin *p);
 /* Records the failure of a plug-in method the way the model asks: unless code
  * is GUISE_E_PLUGIN_ERROR_REPORTED an ERROR event names plug-in, method,
  * code and its name; in every case the last error is set, the instance

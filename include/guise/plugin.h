@@ -12,6 +12,23 @@
  * own GUISE_ABI_MAJOR; minor versions only ever append members at the end of
  * the structures, so a newer host accepts an older minor.
  *
+ * Calls in flight (the host's rule, so that no plug-in needs its own).
+ * The host counts every call into an instance from its start until it ends:
+ * a synchronous method when it returns, authenticate and authorize when the
+ * plug-in has called their completion (or returned a failure, which means no
+ * completion). disable is called only when the instance is no longer
+ * ENABLED (no new call begins) and every call begun before has ended,
+ * completions included; enable is called only when no call is in flight.
+ * enable, disable and shutdown never run concurrently with each other, nor
+ * with authenticate, authorize, challenge or create_context. So disable may
+ * free what enable acquired without locks or reference counts. Exceptions:
+ * destroy_context and the identity getters (logical_user_id,
+ * impersonation_account_name, impersonation_token) are context methods: the
+ * host may call them in any state, also while disable runs, and they must
+ * touch only the context. Work a plug-in submits runs inside the call that
+ * submitted it (the call ends with the completion), so a job may use what
+ * enable acquired until it calls the completion, and not after.
+ *
  * Threading. Every call may come from any thread. Asynchronous methods take a
  * completion callback and a cookie; the plug-in calls the callback exactly
  * once, either before the method returns or later from any thread, and passes
@@ -42,7 +59,7 @@ extern "C" {
 #endif
 
 #define GUISE_ABI_MAJOR 1
-#define GUISE_ABI_MINOR 0
+#define GUISE_ABI_MINOR 1
 
 /* Loadable plug-ins export this symbol, a guise_plugin_entry_fn:
  *   const struct guise_plugin_descriptor *guise_plugin_entry(void);
@@ -144,8 +161,12 @@ struct guise_host_services {
     void (*log_event)(void *host, enum guise_event_level level, uint32_t event_id,
                       guise_result code, const char *fmt, ...)
         __attribute__((format(printf, 5, 6)));
-    /* Runs fn(arg) on the worker pool (blocking work: PAM, GSSAPI, NSS,
-     * crypt). Fails with GUISE_E_OUTOFMEMORY when the queue is full. */
+    /* Runs fn(arg) on the worker pool's slow lane (blocking work: PAM,
+     * GSSAPI, crypt). Fails with GUISE_E_BUSY when the queue is full: pass
+     * that on (as the result of authenticate, or as the code of a denial),
+     * never as a failure. Work submitted from inside authenticate, or from
+     * a job, belongs to the same authentication context (see
+     * work_cancelled). */
     guise_result (*submit_work)(void *host, guise_work_fn fn, void *arg);
     /* Resolves an account (user first, then group) to a token under the
      * server's min-uid policy. May block on NSS: call from a worker. */
@@ -158,6 +179,20 @@ struct guise_host_services {
     const char *(*realm)(void *host);
     /* Directory for the plug-in's state files (nonce keys, caches). */
     const char *(*state_dir)(void *host);
+
+    /* ABI 1.1 (abi_minor >= 1; check before use). */
+
+    /* Like submit_work, on the quick lane: threads of their own for short
+     * jobs (an NSS token look-up), so that these never wait behind slow
+     * password checks. GUISE_E_BUSY when its queue is full. */
+    guise_result (*submit_quick_work)(void *host, guise_work_fn fn, void *arg);
+    /* From a job: true when nobody waits for its result any more (the
+     * server freed the authentication context the job was submitted for,
+     * because the client went away). The job should then skip its costly
+     * part (the password check) and complete at once, with GUISE_AUTH_DENIED
+     * and GUISE_E_ABORTED; the host drops that completion. False outside a
+     * job, and for jobs of no context. */
+    bool (*work_cancelled)(void *host);
 };
 
 /* ---- authentication --------------------------------------------------------- */

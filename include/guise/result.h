@@ -43,6 +43,10 @@ typedef int32_t guise_result;
  * code of a denial, the host never puts the plug-in in the error state for
  * it, and the server answers 503 with Retry-After. */
 #define GUISE_E_BUSY ((guise_result)0x800700AA)
+/* E_ABORT: the work was cancelled because nobody waits for it any more (the
+ * client's connection closed and the server freed its authentication
+ * context). Like GUISE_E_BUSY, never a plug-in failure. */
+#define GUISE_E_ABORTED ((guise_result)0x80004004)
 /* HRESULT_FROM_WIN32(ERROR_OLD_WIN_VERSION) is not a good fit; guise uses a
  * facility-4 (ITF) code for the ABI mismatch of a loadable plug-in. */
 #define GUISE_E_ABI_MISMATCH ((guise_result)0x80040201)

@@ -16,6 +16,7 @@
 #include "plugins/common/account_map.h"
 #include "plugins/common/account_token.h"
 #include "plugins/common/auth_identity.h"
+#include "plugins/common/host_work.h"
 #include "plugins/common/watched_file.h"
 
 #include <gnutls/crypto.h>
@@ -23,15 +24,14 @@
 
 #include <crypt.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* What enable acquires. Reference-counted: a check still running on a
- * worker keeps it alive when the administrator disables the plug-in. */
+/* What enable acquires and disable frees. The host calls disable only when
+ * every authentication has completed (plugin.h, "Calls in flight"), so a
+ * check running on a worker uses it without a reference. */
 struct basic_live {
-    atomic_int refs;
     guise_account_mapper *mapper;
     struct basic_cache *cache; /* NULL: cache-ttl = 0 */
     /* A yescrypt hash of a random password, for unknown users when the
@@ -47,7 +47,6 @@ struct basic_plugin {
     const struct guise_host_services *host;
     struct basic_config cfg;
 
-    pthread_mutex_t live_lock;
     struct basic_live *live; /* NULL while disabled */
 
     /* At most one client-caused event a second: clients must not be able to
@@ -60,7 +59,7 @@ struct basic_plugin {
 /* One authentication between its start and its completion. */
 struct basic_job {
     struct basic_plugin *p;
-    struct basic_live *live; /* a reference */
+    struct basic_live *live; /* the plug-in's, valid until the completion */
     /* The context is only an identity (plugins/common/auth_identity.h). Its
      * user is the name sent, set before the check: after a denial, the name
      * claimed, which logical_user_id answers for the host's per-user
@@ -77,9 +76,9 @@ struct basic_job {
     char *account;
 };
 
-static void live_unref(struct basic_live *l)
+static void live_free(struct basic_live *l)
 {
-    if (!l || atomic_fetch_sub(&l->refs, 1) != 1)
+    if (!l)
         return;
     basic_userdb_unref(l->users);
     guise_account_mapper_free(l->mapper);
@@ -88,20 +87,8 @@ static void live_unref(struct basic_live *l)
     free(l);
 }
 
-/* A reference to the live state, NULL while disabled. */
-static struct basic_live *live_get(struct basic_plugin *p)
-{
-    pthread_mutex_lock(&p->live_lock);
-    struct basic_live *l = p->live;
-    if (l)
-        atomic_fetch_add(&l->refs, 1);
-    pthread_mutex_unlock(&p->live_lock);
-    return l;
-}
-
 static void job_free(struct basic_job *j)
 {
-    live_unref(j->live);
     basic_credentials_clear(&j->cred);
     explicit_bzero(j->key, sizeof j->key);
     free(j->hash);
@@ -241,7 +228,12 @@ static void token_done(guise_result r, guise_token *token, void *arg)
         return;
     }
     job_free(j);
-    done(GUISE_AUTH_ERROR, r, NULL, cookie);
+    /* A full look-up queue, or the client gone: a refusal of this request,
+     * not a plug-in failure. */
+    if (r == GUISE_E_BUSY || r == GUISE_E_ABORTED)
+        done(GUISE_AUTH_DENIED, r, NULL, cookie);
+    else
+        done(GUISE_AUTH_ERROR, r, NULL, cookie);
 }
 
 static void deny(struct basic_job *j, guise_result code)
@@ -282,9 +274,23 @@ static void checked(struct basic_job *j, bool ok)
 
 /* ---- the checks, on a worker ---- */
 
+/* The client went away while the job waited: no costly check for nobody.
+ * Not a wrong password either: no claimed name, the cache is untouched. */
+static bool abandoned(struct basic_job *j)
+{
+    if (!guise_work_cancelled(j->p->host))
+        return false;
+    free(j->ctx->user);
+    j->ctx->user = NULL;
+    deny(j, GUISE_E_ABORTED);
+    return true;
+}
+
 static void htpasswd_work(void *arg)
 {
     struct basic_job *j = arg;
+    if (abandoned(j))
+        return;
     bool match = basic_hash_verify(j->hash, j->cred.password, j->cred.password_len);
     bool ok = match && j->known;
     if (ok && !(j->name = strdup(j->cred.user))) {
@@ -299,6 +305,8 @@ static void pam_work(void *arg)
     struct basic_job *j = arg;
     struct basic_plugin *p = j->p;
     struct basic_pam_result res;
+    if (abandoned(j))
+        return;
     basic_pam_check(p->cfg.pam_service, j->cred.user, j->cred.password, j->cred.password_len,
                     j->rhost, (unsigned)p->cfg.pam_timeout * 1000u, &res);
     switch (res.status) {
@@ -350,7 +358,7 @@ static guise_result basic_authenticate(void *plugin, void *ctxp, const struct gu
     struct basic_job *j = calloc(1, sizeof *j);
     if (!j)
         return GUISE_E_OUTOFMEMORY;
-    if (!(j->live = live_get(p))) {
+    if (!(j->live = p->live)) {
         free(j);
         return GUISE_E_UNEXPECTED;
     }
@@ -409,14 +417,15 @@ static guise_result basic_authenticate(void *plugin, void *ctxp, const struct gu
     }
     guise_result r = p->host->submit_work(p->host->host, work, j);
     if (r != GUISE_S_OK) {
-        /* A full queue is load, not a broken plug-in: deny this request
-         * rather than fail (which would disable the plug-in). The claimed
-         * user is not to blame either. */
+        /* A full queue is load, not a broken plug-in: refuse this request
+         * with GUISE_E_BUSY (the server answers 503 with Retry-After), never
+         * fail (which would disable the plug-in). The claimed user is not
+         * to blame either. */
         client_event(p, GUISE_EVENT_WARNING, BASIC_EVENT_PAM_FAILURE, r, req,
-                     "password check not started (worker queue full); denied");
+                     "password check not started (worker queue full); refused for now");
         free(ctx->user);
         ctx->user = NULL;
-        deny(j, GUISE_E_ACCESSDENIED);
+        deny(j, r == GUISE_E_BUSY ? GUISE_E_BUSY : GUISE_E_ACCESSDENIED);
     }
     return GUISE_S_OK;
 }
@@ -435,7 +444,6 @@ static guise_result basic_init(const struct guise_host_services *host, const gui
         return r;
     }
     p->host = host;
-    pthread_mutex_init(&p->live_lock, NULL);
     pthread_mutex_init(&p->warn_lock, NULL);
     *plugin = p;
     return GUISE_S_OK;
@@ -446,7 +454,7 @@ static guise_result enable_failed(struct basic_plugin *p, struct basic_live *l, 
 {
     p->host->log_event(p->host->host, GUISE_EVENT_ERROR, BASIC_EVENT_ENABLE_FAILED, r,
                        "cannot enable: %s: %s", what, err);
-    live_unref(l);
+    live_free(l);
     return GUISE_E_PLUGIN_ERROR_REPORTED;
 }
 
@@ -480,16 +488,12 @@ static guise_result basic_enable(void *plugin)
 {
     struct basic_plugin *p = plugin;
     char err[512];
-    pthread_mutex_lock(&p->live_lock);
-    bool enabled = p->live != NULL;
-    pthread_mutex_unlock(&p->live_lock);
-    if (enabled)
+    if (p->live)
         return GUISE_S_OK;
 
     struct basic_live *l = calloc(1, sizeof *l);
     if (!l)
         return GUISE_E_OUTOFMEMORY;
-    atomic_init(&l->refs, 1);
     pthread_mutex_init(&l->users_lock, NULL);
     guise_file_watch_init(&l->users_watch);
     guise_result r = guise_account_mapper_new(p->host, BASIC_EVENT_ACCOUNT_MAP, p->cfg.account_map,
@@ -502,6 +506,14 @@ static guise_result basic_enable(void *plugin)
             return enable_failed(p, l, GUISE_E_OUTOFMEMORY, "credentials cache",
                                  "out of memory or no random key");
     }
+    if (p->cfg.backend == BASIC_BACKEND_PAM &&
+        !basic_pam_service_file(p->cfg.pam_service, err, sizeof err)) {
+        char why[sizeof err + 128];
+        snprintf(why, sizeof why,
+                 "service '%s' has no file (%s): libpam would fall back to 'other'",
+                 p->cfg.pam_service, err);
+        return enable_failed(p, l, GUISE_E_NOT_FOUND, "PAM service", why);
+    }
     if (p->cfg.backend == BASIC_BACKEND_HTPASSWD) {
         if ((r = make_dummy_hash(l)) != GUISE_S_OK)
             return enable_failed(p, l, r, "crypt", "cannot make a yescrypt hash");
@@ -509,24 +521,16 @@ static guise_result basic_enable(void *plugin)
         if (r != GUISE_S_OK)
             return enable_failed(p, l, r, "user file", err);
     }
-    pthread_mutex_lock(&p->live_lock);
-    struct basic_live *old = p->live;
     p->live = l;
-    pthread_mutex_unlock(&p->live_lock);
-    live_unref(old);
     return GUISE_S_OK;
 }
 
-/* Checks still running keep their reference; they finish on the state they
- * started with. */
+/* No check is running: the host has drained every call first. */
 static guise_result basic_disable(void *plugin)
 {
     struct basic_plugin *p = plugin;
-    pthread_mutex_lock(&p->live_lock);
-    struct basic_live *l = p->live;
+    live_free(p->live);
     p->live = NULL;
-    pthread_mutex_unlock(&p->live_lock);
-    live_unref(l);
     return GUISE_S_OK;
 }
 
@@ -537,7 +541,6 @@ static void basic_shutdown(void *plugin)
         return;
     basic_disable(p);
     basic_config_free(&p->cfg);
-    pthread_mutex_destroy(&p->live_lock);
     pthread_mutex_destroy(&p->warn_lock);
     free(p);
 }

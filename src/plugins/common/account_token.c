@@ -1,6 +1,8 @@
 /* Tokens for accounts, from the host's cache or from a worker. */
 #include "plugins/common/account_token.h"
 
+#include "plugins/common/host_work.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +17,10 @@ static void lookup_on_worker(void *p)
 {
     struct lookup *l = p;
     guise_token *token = NULL;
-    guise_result r = l->host->token_for_account(l->host->host, l->account, &token);
+    /* Nobody waits (the client went away): no NSS look-up. */
+    guise_result r = guise_work_cancelled(l->host)
+                         ? GUISE_E_ABORTED
+                         : l->host->token_for_account(l->host->host, l->account, &token);
     guise_account_token_done_fn done = l->done;
     void *arg = l->arg;
     free(l);
@@ -43,7 +48,8 @@ void guise_account_token_get(const struct guise_host_services *host, const char 
     l->done = done;
     l->arg = arg;
     memcpy(l->account, account, n);
-    r = host->submit_work(host->host, lookup_on_worker, l);
+    /* The quick lane: a look-up must not wait behind password checks. */
+    r = guise_submit_quick(host, lookup_on_worker, l);
     if (r != GUISE_S_OK) {
         free(l);
         done(r, NULL, arg);

@@ -245,13 +245,17 @@ static void token_done(guise_result r, guise_token *token, void *arg)
     }
     /* Anything else (a full worker queue, an NSS failure) is load or the
      * environment, not a broken plug-in: deny this request with a WARNING
-     * rather than fail, which would disable the plug-in. */
-    a->p->host->log_event(a->p->host->host, GUISE_EVENT_WARNING, DIGEST_EVENT_ACCOUNT_REFUSED, r,
-                          "user '%s' authenticated but the token of account '%s' could not be "
-                          "obtained; denied",
-                          a->user, a->account);
+     * rather than fail, which would disable the plug-in. A full queue or a
+     * client gone passes its code on (503, or nobody told). */
+    if (r != GUISE_E_ABORTED)
+        a->p->host->log_event(
+            a->p->host->host, GUISE_EVENT_WARNING, DIGEST_EVENT_ACCOUNT_REFUSED, r,
+            "user '%s' authenticated but the token of account '%s' could not "
+            "be obtained; %s",
+            a->user, a->account, r == GUISE_E_BUSY ? "refused for now (queue full)" : "denied");
     pending_free(a);
-    done(GUISE_AUTH_DENIED, GUISE_E_ACCESSDENIED, NULL, cookie);
+    done(GUISE_AUTH_DENIED, r == GUISE_E_BUSY || r == GUISE_E_ABORTED ? r : GUISE_E_ACCESSDENIED,
+         NULL, cookie);
 }
 
 /* Authentication-Info (RFC 7616 3.5). rspauth is the response computed with

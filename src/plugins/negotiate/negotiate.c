@@ -25,6 +25,7 @@
 #include "plugins/common/account_map.h"
 #include "plugins/common/account_token.h"
 #include "plugins/common/auth_identity.h"
+#include "plugins/common/host_work.h"
 #include "plugins/common/watched_file.h"
 #include "plugins/negotiate/negotiate_config.h"
 #include "plugins/negotiate/negotiate_gss.h"
@@ -33,17 +34,15 @@
 #include <gssapi/gssapi.h>
 #include <gssapi/gssapi_ext.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* What enable acquired. A job in flight holds a reference, so that an
- * administrator disabling the plug-in does not pull the credential from
- * under a worker. */
+/* What enable acquired and disable frees. The host calls disable only when
+ * every leg has completed (plugin.h, "Calls in flight"), so a job on a
+ * worker uses it without a reference. */
 struct negotiate_live {
-    atomic_uint refs;
     gss_cred_id_t cred;
     guise_account_mapper *mapper;
 };
@@ -53,7 +52,6 @@ struct negotiate_plugin {
     struct negotiate_config cfg;
     const char *scheme; /* "Negotiate" or "NTLM", for messages */
 
-    pthread_mutex_t live_lock;
     struct negotiate_live *live; /* NULL while disabled */
 
     /* At most one refused-token warning a second. */
@@ -77,25 +75,15 @@ _Static_assert(offsetof(struct negotiate_ctx, id) == 0,
 
 /* ---- live state ---- */
 
-static void live_unref(struct negotiate_live *l)
+static void live_free(struct negotiate_live *l)
 {
-    if (!l || atomic_fetch_sub(&l->refs, 1) != 1)
+    if (!l)
         return;
     OM_uint32 min;
     if (l->cred != GSS_C_NO_CREDENTIAL)
         gss_release_cred(&min, &l->cred);
     guise_account_mapper_free(l->mapper);
     free(l);
-}
-
-static struct negotiate_live *live_get(struct negotiate_plugin *p)
-{
-    pthread_mutex_lock(&p->live_lock);
-    struct negotiate_live *l = p->live;
-    if (l)
-        atomic_fetch_add(&l->refs, 1);
-    pthread_mutex_unlock(&p->live_lock);
-    return l;
 }
 
 /* ---- contexts ---- */
@@ -135,10 +123,8 @@ static guise_result negotiate_challenge(void *plugin, const struct guise_request
                                         struct guise_challenge_sink *sink)
 {
     struct negotiate_plugin *p = plugin;
-    struct negotiate_live *l = live_get(p);
-    if (!l)
+    if (!p->live)
         return GUISE_E_UNEXPECTED;
-    live_unref(l);
     /* RFC 4559 4.1: the bare scheme name; the client speaks first. */
     sink->add(sink, "");
     return GUISE_S_OK;
@@ -164,7 +150,6 @@ static void job_free(struct job *j)
 {
     OM_uint32 min;
     gss_release_buffer(&min, &j->out);
-    live_unref(j->live);
     free(j->user);
     free(j->account);
     free(j);
@@ -224,6 +209,12 @@ static void token_done(guise_result r, guise_token *token, void *arg)
             "%s authenticated but account '%s' %s", c->id.user, j->account,
             r == GUISE_E_NOT_FOUND ? "does not exist" : "is refused by the min-uid policy");
         finish(j, GUISE_AUTH_DENIED, GUISE_E_ACCESSDENIED, false);
+        return;
+    }
+    /* A full look-up queue, or the client gone: a refusal of this request,
+     * not a plug-in failure. */
+    if (r == GUISE_E_BUSY || r == GUISE_E_ABORTED) {
+        finish(j, GUISE_AUTH_DENIED, r, false);
         return;
     }
     finish(j, GUISE_AUTH_ERROR, r, false);
@@ -300,6 +291,11 @@ static void accept_leg(void *arg)
     struct job *j = arg;
     struct negotiate_ctx *c = j->ctx;
     OM_uint32 maj, min;
+    if (guise_work_cancelled(j->p->host)) {
+        /* The client went away: nobody waits for this leg. */
+        finish(j, GUISE_AUTH_DENIED, GUISE_E_ABORTED, false);
+        return;
+    }
 
     /* A client starts over after a finished exchange (a new request that
      * re-authenticates) or in the middle of one (it gave up a leg). */
@@ -347,22 +343,19 @@ static guise_result negotiate_authenticate(void *plugin, void *ctxp,
 {
     struct negotiate_plugin *p = plugin;
     struct negotiate_ctx *c = ctxp;
-    struct negotiate_live *l = live_get(p);
+    struct negotiate_live *l = p->live;
     if (!l)
         return GUISE_E_UNEXPECTED;
     guise_auth_identity_reset(&c->id);
     const char *client_ip = req->client_ip ? req->client_ip : "?";
     if (!response || !response->data || response->len == 0) {
-        live_unref(l);
         warn_refused(p, client_ip, "empty token");
         done(GUISE_AUTH_DENIED, GUISE_E_BAD_FORMAT, NULL, cookie);
         return GUISE_S_OK;
     }
     struct job *j = calloc(1, sizeof *j + response->len + NEGOTIATE_NTLM_GROWTH);
-    if (!j) {
-        live_unref(l);
+    if (!j)
         return GUISE_E_OUTOFMEMORY;
-    }
     j->p = p;
     j->live = l;
     j->ctx = c;
@@ -379,6 +372,8 @@ static guise_result negotiate_authenticate(void *plugin, void *ctxp,
     }
     guise_result r = p->host->submit_work(p->host->host, accept_leg, j);
     if (r != GUISE_S_OK) {
+        /* GUISE_E_BUSY (a full queue) passes on: the host answers 503 and
+         * does not count it against the plug-in. */
         job_free(j);
         return r;
     }
@@ -400,7 +395,6 @@ static guise_result init_mode(enum negotiate_mode mode, const struct guise_host_
     }
     p->host = host;
     p->scheme = mode == NEGOTIATE_MODE_NTLM ? "NTLM" : "Negotiate";
-    pthread_mutex_init(&p->live_lock, NULL);
     pthread_mutex_init(&p->warn_lock, NULL);
     *plugin = p;
     return GUISE_S_OK;
@@ -426,7 +420,7 @@ static guise_result enable_failed(struct negotiate_plugin *p, struct negotiate_l
 {
     p->host->log_event(p->host->host, GUISE_EVENT_ERROR, NEGOTIATE_EVENT_ENABLE_FAILED, r,
                        "cannot enable %s: %s", p->scheme, err);
-    live_unref(l);
+    live_free(l);
     return GUISE_E_PLUGIN_ERROR_REPORTED;
 }
 
@@ -452,16 +446,12 @@ static void log_enabled(struct negotiate_plugin *p, const struct negotiate_accep
 static guise_result negotiate_enable(void *plugin)
 {
     struct negotiate_plugin *p = plugin;
-    pthread_mutex_lock(&p->live_lock);
-    bool enabled = p->live != NULL;
-    pthread_mutex_unlock(&p->live_lock);
-    if (enabled)
+    if (p->live)
         return GUISE_S_OK;
 
     struct negotiate_live *l = calloc(1, sizeof *l);
     if (!l)
         return GUISE_E_OUTOFMEMORY;
-    atomic_init(&l->refs, 1);
     l->cred = GSS_C_NO_CREDENTIAL;
     char err[1024];
     guise_result r =
@@ -475,22 +465,16 @@ static guise_result negotiate_enable(void *plugin)
         return enable_failed(p, l, r, err);
     log_enabled(p, &info);
 
-    pthread_mutex_lock(&p->live_lock);
-    struct negotiate_live *old = p->live;
     p->live = l;
-    pthread_mutex_unlock(&p->live_lock);
-    live_unref(old);
     return GUISE_S_OK;
 }
 
+/* No leg is running: the host has drained every call first. */
 static guise_result negotiate_disable(void *plugin)
 {
     struct negotiate_plugin *p = plugin;
-    pthread_mutex_lock(&p->live_lock);
-    struct negotiate_live *l = p->live;
+    live_free(p->live);
     p->live = NULL;
-    pthread_mutex_unlock(&p->live_lock);
-    live_unref(l);
     return GUISE_S_OK;
 }
 
@@ -501,7 +485,6 @@ static void negotiate_shutdown(void *plugin)
         return;
     negotiate_disable(p);
     negotiate_config_free(&p->cfg);
-    pthread_mutex_destroy(&p->live_lock);
     pthread_mutex_destroy(&p->warn_lock);
     free(p);
 }
