@@ -319,7 +319,21 @@ struct guise_plugin_descriptor {
 
     const struct guise_authn_ops *authn; /* kind == AUTHENTICATION */
     const struct guise_authz_ops *authz; /* kind == AUTHORIZATION */
+
+    /* ABI 1.1. The host reads this member only from a descriptor whose
+     * abi_minor is at least 1 (an older module's shorter structure ends
+     * before it). */
+
+    /* The module's next descriptor, or NULL: one entry point may register
+     * several plug-in types (Negotiate and NTLM share one implementation).
+     * Each descriptor of the chain carries its own abi_major and
+     * abi_minor. */
+    const struct guise_plugin_descriptor *next;
 };
+
+/* Size of the descriptor a module built for ABI minor `minor` declares:
+ * what the host may read of it. */
+#define GUISE_DESCRIPTOR_SIZE_MINOR0 offsetof(struct guise_plugin_descriptor, next)
 
 #ifdef __cplusplus
 }

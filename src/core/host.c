@@ -44,39 +44,51 @@ static void call_begin_any(guise_plugin *p)
     atomic_fetch_add(&p->inflight, 1);
 }
 
+/* Ends a call. Once the count reaches zero a draining disable may free or
+ * reuse what p points to, so the decrement must be the last touch of p: the
+ * fast path ends with it, and while a disable waits the decrement and the
+ * wake-up happen under drain_lock, which the waiter holds while it looks at
+ * the count. (A call that checked `draining` just before it was set
+ * decrements without a wake-up; the waiter polls, see drain_calls.) */
 static void call_end(guise_plugin *p)
 {
-    if (atomic_fetch_sub(&p->inflight, 1) == 1 && atomic_load(&p->draining)) {
-        pthread_mutex_lock(&p->drain_lock);
-        pthread_cond_broadcast(&p->drained);
-        pthread_mutex_unlock(&p->drain_lock);
+    if (!atomic_load(&p->draining)) {
+        atomic_fetch_sub(&p->inflight, 1);
+        return;
     }
+    pthread_mutex_lock(&p->drain_lock);
+    if (atomic_fetch_sub(&p->inflight, 1) == 1)
+        pthread_cond_broadcast(&p->drained);
+    pthread_mutex_unlock(&p->drain_lock);
 }
 
 /* Waits until every call begun on p has ended, completions included. The
- * state no longer admits new calls. Warns every 10 s while a call hangs, so
- * that an administrator waiting for a disable sees why. */
+ * state no longer admits new calls. Polls every 10 ms besides the wake-up
+ * (see call_end), and warns every 10 s while a call hangs, so that an
+ * administrator waiting for a disable sees why. */
 static void drain_calls(guise_plugin *p)
 {
-    if (atomic_load(&p->inflight) == 0)
-        return;
     atomic_store(&p->draining, true);
     pthread_mutex_lock(&p->drain_lock);
-    unsigned waited = 0;
+    unsigned polls = 0;
     while (atomic_load(&p->inflight) != 0) {
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += 1;
+        until.tv_nsec += 10 * 1000 * 1000;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
         if (pthread_cond_timedwait(&p->drained, &p->drain_lock, &until) == ETIMEDOUT &&
-            ++waited % 10 == 0)
+            ++polls % 1000 == 0)
             guise_eventlog_write(p->host->log, GUISE_EVENT_WARNING, "server",
                                  GUISE_EV_PLUGIN_DISABLED, GUISE_E_PENDING,
                                  "plug-in '%s': waiting %u s for %u calls in flight to end "
                                  "before disabling it",
-                                 p->name, waited, atomic_load(&p->inflight));
+                                 p->name, polls / 100, atomic_load(&p->inflight));
     }
-    pthread_mutex_unlock(&p->drain_lock);
     atomic_store(&p->draining, false);
+    pthread_mutex_unlock(&p->drain_lock);
 }
 
 static void plugin_locks_init(guise_plugin *p)
@@ -150,6 +162,8 @@ void guise_host_free(guise_host *h)
     }
     free(h->scopes);
     free(h->plugins);
+    for (size_t i = 0; i < h->ntypes; i++)
+        free((void *)h->types[i]);
     free(h->types);
     guise_host_unload_modules(h);
     pthread_mutex_destroy(&h->lock);
@@ -184,7 +198,19 @@ guise_result guise_host_add_type(guise_host *h, const struct guise_plugin_descri
         return GUISE_E_INVALIDARG;
     if (guise_host_find_type(h, d->name))
         return GUISE_E_INVALIDARG;
-    return guise_ptr_append(&h->types, &h->ntypes, (void *)d) ? GUISE_E_OUTOFMEMORY : GUISE_S_OK;
+    /* The host keeps a full-size copy and reads of the module's descriptor
+     * only what its minor version declares: a module built for an older
+     * minor has a shorter structure, and the members it lacks are zero. */
+    struct guise_plugin_descriptor *copy = calloc(1, sizeof *copy);
+    if (!copy)
+        return GUISE_E_OUTOFMEMORY;
+    memcpy(copy, d, d->abi_minor >= 1 ? sizeof *copy : GUISE_DESCRIPTOR_SIZE_MINOR0);
+    copy->next = NULL; /* the loader walks the module's chain, not the copy's */
+    if (guise_ptr_append(&h->types, &h->ntypes, copy)) {
+        free(copy);
+        return GUISE_E_OUTOFMEMORY;
+    }
+    return GUISE_S_OK;
 }
 
 /* ---- services given to each instance ---- */
