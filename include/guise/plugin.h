@@ -46,13 +46,13 @@
 #define GUISE_PLUGIN_H
 
 #include <guise/result.h>
-#include <guise/token.h>
 
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -68,27 +68,20 @@ extern "C" {
 #define GUISE_PLUGIN_ENTRY_SYMBOL "guise_plugin_entry"
 typedef const struct guise_plugin_descriptor *(*guise_plugin_entry_fn)(void);
 
+/* An impersonation token: an immutable, reference-counted handle to one OS
+ * account (name, uid, gid, groups), owned by the host. A plug-in holds
+ * references only through the services' token_ref and token_unref. */
+typedef struct guise_token guise_token;
+
 /* ---- properties --------------------------------------------------------- */
 
 /* The key=value pairs of a [plugin "name"] section, with where each came from.
  * Read-only for the plug-in. */
 typedef struct guise_props guise_props;
 
-/* Last value of key, or NULL. */
-const char *guise_props_get(const guise_props *p, const char *key);
-/* Number of values of key (repeatable keys), and the i-th one. */
-size_t guise_props_count(const guise_props *p, const char *key);
-const char *guise_props_at(const guise_props *p, const char *key, size_t i);
-/* Records a configuration error on key ("file:line: key 'k': message") that
- * the host prints when init fails. Returns GUISE_E_INVALIDARG for convenience:
- *   return guise_props_fail(p, "algorithms", "unknown algorithm '%s'", a); */
-guise_result guise_props_fail(const guise_props *p, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-/* Typed helpers: parse the last value of key or use dflt when absent; on a bad
- * value they call guise_props_fail and return GUISE_E_INVALIDARG. */
-guise_result guise_props_uint(const guise_props *p, const char *key, unsigned long dflt,
-                              unsigned long min, unsigned long max, unsigned long *out);
-guise_result guise_props_bool(const guise_props *p, const char *key, bool dflt, bool *out);
+/* Plug-ins read it through the accessors of guise_host_services (props_get,
+ * props_count, props_at, props_fail, props_uint, props_bool), never by
+ * link-time symbols: a loadable plug-in links no guise library. */
 
 /* Property declaration: the host refuses unknown keys in the config. */
 #define GUISE_PROP_SECRET     0x1u /* redacted by the admin API */
@@ -193,6 +186,40 @@ struct guise_host_services {
      * and GUISE_E_ABORTED; the host drops that completion. False outside a
      * job, and for jobs of no context. */
     bool (*work_cancelled)(void *host);
+
+    /* Properties (the set init received; valid until shutdown returns).
+     * Any thread. props_get: the last value of key, or NULL. props_count
+     * and props_at: the values of a repeatable key. props_fail records a
+     * configuration error on key ("file:line: key 'k': message") that the
+     * host prints when init fails, and returns GUISE_E_INVALIDARG:
+     *   return host->props_fail(props, "mode", "unknown mode '%s'", v);
+     * props_uint and props_bool parse the last value of key, or use dflt
+     * when absent; a bad value is reported with props_fail and answers
+     * GUISE_E_INVALIDARG. */
+    const char *(*props_get)(const guise_props *props, const char *key);
+    size_t (*props_count)(const guise_props *props, const char *key);
+    const char *(*props_at)(const guise_props *props, const char *key, size_t i);
+    guise_result (*props_fail)(const guise_props *props, const char *key, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+    guise_result (*props_uint)(const guise_props *props, const char *key, unsigned long dflt,
+                               unsigned long min, unsigned long max, unsigned long *out);
+    guise_result (*props_bool)(const guise_props *props, const char *key, bool dflt, bool *out);
+
+    /* Tokens. Any thread; NULL-safe. token_ref adds a reference and returns
+     * token (what impersonation_token hands out); token_unref drops one.
+     * The getters read the immutable account: name, uid, primary gid, and
+     * the supplementary groups (including the primary gid; the array lives
+     * as long as the token). */
+    guise_token *(*token_ref)(guise_token *token);
+    void (*token_unref)(guise_token *token);
+    const char *(*token_name)(const guise_token *token);
+    uid_t (*token_uid)(const guise_token *token);
+    gid_t (*token_gid)(const guise_token *token);
+    size_t (*token_groups)(const guise_token *token, const gid_t **groups);
+
+    /* The symbolic name of a result code, for messages (see
+     * guise_result_name in result.h). Never NULL. */
+    const char *(*result_name)(guise_result code);
 };
 
 /* ---- authentication --------------------------------------------------------- */

@@ -16,6 +16,16 @@ extern "C" {
 
 typedef int32_t guise_result;
 
+/* Marks a function libguise exports; everything else in the library is
+ * hidden (built with -fvisibility=hidden). The exported list is checked by
+ * tests/unit/core/check_exports.py against src/core/libguise.exports: a new
+ * export is a conscious change. */
+#if defined(GUISE_BUILDING_LIBGUISE)
+#define GUISE_API __attribute__((visibility("default")))
+#else
+#define GUISE_API
+#endif
+
 #define GUISE_S_OK           ((guise_result)0)
 #define GUISE_E_PENDING      ((guise_result)0x8000000A) /* E_PENDING: would block */
 #define GUISE_E_NOTIMPL      ((guise_result)0x80004001)
@@ -64,10 +74,10 @@ typedef int32_t guise_result;
 /* Returns the symbolic name of a code ("GUISE_E_ACCESSDENIED", "errno:EACCES",
  * ...) or "0xXXXXXXXX" for an unknown code. The string is static or lives in
  * thread-local storage until the next call on the same thread. Never NULL. */
-const char *guise_result_name(guise_result r);
+GUISE_API const char *guise_result_name(guise_result r);
 
 /* If r carries a POSIX errno (see GUISE_RESULT_FROM_ERRNO), returns it, else 0. */
-int guise_result_errno(guise_result r);
+GUISE_API int guise_result_errno(guise_result r);
 
 #ifdef __cplusplus
 }

@@ -392,6 +392,19 @@ guise_result guise_host_instantiate(guise_host *h, const char *type, const char 
         .state_dir = svc_state_dir,
         .submit_quick_work = svc_submit_quick_work,
         .work_cancelled = svc_work_cancelled,
+        .props_get = guise_props_get,
+        .props_count = guise_props_count,
+        .props_at = guise_props_at,
+        .props_fail = guise_props_fail,
+        .props_uint = guise_props_uint,
+        .props_bool = guise_props_bool,
+        .token_ref = guise_token_ref,
+        .token_unref = guise_token_unref,
+        .token_name = guise_token_name,
+        .token_uid = guise_token_uid,
+        .token_gid = guise_token_gid,
+        .token_groups = guise_token_groups,
+        .result_name = guise_result_name,
     };
     guise_result r = d->init(&p->services, props, &p->instance);
     if (r != GUISE_S_OK) {

@@ -45,19 +45,19 @@ guise_work_owner *guise_work_owner_current(void);
 
 /* nthreads slow threads (at least 1) and a quick lane of max(1, nthreads/4)
  * threads; each lane's queue holds queue_max jobs (0: 4096). */
-guise_result guise_workers_new(unsigned nthreads, size_t queue_max, guise_workers **out);
+GUISE_API guise_result guise_workers_new(unsigned nthreads, size_t queue_max, guise_workers **out);
 /* Runs fn(arg) on a slow-lane worker, owned by the current owner.
  * GUISE_E_BUSY when the queue is full or the pool is stopping. */
-guise_result guise_workers_submit(guise_workers *w, guise_work_fn fn, void *arg);
+GUISE_API guise_result guise_workers_submit(guise_workers *w, guise_work_fn fn, void *arg);
 /* The same on a chosen lane with an explicit owner (may be NULL). */
 guise_result guise_workers_submit_to(guise_workers *w, enum guise_work_lane lane, guise_work_fn fn,
                                      void *arg, guise_work_owner *owner);
 /* Runs every queued job, then joins the threads and frees the pool. */
-void guise_workers_free(guise_workers *w);
+GUISE_API void guise_workers_free(guise_workers *w);
 /* Jobs queued or running right now, both lanes. */
-size_t guise_workers_pending(guise_workers *w);
+GUISE_API size_t guise_workers_pending(guise_workers *w);
 /* Jobs run to the end since the pool started, both lanes: how much blocking
  * work (password hashing, PAM, GSSAPI, NSS) the server has done. */
-uint64_t guise_workers_completed(guise_workers *w);
+GUISE_API uint64_t guise_workers_completed(guise_workers *w);
 
 #endif

@@ -1,6 +1,8 @@
 /* Anonymous authentication: no credentials, the configured guest account.
  * WMS's "WMS Anonymous User Authentication" plug-in. */
 #include "plugins/builtin.h"
+#include <guise/props.h>
+#include <guise/token.h>
 #include "plugins/common/host_work.h"
 
 #include <stdlib.h>

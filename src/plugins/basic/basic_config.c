@@ -1,5 +1,6 @@
 /* Basic plug-in: properties. */
 #include "plugins/basic/basic_config.h"
+#include <guise/props.h>
 
 #include "plugins/common/account_map.h"
 

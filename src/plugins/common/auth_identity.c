@@ -1,5 +1,6 @@
 /* The identity of an authentication context and its getters. */
 #include "plugins/common/auth_identity.h"
+#include <guise/token.h>
 
 #include <stdlib.h>
 

@@ -1,5 +1,6 @@
 /* Digest plug-in: properties. */
 #include "plugins/digest/digest_config.h"
+#include <guise/props.h>
 
 #include "plugins/common/account_map.h"
 #include "plugins/digest/digest_userfile.h"

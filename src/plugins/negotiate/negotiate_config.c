@@ -1,5 +1,6 @@
 /* Negotiate / NTLM plug-ins: properties. */
 #include "plugins/negotiate/negotiate_config.h"
+#include <guise/props.h>
 
 #include "plugins/common/account_map.h"
 
