@@ -102,7 +102,7 @@ static void anon_lookup_job(void *arg)
     struct anon *a = j->ctx->plugin;
     guise_token_unref(j->ctx->token);
     j->ctx->token = NULL;
-    if (guise_work_cancelled(a->host)) {
+    if (pk_work_cancelled(a->host)) {
         /* The client went away: nobody waits for this look-up. */
         j->done(GUISE_AUTH_DENIED, GUISE_E_ABORTED, NULL, j->cookie);
         free(j);
@@ -133,7 +133,7 @@ static guise_result anon_authenticate(void *plugin, void *ctx, const struct guis
     /* An NSS look-up: the quick lane, never behind password checks. A full
      * queue answers GUISE_E_BUSY, which passes on (503 for this request,
      * never an error of the plug-in). */
-    r = guise_submit_quick(a->host, anon_lookup_job, j);
+    r = pk_submit_quick(a->host, anon_lookup_job, j);
     if (r != GUISE_S_OK)
         free(j);
     return r;

@@ -32,7 +32,7 @@
  * every authentication has completed (plugin.h, "Calls in flight"), so a
  * check running on a worker uses it without a reference. */
 struct basic_live {
-    guise_account_mapper *mapper;
+    pk_account_mapper *mapper;
     struct basic_cache *cache; /* NULL: cache-ttl = 0 */
     /* A yescrypt hash of a random password, for unknown users when the
      * file has no usable entry to stand in for them. */
@@ -40,7 +40,7 @@ struct basic_live {
 
     pthread_mutex_t users_lock;
     struct basic_userdb *users; /* NULL: the file is unusable, nobody logs in */
-    struct guise_file_watch users_watch;
+    struct pk_file_watch users_watch;
 };
 
 struct basic_plugin {
@@ -64,7 +64,7 @@ struct basic_job {
      * user is the name sent, set before the check: after a denial, the name
      * claimed, which logical_user_id answers for the host's per-user
      * throttling. */
-    struct guise_auth_identity *ctx;
+    struct pk_auth_identity *ctx;
     guise_auth_done_fn done;
     void *cookie;
     struct basic_credentials cred;
@@ -81,7 +81,7 @@ static void live_free(struct basic_live *l)
     if (!l)
         return;
     basic_userdb_unref(l->users);
-    guise_account_mapper_free(l->mapper);
+    pk_account_mapper_free(l->mapper);
     basic_cache_free(l->cache);
     pthread_mutex_destroy(&l->users_lock);
     free(l);
@@ -103,7 +103,7 @@ static void job_free(struct basic_job *j)
 static void client_event(struct basic_plugin *p, enum guise_event_level level, uint32_t id,
                          guise_result code, const struct guise_request_info *req, const char *what)
 {
-    uint64_t now = guise_monotonic_ms();
+    uint64_t now = pk_monotonic_ms();
     unsigned long suppressed = 0;
     bool log = false;
     pthread_mutex_lock(&p->warn_lock);
@@ -148,12 +148,12 @@ static guise_result load_users(struct basic_plugin *p, struct basic_live *l,
     size_t len;
     struct stat st;
     guise_result r =
-        guise_file_read(p->cfg.user_file, BASIC_USERFILE_MAX_SIZE, &data, &len, &st, err, err_size);
+        pk_file_read(p->cfg.user_file, BASIC_USERFILE_MAX_SIZE, &data, &len, &st, err, err_size);
     if (r != GUISE_S_OK) {
-        guise_file_watch_stat(&l->users_watch, p->cfg.user_file);
+        pk_file_watch_stat(&l->users_watch, p->cfg.user_file);
         return r;
     }
-    guise_file_watch_seen(&l->users_watch, &st);
+    pk_file_watch_seen(&l->users_watch, &st);
     char why[256];
     r = basic_userdb_parse(data, len, out, why, sizeof why);
     explicit_bzero(data, len);
@@ -177,7 +177,7 @@ static guise_result load_users(struct basic_plugin *p, struct basic_live *l,
 static struct basic_userdb *current_users(struct basic_plugin *p, struct basic_live *l)
 {
     pthread_mutex_lock(&l->users_lock);
-    if (guise_file_watch_poll(&l->users_watch, p->cfg.user_file, 1000)) {
+    if (pk_file_watch_poll(&l->users_watch, p->cfg.user_file, 1000)) {
         char err[512];
         struct basic_userdb *fresh = NULL;
         guise_result r = load_users(p, l, &fresh, err, sizeof err);
@@ -212,7 +212,7 @@ static void token_done(guise_result r, guise_token *token, void *arg)
     guise_auth_done_fn done = j->done;
     void *cookie = j->cookie;
     if (r == GUISE_S_OK) {
-        guise_auth_identity_grant(j->ctx, &j->account, token);
+        pk_auth_identity_grant(j->ctx, &j->account, token);
         job_free(j);
         done(GUISE_AUTH_SUCCESS, GUISE_S_OK, NULL, cookie);
         return;
@@ -247,13 +247,13 @@ static void deny(struct basic_job *j, guise_result code)
 /* The password is right; j->name is who it authenticated. */
 static void authenticated(struct basic_job *j)
 {
-    guise_result r = guise_account_mapper_resolve(j->live->mapper, j->name, &j->account);
+    guise_result r = pk_account_mapper_resolve(j->live->mapper, j->name, &j->account);
     if (r != GUISE_S_OK) {
         /* The account map is unusable (its reload was logged). */
         deny(j, GUISE_E_ACCESSDENIED);
         return;
     }
-    guise_account_token_get(j->p->host, j->account, token_done, j);
+    pk_account_token_get(j->p->host, j->account, token_done, j);
 }
 
 /* The check is over: ok with j->name set, or denied. */
@@ -268,7 +268,7 @@ static void checked(struct basic_job *j, bool ok)
         return;
     }
     if (cache)
-        basic_cache_insert(cache, j->key, j->cred.user, j->name, guise_monotonic_ms());
+        basic_cache_insert(cache, j->key, j->cred.user, j->name, pk_monotonic_ms());
     authenticated(j);
 }
 
@@ -278,7 +278,7 @@ static void checked(struct basic_job *j, bool ok)
  * Not a wrong password either: no claimed name, the cache is untouched. */
 static bool abandoned(struct basic_job *j)
 {
-    if (!guise_work_cancelled(j->p->host))
+    if (!pk_work_cancelled(j->p->host))
         return false;
     free(j->ctx->user);
     j->ctx->user = NULL;
@@ -344,8 +344,8 @@ static guise_result basic_authenticate(void *plugin, void *ctxp, const struct gu
                                        guise_auth_done_fn done, void *cookie)
 {
     struct basic_plugin *p = plugin;
-    struct guise_auth_identity *ctx = ctxp;
-    guise_auth_identity_reset(ctx);
+    struct pk_auth_identity *ctx = ctxp;
+    pk_auth_identity_reset(ctx);
 
     if (!transport_ok(p, req)) {
         client_event(p, GUISE_EVENT_INFORMATION, BASIC_EVENT_PLAINTEXT, GUISE_E_ACCESSDENIED, req,
@@ -405,7 +405,7 @@ static guise_result basic_authenticate(void *plugin, void *ctxp, const struct gu
     struct basic_cache *cache = j->live->cache;
     if (cache) {
         basic_cache_key(cache, j->cred.user, j->cred.password, j->cred.password_len, j->key);
-        if (basic_cache_lookup(cache, j->key, guise_monotonic_ms(), &j->name)) {
+        if (basic_cache_lookup(cache, j->key, pk_monotonic_ms(), &j->name)) {
             authenticated(j);
             return GUISE_S_OK;
         }
@@ -495,9 +495,9 @@ static guise_result basic_enable(void *plugin)
     if (!l)
         return GUISE_E_OUTOFMEMORY;
     pthread_mutex_init(&l->users_lock, NULL);
-    guise_file_watch_init(&l->users_watch);
-    guise_result r = guise_account_mapper_new(p->host, BASIC_EVENT_ACCOUNT_MAP, p->cfg.account_map,
-                                              p->cfg.account, &l->mapper, err, sizeof err);
+    pk_file_watch_init(&l->users_watch);
+    guise_result r = pk_account_mapper_new(p->host, BASIC_EVENT_ACCOUNT_MAP, p->cfg.account_map,
+                                           p->cfg.account, &l->mapper, err, sizeof err);
     if (r != GUISE_S_OK)
         return enable_failed(p, l, r, "account map", err);
     if (p->cfg.cache_ttl) {
@@ -548,13 +548,13 @@ static void basic_shutdown(void *plugin)
 static const struct guise_authn_ops basic_authn = {
     .protocol = "Basic",
     .flags = GUISE_AUTH_TEXT_CHALLENGE | GUISE_AUTH_CLIENT_SHOWS_UI | GUISE_AUTH_CHALLENGE_FIRST,
-    .create_context = guise_auth_identity_create_context,
-    .destroy_context = guise_auth_identity_destroy_context,
+    .create_context = pk_auth_identity_create_context,
+    .destroy_context = pk_auth_identity_destroy_context,
     .authenticate = basic_authenticate,
     .challenge = basic_challenge,
-    .logical_user_id = guise_auth_identity_logical_user_id,
-    .impersonation_account_name = guise_auth_identity_account_name,
-    .impersonation_token = guise_auth_identity_token,
+    .logical_user_id = pk_auth_identity_logical_user_id,
+    .impersonation_account_name = pk_auth_identity_account_name,
+    .impersonation_token = pk_auth_identity_token,
 };
 
 const struct guise_plugin_descriptor guise_basic_plugin = {

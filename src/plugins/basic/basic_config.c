@@ -116,7 +116,7 @@ guise_result basic_config_parse(const struct guise_host_services *host, const gu
         goto out;
 
     const char *account = guise_props_get(props, "account");
-    if (account && !guise_account_name_ok(account)) {
+    if (account && !pk_account_name_ok(account)) {
         r = guise_props_fail(props, "account", "'%s' is not a valid account name", account);
         goto out;
     }

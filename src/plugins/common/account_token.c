@@ -8,7 +8,7 @@
 
 struct lookup {
     const struct guise_host_services *host;
-    guise_account_token_done_fn done;
+    pk_account_token_done_fn done;
     void *arg;
     char account[]; /* copied: the caller's string may not outlive the call */
 };
@@ -18,17 +18,17 @@ static void lookup_on_worker(void *p)
     struct lookup *l = p;
     guise_token *token = NULL;
     /* Nobody waits (the client went away): no NSS look-up. */
-    guise_result r = guise_work_cancelled(l->host)
+    guise_result r = pk_work_cancelled(l->host)
                          ? GUISE_E_ABORTED
                          : l->host->token_for_account(l->host->host, l->account, &token);
-    guise_account_token_done_fn done = l->done;
+    pk_account_token_done_fn done = l->done;
     void *arg = l->arg;
     free(l);
     done(r, r == GUISE_S_OK ? token : NULL, arg);
 }
 
-void guise_account_token_get(const struct guise_host_services *host, const char *account,
-                             guise_account_token_done_fn done, void *arg)
+void pk_account_token_get(const struct guise_host_services *host, const char *account,
+                          pk_account_token_done_fn done, void *arg)
 {
     guise_token *token = NULL;
     guise_result r = GUISE_E_PENDING;
@@ -49,7 +49,7 @@ void guise_account_token_get(const struct guise_host_services *host, const char 
     l->arg = arg;
     memcpy(l->account, account, n);
     /* The quick lane: a look-up must not wait behind password checks. */
-    r = guise_submit_quick(host, lookup_on_worker, l);
+    r = pk_submit_quick(host, lookup_on_worker, l);
     if (r != GUISE_S_OK) {
         free(l);
         done(r, NULL, arg);

@@ -17,11 +17,11 @@
  * (GUISE_E_NOT_FOUND: no such account; GUISE_E_ACCESSDENIED: refused by the
  * min-uid policy; GUISE_E_BUSY: the worker queue is full; GUISE_E_ABORTED:
  * the requester went away before the look-up ran, ...). */
-typedef void (*guise_account_token_done_fn)(guise_result r, guise_token *token, void *arg);
+typedef void (*pk_account_token_done_fn)(guise_result r, guise_token *token, void *arg);
 
 /* Calls done exactly once: before returning when the host had the token
  * cached (or failed at once), else later from a worker thread. */
-void guise_account_token_get(const struct guise_host_services *host, const char *account,
-                             guise_account_token_done_fn done, void *arg);
+void pk_account_token_get(const struct guise_host_services *host, const char *account,
+                          pk_account_token_done_fn done, void *arg);
 
 #endif

@@ -36,11 +36,11 @@ struct digest_plugin {
     /* HA1 of no user: unknown users cost the same as wrong passwords. */
     char dummy_ha1[DIGEST_HASH_COUNT][DIGEST_MAX_HEX + 1];
     struct digest_replay *replay;
-    guise_account_mapper *mapper;
+    pk_account_mapper *mapper;
 
     pthread_mutex_t users_lock;
     struct digest_userdb *users; /* NULL: the file is unusable, nobody logs in */
-    struct guise_file_watch users_watch;
+    struct pk_file_watch users_watch;
 
     /* At most one malformed-credentials warning a second. */
     pthread_mutex_t warn_lock;
@@ -98,13 +98,13 @@ static guise_result load_users(struct digest_plugin *p, struct digest_userdb **o
     char *data;
     size_t len;
     struct stat st;
-    guise_result r = guise_file_read(p->cfg.user_file, DIGEST_USERFILE_MAX_SIZE, &data, &len, &st,
-                                     err, err_size);
+    guise_result r =
+        pk_file_read(p->cfg.user_file, DIGEST_USERFILE_MAX_SIZE, &data, &len, &st, err, err_size);
     if (r != GUISE_S_OK) {
-        guise_file_watch_stat(&p->users_watch, p->cfg.user_file);
+        pk_file_watch_stat(&p->users_watch, p->cfg.user_file);
         return r;
     }
-    guise_file_watch_seen(&p->users_watch, &st);
+    pk_file_watch_seen(&p->users_watch, &st);
     char why[256];
     r = digest_userdb_parse(data, len, p->cfg.realm, out, why, sizeof why);
     explicit_bzero(data, len);
@@ -125,7 +125,7 @@ static guise_result load_users(struct digest_plugin *p, struct digest_userdb **o
 static struct digest_userdb *current_users(struct digest_plugin *p)
 {
     pthread_mutex_lock(&p->users_lock);
-    if (guise_file_watch_poll(&p->users_watch, p->cfg.user_file, 1000)) {
+    if (pk_file_watch_poll(&p->users_watch, p->cfg.user_file, 1000)) {
         char err[512];
         struct digest_userdb *fresh = NULL;
         guise_result r = load_users(p, &fresh, err, sizeof err);
@@ -155,7 +155,7 @@ static struct digest_userdb *current_users(struct digest_plugin *p)
 static void warn_malformed(struct digest_plugin *p, const struct guise_request_info *req,
                            const char *why)
 {
-    uint64_t now = guise_monotonic_ms();
+    uint64_t now = pk_monotonic_ms();
     unsigned long suppressed = 0;
     bool log = false;
     pthread_mutex_lock(&p->warn_lock);
@@ -198,7 +198,7 @@ struct pending_auth {
      * user is the authenticated user after SUCCESS; after a wrong password,
      * the user the client claimed to be, which the host asks for to
      * throttle guessing per user; else none. */
-    struct guise_auth_identity *ctx;
+    struct pk_auth_identity *ctx;
     const struct guise_request_info *req;
     guise_auth_done_fn done;
     void *cookie;
@@ -224,7 +224,7 @@ static void token_done(guise_result r, guise_token *token, void *arg)
     if (r == GUISE_S_OK) {
         a->ctx->user = a->user;
         a->user = NULL;
-        guise_auth_identity_grant(a->ctx, &a->account, token);
+        pk_auth_identity_grant(a->ctx, &a->account, token);
         a->req->add_response_header(a->req, "Authentication-Info", a->auth_info);
         pending_free(a);
         done(GUISE_AUTH_SUCCESS, GUISE_S_OK, NULL, cookie);
@@ -409,10 +409,10 @@ static guise_result digest_authenticate(void *plugin, void *ctxp, const struct g
                                         guise_auth_done_fn done, void *cookie)
 {
     struct digest_plugin *p = plugin;
-    struct guise_auth_identity *ctx = ctxp;
+    struct pk_auth_identity *ctx = ctxp;
     if (!p->enabled)
         return GUISE_E_UNEXPECTED;
-    guise_auth_identity_reset(ctx);
+    pk_auth_identity_reset(ctx);
 
     struct scratch *s = scratch_get();
     if (!s)
@@ -488,7 +488,7 @@ static guise_result digest_authenticate(void *plugin, void *ctxp, const struct g
     digest_userdb_unref(db);
     scratch_put(s);
 
-    guise_result r = guise_account_mapper_resolve(p->mapper, a->user, &a->account);
+    guise_result r = pk_account_mapper_resolve(p->mapper, a->user, &a->account);
     if (r != GUISE_S_OK) {
         /* The account map is unusable (its reload was logged): deny. */
         pending_free(a);
@@ -500,7 +500,7 @@ static guise_result digest_authenticate(void *plugin, void *ctxp, const struct g
     a->req = req;
     a->done = done;
     a->cookie = cookie;
-    guise_account_token_get(p->host, a->account, token_done, a);
+    pk_account_token_get(p->host, a->account, token_done, a);
     return GUISE_S_OK;
 }
 
@@ -523,7 +523,7 @@ static guise_result digest_init(const struct guise_host_services *host, const gu
              p->cfg.qop_auth_int ? "auth-int" : "");
     pthread_mutex_init(&p->users_lock, NULL);
     pthread_mutex_init(&p->warn_lock, NULL);
-    guise_file_watch_init(&p->users_watch);
+    pk_file_watch_init(&p->users_watch);
     *plugin = p;
     return GUISE_S_OK;
 }
@@ -533,7 +533,7 @@ static void release(struct digest_plugin *p)
     p->enabled = false;
     digest_userdb_unref(p->users);
     p->users = NULL;
-    guise_account_mapper_free(p->mapper);
+    pk_account_mapper_free(p->mapper);
     p->mapper = NULL;
     digest_replay_free(p->replay);
     p->replay = NULL;
@@ -589,12 +589,12 @@ static guise_result digest_enable(void *plugin)
      * now are treated as forgotten (stale) rather than replayable. */
     digest_replay_forget_until(p->replay, digest_nonce_now_us());
 
-    r = guise_account_mapper_new(p->host, DIGEST_EVENT_ACCOUNT_MAP, p->cfg.account_map,
-                                 p->cfg.account, &p->mapper, err, sizeof err);
+    r = pk_account_mapper_new(p->host, DIGEST_EVENT_ACCOUNT_MAP, p->cfg.account_map, p->cfg.account,
+                              &p->mapper, err, sizeof err);
     if (r != GUISE_S_OK)
         return enable_failed(p, r, "account map", err);
 
-    guise_file_watch_init(&p->users_watch);
+    pk_file_watch_init(&p->users_watch);
     r = load_users(p, &p->users, err, sizeof err);
     if (r != GUISE_S_OK)
         return enable_failed(p, r, "user file", err);
@@ -623,13 +623,13 @@ static void digest_shutdown(void *plugin)
 static const struct guise_authn_ops digest_authn = {
     .protocol = "Digest",
     .flags = GUISE_AUTH_TEXT_CHALLENGE | GUISE_AUTH_CLIENT_SHOWS_UI | GUISE_AUTH_CHALLENGE_FIRST,
-    .create_context = guise_auth_identity_create_context,
-    .destroy_context = guise_auth_identity_destroy_context,
+    .create_context = pk_auth_identity_create_context,
+    .destroy_context = pk_auth_identity_destroy_context,
     .authenticate = digest_authenticate,
     .challenge = digest_challenge,
-    .logical_user_id = guise_auth_identity_logical_user_id,
-    .impersonation_account_name = guise_auth_identity_account_name,
-    .impersonation_token = guise_auth_identity_token,
+    .logical_user_id = pk_auth_identity_logical_user_id,
+    .impersonation_account_name = pk_auth_identity_account_name,
+    .impersonation_token = pk_auth_identity_token,
 };
 
 const struct guise_plugin_descriptor guise_digest_plugin = {

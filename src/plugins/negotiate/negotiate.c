@@ -14,7 +14,7 @@
  * Accounts. The logical user is the client's full name as GSSAPI displays
  * it ("alice@REALM", "DOMAIN\alice"). The impersonated account is, in
  * order: the account map's line for that name, its '*' line, the fixed
- * `account` property (guise_account_mapper_resolve on the full name); and
+ * `account` property (pk_account_mapper_resolve on the full name); and
  * when none of these applies, the account map's line for the local name
  * gss_localname gives (Kerberos auth_to_local rules; gss-ntlmssp: the user
  * name when such an account exists), else that local name itself. A client
@@ -44,7 +44,7 @@
  * worker uses it without a reference. */
 struct negotiate_live {
     gss_cred_id_t cred;
-    guise_account_mapper *mapper;
+    pk_account_mapper *mapper;
 };
 
 struct negotiate_plugin {
@@ -66,7 +66,7 @@ struct negotiate_ctx {
      * when GSSAPI had proved the client's name (its account was refused),
      * or to the name a wrong NTLM password was given for, for the host's
      * per-user throttling. */
-    struct guise_auth_identity id;
+    struct pk_auth_identity id;
     gss_ctx_id_t gss;
     bool established; /* gss holds a finished exchange */
 };
@@ -82,7 +82,7 @@ static void live_free(struct negotiate_live *l)
     OM_uint32 min;
     if (l->cred != GSS_C_NO_CREDENTIAL)
         gss_release_cred(&min, &l->cred);
-    guise_account_mapper_free(l->mapper);
+    pk_account_mapper_free(l->mapper);
     free(l);
 }
 
@@ -113,7 +113,7 @@ static void negotiate_destroy_context(void *plugin, void *ctx)
         return;
     struct negotiate_ctx *c = ctx;
     ctx_forget_exchange(c);
-    guise_auth_identity_reset(&c->id);
+    pk_auth_identity_reset(&c->id);
     free(c);
 }
 
@@ -157,7 +157,7 @@ static void job_free(struct job *j)
 
 static void warn_refused(struct negotiate_plugin *p, const char *client_ip, const char *why)
 {
-    uint64_t now = guise_monotonic_ms();
+    uint64_t now = pk_monotonic_ms();
     unsigned long suppressed = 0;
     bool log = false;
     pthread_mutex_lock(&p->warn_lock);
@@ -197,7 +197,7 @@ static void token_done(guise_result r, guise_token *token, void *arg)
     struct job *j = arg;
     struct negotiate_ctx *c = j->ctx;
     if (r == GUISE_S_OK) {
-        guise_auth_identity_grant(&c->id, &j->account, token);
+        pk_auth_identity_grant(&c->id, &j->account, token);
         finish(j, GUISE_AUTH_SUCCESS, GUISE_S_OK, true);
         return;
     }
@@ -224,10 +224,10 @@ static void token_done(guise_result r, guise_token *token, void *arg)
  * Returns GUISE_S_OK with j->account set, or a failure already logged. */
 static guise_result resolve_account(struct job *j, gss_name_t src, gss_OID mech)
 {
-    guise_account_mapper *m = j->live->mapper;
+    pk_account_mapper *m = j->live->mapper;
     const char *user = j->ctx->id.user;
     char *account = NULL;
-    guise_result r = guise_account_mapper_resolve(m, user, &account);
+    guise_result r = pk_account_mapper_resolve(m, user, &account);
     if (r != GUISE_S_OK)
         return r; /* the map is unusable: its reload failure was logged */
     if (strcmp(account, user) != 0) {
@@ -252,8 +252,8 @@ static guise_result resolve_account(struct job *j, gss_name_t src, gss_OID mech)
                               user, why[0] ? why : "unusable name");
         return GUISE_E_NOT_FOUND;
     }
-    r = guise_account_mapper_resolve(m, local_name, &j->account);
-    if (r == GUISE_S_OK && !guise_account_name_ok(j->account)) {
+    r = pk_account_mapper_resolve(m, local_name, &j->account);
+    if (r == GUISE_S_OK && !pk_account_name_ok(j->account)) {
         /* auth_to_local rules can produce anything. */
         j->p->host->log_event(j->p->host->host, GUISE_EVENT_WARNING,
                               NEGOTIATE_EVENT_ACCOUNT_REFUSED, GUISE_E_NOT_FOUND,
@@ -282,7 +282,7 @@ static void established(struct job *j, gss_name_t src, gss_OID mech)
         finish(j, GUISE_AUTH_DENIED, GUISE_E_ACCESSDENIED, false);
         return;
     }
-    guise_account_token_get(j->p->host, j->account, token_done, j);
+    pk_account_token_get(j->p->host, j->account, token_done, j);
 }
 
 /* One leg, on a worker thread. */
@@ -291,7 +291,7 @@ static void accept_leg(void *arg)
     struct job *j = arg;
     struct negotiate_ctx *c = j->ctx;
     OM_uint32 maj, min;
-    if (guise_work_cancelled(j->p->host)) {
+    if (pk_work_cancelled(j->p->host)) {
         /* The client went away: nobody waits for this leg. */
         finish(j, GUISE_AUTH_DENIED, GUISE_E_ABORTED, false);
         return;
@@ -346,7 +346,7 @@ static guise_result negotiate_authenticate(void *plugin, void *ctxp,
     struct negotiate_live *l = p->live;
     if (!l)
         return GUISE_E_UNEXPECTED;
-    guise_auth_identity_reset(&c->id);
+    pk_auth_identity_reset(&c->id);
     const char *client_ip = req->client_ip ? req->client_ip : "?";
     if (!response || !response->data || response->len == 0) {
         warn_refused(p, client_ip, "empty token");
@@ -454,9 +454,8 @@ static guise_result negotiate_enable(void *plugin)
         return GUISE_E_OUTOFMEMORY;
     l->cred = GSS_C_NO_CREDENTIAL;
     char err[1024];
-    guise_result r =
-        guise_account_mapper_new(p->host, NEGOTIATE_EVENT_ACCOUNT_MAP, p->cfg.account_map,
-                                 p->cfg.account, &l->mapper, err, sizeof err);
+    guise_result r = pk_account_mapper_new(p->host, NEGOTIATE_EVENT_ACCOUNT_MAP, p->cfg.account_map,
+                                           p->cfg.account, &l->mapper, err, sizeof err);
     if (r != GUISE_S_OK)
         return enable_failed(p, l, r, err);
     struct negotiate_acceptor_info info;
@@ -496,9 +495,9 @@ static const struct guise_authn_ops negotiate_authn = {
     .destroy_context = negotiate_destroy_context,
     .authenticate = negotiate_authenticate,
     .challenge = negotiate_challenge,
-    .logical_user_id = guise_auth_identity_logical_user_id,
-    .impersonation_account_name = guise_auth_identity_account_name,
-    .impersonation_token = guise_auth_identity_token,
+    .logical_user_id = pk_auth_identity_logical_user_id,
+    .impersonation_account_name = pk_auth_identity_account_name,
+    .impersonation_token = pk_auth_identity_token,
 };
 
 static const struct guise_authn_ops ntlm_authn = {
@@ -508,9 +507,9 @@ static const struct guise_authn_ops ntlm_authn = {
     .destroy_context = negotiate_destroy_context,
     .authenticate = negotiate_authenticate,
     .challenge = negotiate_challenge,
-    .logical_user_id = guise_auth_identity_logical_user_id,
-    .impersonation_account_name = guise_auth_identity_account_name,
-    .impersonation_token = guise_auth_identity_token,
+    .logical_user_id = pk_auth_identity_logical_user_id,
+    .impersonation_account_name = pk_auth_identity_account_name,
+    .impersonation_token = pk_auth_identity_token,
 };
 
 const struct guise_plugin_descriptor guise_negotiate_plugin = {
