@@ -18,12 +18,16 @@
 #include "plugins/common/auth_identity.h"
 #include "plugins/common/host_work.h"
 #include "plugins/common/watched_file.h"
+#include "plugins/stores/htdigest.h"
+#include "plugins/stores/htpasswd.h"
+#include "plugins/stores/pam.h"
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
 #include <crypt.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,13 +38,12 @@
 struct basic_live {
     pk_account_mapper *mapper;
     struct basic_cache *cache; /* NULL: cache-ttl = 0 */
-    /* A yescrypt hash of a random password, for unknown users when the
-     * file has no usable entry to stand in for them. */
-    char dummy_hash[CRYPT_OUTPUT_SIZE];
-
-    pthread_mutex_t users_lock;
-    struct basic_userdb *users; /* NULL: the file is unusable, nobody logs in */
-    struct pk_file_watch users_watch;
+    /* Who checks passwords: the credential store of `backend`
+     * (plugins/stores: PAM, htpasswd, htdigest). */
+    struct pk_store *store;
+    /* The store's generation the cache was filled against: a changed user
+     * file empties the cache. */
+    atomic_uint_fast64_t store_generation;
 };
 
 struct basic_plugin {
@@ -69,9 +72,7 @@ struct basic_job {
     void *cookie;
     struct basic_credentials cred;
     uint8_t key[BASIC_CACHE_KEY_SIZE];
-    char *hash;  /* htpasswd: the stored hash, or the dummy one */
-    bool known;  /* htpasswd: the user has a usable entry */
-    char *rhost; /* PAM_RHOST */
+    char *rhost; /* the client's address, for the store (PAM_RHOST) */
     char *name;  /* the name the check authenticated */
     char *account;
 };
@@ -80,10 +81,9 @@ static void live_free(struct basic_live *l)
 {
     if (!l)
         return;
-    basic_userdb_unref(l->users);
+    pk_store_free(l->store);
     pk_account_mapper_free(l->mapper);
     basic_cache_free(l->cache);
-    pthread_mutex_destroy(&l->users_lock);
     free(l);
 }
 
@@ -91,7 +91,6 @@ static void job_free(struct basic_job *j)
 {
     basic_credentials_clear(&j->cred);
     explicit_bzero(j->key, sizeof j->key);
-    free(j->hash);
     free(j->rhost);
     free(j->name);
     free(j->account);
@@ -137,70 +136,6 @@ static guise_result basic_challenge(void *plugin, const struct guise_request_inf
     if (transport_ok(p, req))
         sink->add(sink, p->cfg.challenge);
     return GUISE_S_OK;
-}
-
-/* ---- the user file ---- */
-
-static guise_result load_users(struct basic_plugin *p, struct basic_live *l,
-                               struct basic_userdb **out, char *err, size_t err_size)
-{
-    char *data;
-    size_t len;
-    struct stat st;
-    guise_result r =
-        pk_file_read(p->cfg.user_file, BASIC_USERFILE_MAX_SIZE, &data, &len, &st, err, err_size);
-    if (r != GUISE_S_OK) {
-        pk_file_watch_stat(&l->users_watch, p->cfg.user_file);
-        return r;
-    }
-    pk_file_watch_seen(&l->users_watch, &st);
-    char why[256];
-    r = basic_userdb_parse(data, len, out, why, sizeof why);
-    explicit_bzero(data, len);
-    free(data);
-    if (r != GUISE_S_OK) {
-        snprintf(err, err_size, "%s: %s", p->cfg.user_file, why);
-        return r;
-    }
-    char names[256];
-    size_t bad = basic_userdb_unusable(*out, names, sizeof names);
-    if (bad)
-        p->host->log_event(p->host->host, GUISE_EVENT_WARNING, BASIC_EVENT_USER_FILE,
-                           GUISE_E_NOT_SUPPORTED,
-                           "user file %s: %zu entries with a plain-text or unsupported hash "
-                           "are refused (%s); use htpasswd -B or -5",
-                           p->cfg.user_file, bad, names);
-    return GUISE_S_OK;
-}
-
-/* The current users, re-read first when the file changed. */
-static struct basic_userdb *current_users(struct basic_plugin *p, struct basic_live *l)
-{
-    pthread_mutex_lock(&l->users_lock);
-    if (pk_file_watch_poll(&l->users_watch, p->cfg.user_file, 1000)) {
-        char err[512];
-        struct basic_userdb *fresh = NULL;
-        guise_result r = load_users(p, l, &fresh, err, sizeof err);
-        basic_userdb_unref(l->users);
-        l->users = fresh;
-        /* Passwords may have changed or users gone: forget what was checked
-         * against the old file. */
-        if (l->cache)
-            basic_cache_clear(l->cache);
-        if (r == GUISE_S_OK)
-            p->host->log_event(p->host->host, GUISE_EVENT_INFORMATION, BASIC_EVENT_USER_FILE,
-                               GUISE_S_OK, "user file %s reloaded (%zu users)", p->cfg.user_file,
-                               basic_userdb_count(fresh));
-        else
-            /* Fail closed until the file is fixed; WARNING, not ERROR,
-             * which would disable the plug-in. */
-            p->host->log_event(p->host->host, GUISE_EVENT_WARNING, BASIC_EVENT_USER_FILE, r,
-                               "user file not reloaded, denying every user until it is fixed: %s",
-                               err);
-    }
-    struct basic_userdb *db = basic_userdb_ref(l->users);
-    pthread_mutex_unlock(&l->users_lock);
-    return db;
 }
 
 /* ---- completion ---- */
@@ -286,55 +221,50 @@ static bool abandoned(struct basic_job *j)
     return true;
 }
 
-static void htpasswd_work(void *arg)
+/* The store's answer, on a worker for a blocking store, else inline. */
+static void store_check(struct basic_job *j)
 {
-    struct basic_job *j = arg;
-    if (abandoned(j))
-        return;
-    bool match = basic_hash_verify(j->hash, j->cred.password, j->cred.password_len);
-    bool ok = match && j->known;
-    if (ok && !(j->name = strdup(j->cred.user))) {
-        deny(j, GUISE_E_OUTOFMEMORY);
-        return;
-    }
-    checked(j, ok);
-}
-
-static void pam_work(void *arg)
-{
-    struct basic_job *j = arg;
     struct basic_plugin *p = j->p;
-    struct basic_pam_result res;
-    if (abandoned(j))
-        return;
-    basic_pam_check(p->cfg.pam_service, j->cred.user, j->cred.password, j->cred.password_len,
-                    j->rhost, (unsigned)p->cfg.pam_timeout * 1000u, &res);
-    switch (res.status) {
-    case BASIC_PAM_OK:
+    struct pk_check_result res;
+    j->live->store->ops->check_password(j->live->store, j->cred.user, j->cred.password,
+                                        j->cred.password_len, j->rhost, &res);
+    switch (res.verdict) {
+    case PK_CHECK_OK:
         j->name = res.name;
         checked(j, true);
         return;
-    case BASIC_PAM_DENIED:
+    case PK_CHECK_DENIED:
         checked(j, false);
         return;
-    case BASIC_PAM_TIMEOUT:
-        p->host->log_event(p->host->host, GUISE_EVENT_WARNING, BASIC_EVENT_PAM_TIMEOUT,
-                           GUISE_E_ACCESSDENIED, "PAM service '%s', user '%s': %s; denied",
-                           p->cfg.pam_service, j->cred.user, res.detail);
-        break;
-    case BASIC_PAM_FAILED:
-    case BASIC_PAM_BUSY:
-        p->host->log_event(p->host->host, GUISE_EVENT_WARNING, BASIC_EVENT_PAM_FAILURE,
-                           GUISE_E_FAIL, "PAM service '%s', user '%s': %s; denied",
-                           p->cfg.pam_service, j->cred.user, res.detail);
+    case PK_CHECK_TIMEOUT:
+    case PK_CHECK_FAILED:
         break;
     }
+    uint32_t id =
+        res.verdict == PK_CHECK_TIMEOUT ? BASIC_EVENT_PAM_TIMEOUT : BASIC_EVENT_PAM_FAILURE;
+    guise_result code = res.verdict == PK_CHECK_TIMEOUT ? GUISE_E_ACCESSDENIED : GUISE_E_FAIL;
+    if (p->cfg.backend == BASIC_BACKEND_PAM)
+        p->host->log_event(p->host->host, GUISE_EVENT_WARNING, id, code,
+                           "PAM service '%s', user '%s': %s; denied", p->cfg.pam_service,
+                           j->cred.user, res.detail);
+    else
+        p->host->log_event(p->host->host, GUISE_EVENT_WARNING, id, code,
+                           "%s store, user '%s': %s; denied", j->live->store->ops->kind,
+                           j->cred.user, res.detail);
     /* Not a wrong password: the cache keeps the user's entries, and no
-     * claimed name is reported, so that a PAM outage does not lock users
-     * out by name (the client's address is still throttled). */
+     * claimed name is reported, so that a back-end outage does not lock
+     * users out by name (the client's address is still throttled). */
     free(j->ctx->user);
     j->ctx->user = NULL;
     deny(j, GUISE_E_ACCESSDENIED);
+}
+
+static void store_work(void *arg)
+{
+    struct basic_job *j = arg;
+    if (abandoned(j))
+        return;
+    store_check(j);
 }
 
 /* ---- authenticate ---- */
@@ -382,27 +312,12 @@ static guise_result basic_authenticate(void *plugin, void *ctxp, const struct gu
         return GUISE_E_OUTOFMEMORY;
     }
 
-    /* The user file first: its reload empties the cache. */
-    guise_work_fn work = pam_work;
-    if (p->cfg.backend == BASIC_BACKEND_HTPASSWD) {
-        struct basic_userdb *db = current_users(p, j->live);
-        enum basic_hash_kind kind = BASIC_HASH_UNSUPPORTED;
-        const char *hash = basic_userdb_find(db, j->cred.user, &kind);
-        j->known = hash && kind != BASIC_HASH_UNSUPPORTED;
-        /* Unknown users cost what a user of the file costs (bcrypt at 2 ms
-         * or yescrypt at 40 ms): response times do not list the users. The
-         * check cannot succeed (known is false). */
-        const char *sample = basic_userdb_sample_hash(db);
-        j->hash = strdup(j->known ? hash : sample ? sample : j->live->dummy_hash);
-        basic_userdb_unref(db);
-        if (!j->hash) {
-            job_free(j);
-            return GUISE_E_OUTOFMEMORY;
-        }
-        work = htpasswd_work;
-    }
-
+    /* The store first: a changed user file empties the cache. */
+    struct pk_store *store = j->live->store;
+    uint64_t generation = pk_store_refresh(store);
     struct basic_cache *cache = j->live->cache;
+    if (cache && atomic_exchange(&j->live->store_generation, generation) != generation)
+        basic_cache_clear(cache);
     if (cache) {
         basic_cache_key(cache, j->cred.user, j->cred.password, j->cred.password_len, j->key);
         if (basic_cache_lookup(cache, j->key, pk_monotonic_ms(), &j->name)) {
@@ -411,11 +326,16 @@ static guise_result basic_authenticate(void *plugin, void *ctxp, const struct gu
         }
     }
 
-    if (work == pam_work && req && req->client_ip && !(j->rhost = strdup(req->client_ip))) {
+    if (req && req->client_ip && !(j->rhost = strdup(req->client_ip))) {
         job_free(j);
         return GUISE_E_OUTOFMEMORY;
     }
-    guise_result r = p->host->submit_work(p->host->host, work, j);
+    if (!store->ops->blocking) {
+        /* A cheap check (an htdigest HA1): no worker needed. */
+        store_check(j);
+        return GUISE_S_OK;
+    }
+    guise_result r = p->host->submit_work(p->host->host, store_work, j);
     if (r != GUISE_S_OK) {
         /* A full queue is load, not a broken plug-in: refuse this request
          * with GUISE_E_BUSY (the server answers 503 with Retry-After), never
@@ -458,32 +378,6 @@ static guise_result enable_failed(struct basic_plugin *p, struct basic_live *l, 
     return GUISE_E_PLUGIN_ERROR_REPORTED;
 }
 
-/* The dummy hash: yescrypt, the default of Debian's passwd and a costly
- * one, of a random password nobody knows. */
-static guise_result make_dummy_hash(struct basic_live *l)
-{
-    uint8_t rnd[16];
-    char pw[2 * sizeof rnd + 1];
-    char setting[CRYPT_GENSALT_OUTPUT_SIZE];
-    struct crypt_data *data = calloc(1, sizeof *data);
-    if (!data)
-        return GUISE_E_OUTOFMEMORY;
-    guise_result r = GUISE_E_FAIL;
-    if (gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof rnd) == 0 &&
-        crypt_gensalt_rn("$y$", 0, NULL, 0, setting, sizeof setting)) {
-        for (size_t i = 0; i < sizeof rnd; i++)
-            snprintf(pw + 2 * i, 3, "%02x", rnd[i]);
-        const char *h = crypt_rn(pw, setting, data, (int)sizeof *data);
-        if (h && h[0] != '*' && strlen(h) < sizeof l->dummy_hash) {
-            strcpy(l->dummy_hash, h);
-            r = GUISE_S_OK;
-        }
-    }
-    explicit_bzero(data, sizeof *data);
-    free(data);
-    return r;
-}
-
 static guise_result basic_enable(void *plugin)
 {
     struct basic_plugin *p = plugin;
@@ -494,8 +388,7 @@ static guise_result basic_enable(void *plugin)
     struct basic_live *l = calloc(1, sizeof *l);
     if (!l)
         return GUISE_E_OUTOFMEMORY;
-    pthread_mutex_init(&l->users_lock, NULL);
-    pk_file_watch_init(&l->users_watch);
+    atomic_init(&l->store_generation, 0);
     guise_result r = pk_account_mapper_new(p->host, BASIC_EVENT_ACCOUNT_MAP, p->cfg.account_map,
                                            p->cfg.account, &l->mapper, err, sizeof err);
     if (r != GUISE_S_OK)
@@ -506,21 +399,27 @@ static guise_result basic_enable(void *plugin)
             return enable_failed(p, l, GUISE_E_OUTOFMEMORY, "credentials cache",
                                  "out of memory or no random key");
     }
-    if (p->cfg.backend == BASIC_BACKEND_PAM &&
-        !basic_pam_service_file(p->cfg.pam_service, err, sizeof err)) {
-        char why[sizeof err + 128];
-        snprintf(why, sizeof why,
-                 "service '%s' has no file (%s): libpam would fall back to 'other'",
-                 p->cfg.pam_service, err);
-        return enable_failed(p, l, GUISE_E_NOT_FOUND, "PAM service", why);
-    }
-    if (p->cfg.backend == BASIC_BACKEND_HTPASSWD) {
-        if ((r = make_dummy_hash(l)) != GUISE_S_OK)
-            return enable_failed(p, l, r, "crypt", "cannot make a yescrypt hash");
-        r = load_users(p, l, &l->users, err, sizeof err);
+    switch (p->cfg.backend) {
+    case BASIC_BACKEND_PAM:
+        r = pk_pam_store_new(p->cfg.pam_service, (unsigned)p->cfg.pam_timeout * 1000u, &l->store,
+                             err, sizeof err);
+        if (r != GUISE_S_OK)
+            return enable_failed(p, l, r, "PAM service", err);
+        break;
+    case BASIC_BACKEND_HTPASSWD:
+        r = pk_htpasswd_store_new(p->host, BASIC_EVENT_USER_FILE, p->cfg.user_file, &l->store, err,
+                                  sizeof err);
         if (r != GUISE_S_OK)
             return enable_failed(p, l, r, "user file", err);
+        break;
+    case BASIC_BACKEND_HTDIGEST:
+        r = pk_htdigest_store_new(p->host, BASIC_EVENT_USER_FILE, p->cfg.user_file, p->cfg.realm,
+                                  &l->store, err, sizeof err);
+        if (r != GUISE_S_OK)
+            return enable_failed(p, l, r, "user file", err);
+        break;
     }
+    atomic_store(&l->store_generation, pk_store_refresh(l->store));
     p->live = l;
     return GUISE_S_OK;
 }

@@ -11,6 +11,7 @@
 #include "plugins/digest/digest_nonce.h"
 #include "plugins/digest/digest_replay.h"
 #include "plugins/digest/digest_userfile.h"
+#include "plugins/stores/htdigest.h"
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
@@ -38,9 +39,9 @@ struct digest_plugin {
     struct digest_replay *replay;
     pk_account_mapper *mapper;
 
-    pthread_mutex_t users_lock;
-    struct digest_userdb *users; /* NULL: the file is unusable, nobody logs in */
-    struct pk_file_watch users_watch;
+    /* The credential store of the user file (plugins/stores): HA1 values
+     * per user and hash, re-read when the file changes. */
+    struct pk_store *users;
 
     /* At most one malformed-credentials warning a second. */
     pthread_mutex_t warn_lock;
@@ -88,66 +89,6 @@ static guise_result digest_challenge(void *plugin, const struct guise_request_in
         sink->add(sink, buf);
     }
     return GUISE_S_OK;
-}
-
-/* ---- the user file ---- */
-
-static guise_result load_users(struct digest_plugin *p, struct digest_userdb **out, char *err,
-                               size_t err_size)
-{
-    char *data;
-    size_t len;
-    struct stat st;
-    guise_result r =
-        pk_file_read(p->cfg.user_file, DIGEST_USERFILE_MAX_SIZE, &data, &len, &st, err, err_size);
-    if (r != GUISE_S_OK) {
-        pk_file_watch_stat(&p->users_watch, p->cfg.user_file);
-        return r;
-    }
-    pk_file_watch_seen(&p->users_watch, &st);
-    char why[256];
-    r = digest_userdb_parse(data, len, p->cfg.realm, out, why, sizeof why);
-    explicit_bzero(data, len);
-    free(data);
-    if (r != GUISE_S_OK) {
-        snprintf(err, err_size, "%s: %s", p->cfg.user_file, why);
-        return r;
-    }
-    if (st.st_mode & S_IROTH)
-        p->host->log_event(p->host->host, GUISE_EVENT_WARNING, DIGEST_EVENT_USER_FILE, GUISE_S_OK,
-                           "user file %s is world-readable: its HA1 values are password "
-                           "equivalents (chmod o-r)",
-                           p->cfg.user_file);
-    return GUISE_S_OK;
-}
-
-/* The current users, re-read first when the file changed. */
-static struct digest_userdb *current_users(struct digest_plugin *p)
-{
-    pthread_mutex_lock(&p->users_lock);
-    if (pk_file_watch_poll(&p->users_watch, p->cfg.user_file, 1000)) {
-        char err[512];
-        struct digest_userdb *fresh = NULL;
-        guise_result r = load_users(p, &fresh, err, sizeof err);
-        digest_userdb_unref(p->users);
-        p->users = fresh;
-        if (r == GUISE_S_OK) {
-            p->host->log_event(p->host->host, GUISE_EVENT_INFORMATION, DIGEST_EVENT_USER_FILE,
-                               GUISE_S_OK, "user file %s reloaded (%zu users in realm '%s')",
-                               p->cfg.user_file, digest_userdb_count(fresh), p->cfg.realm);
-        } else {
-            /* Keeping the old users would keep accounts the administrator
-             * just removed; fail closed until the file is fixed. WARNING and
-             * not ERROR, which would disable the plug-in. */
-            p->host->log_event(p->host->host, GUISE_EVENT_WARNING, DIGEST_EVENT_USER_FILE, r,
-                               "user file not reloaded, denying every user until it is "
-                               "fixed: %s",
-                               err);
-        }
-    }
-    struct digest_userdb *db = digest_userdb_ref(p->users);
-    pthread_mutex_unlock(&p->users_lock);
-    return db;
 }
 
 /* ---- authentication ---- */
@@ -319,21 +260,22 @@ static char *build_auth_info(const struct digest_plugin *p, const struct digest_
     return out;
 }
 
+/* The stored HA1 and the user's name, as the store answered. */
+struct stored_user {
+    char name[PK_STORE_NAME_MAX + 1];
+    char ha1[PK_HA1_HEX_MAX + 1];
+};
+
 /* The password check proper. Returns true when the response is right. */
-static bool check_response(const struct digest_plugin *p, const struct digest_userdb *db,
-                           const struct digest_credentials *c, const struct guise_request_info *req,
+static bool check_response(const struct digest_plugin *p, const struct digest_credentials *c,
+                           const struct guise_request_info *req, struct stored_user *su,
                            const char **name, const char **ha1_out)
 {
     enum digest_hash hash = digest_alg_hash(c->alg);
-    const struct digest_user *u = NULL;
-    if (db)
-        u = c->userhash ? digest_userdb_find_hashed(db, hash, c->username)
-                        : digest_userdb_find(db, c->username);
-    const char *ha1 = u ? digest_user_ha1(u, hash) : NULL;
-    bool known = ha1 != NULL;
+    bool known = p->users->ops->find_ha1(p->users, c->username, c->userhash, (enum pk_ha1_hash)hash,
+                                         su->name, sizeof su->name, su->ha1);
     /* Same work for unknown users and users without this hash. */
-    if (!known)
-        ha1 = p->dummy_ha1[hash];
+    const char *ha1 = known ? su->ha1 : p->dummy_ha1[hash];
 
     char expected[DIGEST_MAX_HEX + 1];
     char got[DIGEST_MAX_HEX + 1];
@@ -354,7 +296,7 @@ static bool check_response(const struct digest_plugin *p, const struct digest_us
     for (size_t i = 0; i < len; i++)
         got[i] = (char)tolower((unsigned char)c->response[i]);
     bool match = memeql_sec(expected, got, len) != 0;
-    *name = u ? digest_user_name(u) : NULL;
+    *name = known ? su->name : NULL;
     *ha1_out = ha1;
     return match && known;
 }
@@ -450,14 +392,14 @@ static guise_result digest_authenticate(void *plugin, void *ctxp, const struct g
         return GUISE_S_OK;
     }
 
-    struct digest_userdb *db = current_users(p);
+    struct stored_user su;
     const char *name = NULL, *ha1 = NULL;
-    bool ok = check_response(p, db, c, req, &name, &ha1);
+    bool ok = check_response(p, c, req, &su, &name, &ha1);
     if (!ok) {
         /* A failed guess: tell the host who was guessed (the real name when
          * a hashed one matched a user). Failure to copy only loses that. */
         ctx->user = strdup(name ? name : c->username);
-        digest_userdb_unref(db);
+        explicit_bzero(&su, sizeof su);
         scratch_put(s);
         done(GUISE_AUTH_DENIED, GUISE_E_ACCESSDENIED, NULL, cookie);
         return GUISE_S_OK;
@@ -470,7 +412,7 @@ static guise_result digest_authenticate(void *plugin, void *ctxp, const struct g
     if (ns == DIGEST_NONCE_EXPIRED ||
         digest_replay_check(p->replay, ni.id, ni.stamp_us, c->nc) != DIGEST_REPLAY_FRESH) {
         enum digest_alg alg = c->alg;
-        digest_userdb_unref(db);
+        explicit_bzero(&su, sizeof su);
         scratch_put(s);
         deny_stale(p, alg, done, cookie);
         return GUISE_S_OK;
@@ -479,13 +421,13 @@ static guise_result digest_authenticate(void *plugin, void *ctxp, const struct g
     struct pending_auth *a = calloc(1, sizeof *a);
     if (!a || !(a->user = strdup(name)) ||
         !(a->auth_info = build_auth_info(p, c, ha1, req, ni.age_us))) {
-        digest_userdb_unref(db);
+        explicit_bzero(&su, sizeof su);
         scratch_put(s);
         if (a)
             pending_free(a);
         return GUISE_E_OUTOFMEMORY;
     }
-    digest_userdb_unref(db);
+    explicit_bzero(&su, sizeof su);
     scratch_put(s);
 
     guise_result r = pk_account_mapper_resolve(p->mapper, a->user, &a->account);
@@ -521,9 +463,7 @@ static guise_result digest_init(const struct guise_host_services *host, const gu
     snprintf(p->qop_list, sizeof p->qop_list, "%s%s%s", p->cfg.qop_auth ? "auth" : "",
              p->cfg.qop_auth && p->cfg.qop_auth_int ? ", " : "",
              p->cfg.qop_auth_int ? "auth-int" : "");
-    pthread_mutex_init(&p->users_lock, NULL);
     pthread_mutex_init(&p->warn_lock, NULL);
-    pk_file_watch_init(&p->users_watch);
     *plugin = p;
     return GUISE_S_OK;
 }
@@ -531,7 +471,7 @@ static guise_result digest_init(const struct guise_host_services *host, const gu
 static void release(struct digest_plugin *p)
 {
     p->enabled = false;
-    digest_userdb_unref(p->users);
+    pk_store_free(p->users);
     p->users = NULL;
     pk_account_mapper_free(p->mapper);
     p->mapper = NULL;
@@ -594,8 +534,8 @@ static guise_result digest_enable(void *plugin)
     if (r != GUISE_S_OK)
         return enable_failed(p, r, "account map", err);
 
-    pk_file_watch_init(&p->users_watch);
-    r = load_users(p, &p->users, err, sizeof err);
+    r = pk_htdigest_store_new(p->host, DIGEST_EVENT_USER_FILE, p->cfg.user_file, p->cfg.realm,
+                              &p->users, err, sizeof err);
     if (r != GUISE_S_OK)
         return enable_failed(p, r, "user file", err);
     p->enabled = true;
@@ -615,7 +555,6 @@ static void digest_shutdown(void *plugin)
         return;
     release(p);
     digest_config_free(&p->cfg);
-    pthread_mutex_destroy(&p->users_lock);
     pthread_mutex_destroy(&p->warn_lock);
     free(p);
 }
