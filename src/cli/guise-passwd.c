@@ -28,34 +28,37 @@ enum {
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: guise-passwd [-c] [-a ALGORITHM] [-D] [--stdin] FILE REALM USER\n"
-            "Adds, changes or deletes USER of REALM in FILE, the user file of guise's\n"
-            "Digest plug-in (htdigest format: \"user:realm:HA1\").\n"
-            "\n"
-            "  -c, --create          create FILE, replacing an existing one (mode 0600)\n"
-            "  -a, --algorithm=ALG   hash of the stored HA1:\n"
-            "                          MD5          (default; the line Apache htdigest writes)\n"
-            "                          SHA-256      (the line lighttpd reads)\n"
-            "                          SHA-512-256  (written as user:realm:SHA-512-256:HA1)\n"
-            "                        a user may have one line per hash; each serves the\n"
-            "                        plain and the -sess algorithm of that hash\n"
-            "  -D, --delete          delete USER's lines in REALM (only ALG's with -a)\n"
-            "      --stdin           read the password from the first line of standard\n"
-            "                        input instead of prompting twice on the terminal\n"
-            "  -h, --help            show this help\n"
-            "  -V, --version         show the version\n"
-            "\n"
-            "FILE is rewritten atomically (a temporary file renamed over it); its other\n"
-            "lines are kept as they are.\n"
-            "\n"
-            "Exit status:\n"
-            "  0  success\n"
-            "  1  usage error (bad option, bad user or realm name)\n"
-            "  2  FILE cannot be read or written\n"
-            "  3  no password (mismatch, empty, too long, no terminal)\n"
-            "  4  -D: no such user in REALM\n"
-            "  5  FILE holds a malformed line (fix it by hand first)\n");
+    fprintf(out, "Usage: guise-passwd [-c] [-a ALGORITHM] [-D] [--stdin] FILE REALM USER\n"
+                 "Adds, changes or deletes USER of REALM in FILE, the user file of guise's\n"
+                 "Digest plug-in (htdigest format: \"user:realm:HA1\").\n"
+                 "\n"
+                 "  -c, --create          create FILE, replacing an existing one (mode 0600)\n"
+                 "  -a, --algorithm=ALG   write only this hash of the stored HA1; without -a,\n"
+                 "                        one line for each of the three (what the Digest\n"
+                 "                        plug-in offers by default):\n"
+                 "                          MD5          (the line Apache htdigest writes)\n"
+                 "                          SHA-256      (the line lighttpd reads)\n"
+                 "                          SHA-512-256  (written as user:realm:SHA-512-256:HA1)\n"
+                 "                        each line serves the plain and the -sess algorithm\n"
+                 "                        of its hash\n"
+                 "  -D, --delete          delete USER's lines in REALM (only ALG's with -a)\n"
+                 "      --stdin           read the password from the first line of standard\n"
+                 "                        input instead of prompting twice on the terminal;\n"
+                 "                        this is also what happens when standard input is\n"
+                 "                        not a terminal (as with chpasswd or htpasswd -i)\n"
+                 "  -h, --help            show this help\n"
+                 "  -V, --version         show the version\n"
+                 "\n"
+                 "FILE is rewritten atomically (a temporary file renamed over it); its other\n"
+                 "lines are kept as they are.\n"
+                 "\n"
+                 "Exit status:\n"
+                 "  0  success\n"
+                 "  1  usage error (bad option, bad user or realm name)\n"
+                 "  2  FILE cannot be read or written\n"
+                 "  3  no password (mismatch, empty, too long, no terminal)\n"
+                 "  4  -D: no such user in REALM\n"
+                 "  5  FILE holds a malformed line (fix it by hand first)\n");
 }
 
 /* ---- password input ---- */
@@ -298,6 +301,14 @@ static bool name_valid(const char *what, const char *s)
     return true;
 }
 
+static bool hash_listed(const enum digest_hash *hashes, size_t n, enum digest_hash h)
+{
+    for (size_t i = 0; i < n; i++)
+        if (hashes[i] == h)
+            return true;
+    return false;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -310,6 +321,10 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     bool create = false, del = false, from_stdin = false, alg_given = false;
+    /* Without -a every hash the Digest plug-in offers by default gets its
+     * line: a file with MD5 lines alone fails every SHA-256 client. */
+    enum digest_hash hashes[] = {DIGEST_HASH_MD5, DIGEST_HASH_SHA256, DIGEST_HASH_SHA512_256};
+    size_t nhashes = sizeof hashes / sizeof *hashes;
     enum digest_hash hash = DIGEST_HASH_MD5;
     int c;
     while ((c = getopt_long(argc, argv, "ca:DhV", opts, NULL)) != -1) {
@@ -344,6 +359,13 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
+    if (alg_given) {
+        hashes[0] = hash;
+        nhashes = 1;
+    }
+    /* A password piped in is read like --stdin: there is no one to prompt. */
+    if (!isatty(STDIN_FILENO))
+        from_stdin = true;
     if (argc - optind != 3 || (create && del)) {
         usage(stderr);
         return EXIT_USAGE;
@@ -381,7 +403,7 @@ int main(int argc, char **argv)
         bool match = k == DIGEST_LINE_ENTRY && dl.user_len == strlen(user) &&
                      memcmp(dl.user, user, dl.user_len) == 0 && dl.realm_len == strlen(realm) &&
                      memcmp(dl.realm, realm, dl.realm_len) == 0 &&
-                     ((del && !alg_given) || dl.hash == hash);
+                     ((del && !alg_given) || hash_listed(hashes, nhashes, dl.hash));
         if (!match) {
             i++;
             continue;
@@ -402,13 +424,15 @@ int main(int argc, char **argv)
     if (rc == 0 && !del) {
         char pw[PASSWORD_MAX];
         rc = get_password(from_stdin, pw, sizeof pw);
-        if (rc == 0) {
+        /* The new lines stand where the first replaced one stood. */
+        size_t where = at == (size_t)-1 ? l.n : at;
+        for (size_t h = 0; rc == 0 && h < nhashes; h++) {
             char ha1[DIGEST_MAX_HEX + 1];
             char line[DIGEST_USERFILE_MAX_LINE];
-            digest_ha1(hash, user, realm, pw, strlen(pw), ha1);
-            size_t n = digest_line_format(line, sizeof line, user, realm, hash, ha1);
+            digest_ha1(hashes[h], user, realm, pw, strlen(pw), ha1);
+            size_t n = digest_line_format(line, sizeof line, user, realm, hashes[h], ha1);
             char *copy = n ? strdup(line) : NULL;
-            if (!copy || !lines_push(&l, copy, at == (size_t)-1 ? l.n : at)) {
+            if (!copy || !lines_push(&l, copy, where + h)) {
                 free(copy);
                 rc = EXIT_FILE;
             }

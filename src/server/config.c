@@ -2,12 +2,14 @@
 #include "server/config.h"
 
 #include "core/props_internal.h"
+#include "server/config_keys.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <guise/events.h>
 #include <ini.h>
 #include <limits.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 #include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -32,7 +35,8 @@ struct parse_state {
     size_t index;
     char section[256];
     int section_line;
-    bool have_key; /* a key was read in this section (libinih's multi-line rule) */
+    bool have_key;       /* a key was read in this section (libinih's multi-line rule) */
+    guise_props *server; /* the [server] keys, parsed by server_keys at the end */
 };
 
 static void fail(struct parse_state *st, const char *key, const char *fmt, ...)
@@ -101,54 +105,6 @@ static char *reader(char *buf, int size, void *stream)
     return buf;
 }
 
-static int list_parse(struct cfg_list *l, const char *value, int line)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
-    l->v = NULL;
-    l->n = 0;
-    l->set = true;
-    l->line = line;
-    char *copy = strdup(value), *save = NULL;
-    if (!copy)
-        return -1;
-    for (char *t = strtok_r(copy, " \t,", &save); t; t = strtok_r(NULL, " \t,", &save)) {
-        char **v = realloc(l->v, (l->n + 1) * sizeof *v);
-        if (!v || !(v[l->n] = strdup(t))) {
-            free(v ? v : l->v);
-            free(copy);
-            l->v = NULL;
-            l->n = 0;
-            return -1;
-        }
-        l->v = v;
-        l->n++;
-    }
-    free(copy);
-    return 0;
-}
-
-static void list_free(struct cfg_list *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
-}
-
-static bool parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
-{
-    if (!*s || *s == '-' || *s == '+')
-        return false;
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end || v < min || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
 static int parse_listen(const char *v, struct cfg_listen *out)
 {
     char host[64];
@@ -169,8 +125,10 @@ static int parse_listen(const char *v, struct cfg_listen *out)
         host[colon - v] = '\0';
         port = colon + 1;
     }
-    unsigned long p;
-    if (!parse_ulong(port, 1, 65535, &p))
+    char *end;
+    errno = 0;
+    unsigned long p = (*port >= '0' && *port <= '9') ? strtoul(port, &end, 10) : 0;
+    if (p < 1 || p > 65535 || errno || *end)
         return -1;
     struct sockaddr_in *in4 = (struct sockaddr_in *)&out->addr;
     struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&out->addr;
@@ -191,9 +149,18 @@ static int parse_listen(const char *v, struct cfg_listen *out)
 
 static int set_string(char **dst, const char *v)
 {
+    char *copy = strdup(v);
+    if (!copy)
+        return -1;
     free(*dst);
-    *dst = strdup(v);
-    return *dst ? 0 : -1;
+    *dst = copy;
+    return 0;
+}
+
+static int oom(char *why, size_t whysz)
+{
+    snprintf(why, whysz, "out of memory");
+    return -1;
 }
 
 static bool is_loopback(const struct sockaddr_storage *ss)
@@ -204,173 +171,312 @@ static bool is_loopback(const struct sockaddr_storage *ss)
            IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)ss)->sin6_addr);
 }
 
+/* ---- [server]: the keys that need more than a type ---- */
+
+/* The address clients use (a proxy's, say): the M3U index names its entries
+ * with it instead of the request's Host header. */
+static int key_public_url(void *section, const char *v, int line, char *why, size_t whysz)
+{
+    struct guise_config *c = section;
+    const char *rest = !strncmp(v, "https://", 8)  ? v + 8
+                       : !strncmp(v, "http://", 7) ? v + 7
+                                                   : NULL;
+    if (!rest || !*rest || *rest == '/') {
+        snprintf(why, whysz, "'%s' is not http://HOST[:PORT][/PATH] or https://...", v);
+        return -1;
+    }
+    for (const unsigned char *q = (const unsigned char *)v; *q; q++)
+        if (*q <= ' ' || *q >= 0x7f || *q == '"' || *q == '<' || *q == '>' || *q == '\\' ||
+            *q == '?' || *q == '#') {
+            snprintf(why, whysz, "'%s' may not contain spaces, quotes, ?, # or control characters",
+                     v);
+            return -1;
+        }
+    if (set_string(&c->public_url, v))
+        return oom(why, whysz);
+    size_t n = strlen(c->public_url);
+    while (n && c->public_url[n - 1] == '/')
+        c->public_url[--n] = '\0';
+    return 0;
+}
+
+static int key_listen(void *section, const char *v, int line, char *why, size_t whysz)
+{
+    struct guise_config *c = section;
+    struct cfg_listen l;
+    if (parse_listen(v, &l) != 0) {
+        snprintf(why, whysz, "'%s' is not ADDRESS:PORT (IPv6 as [::1]:8080)", v);
+        return -1;
+    }
+    l.line = line;
+    struct cfg_listen *nl = realloc(c->listen, (c->nlisten + 1) * sizeof *nl);
+    if (!nl)
+        return oom(why, whysz);
+    nl[c->nlisten++] = l;
+    c->listen = nl;
+    return 0;
+}
+
+static int key_impersonation(void *section, const char *v, int line, char *why, size_t whysz)
+{
+    struct guise_config *c = section;
+    if (!guise_imp_mode_parse(v, &c->impersonation)) {
+        snprintf(why, whysz, "'%s' is not one of auto, io_uring, syscalls, off", v);
+        return -1;
+    }
+    return 0;
+}
+
+/* uid 0 is never impersonated: naming root here is a mistake to report,
+ * not a wish to honour silently (guise_config_load also refuses any name
+ * that resolves to uid 0). */
+static int key_allow_accounts(void *section, const char *v, int line, char *why, size_t whysz)
+{
+    struct guise_config *c = section;
+    if (cfg_list_parse(&c->allow_accounts, v, line, false) != 0)
+        return oom(why, whysz);
+    for (size_t i = 0; i < c->allow_accounts.n; i++)
+        if (!strcmp(c->allow_accounts.v[i], "root") || !strcmp(c->allow_accounts.v[i], "0")) {
+            snprintf(why, whysz, "'%s' is uid 0, which is never impersonated",
+                     c->allow_accounts.v[i]);
+            return -1;
+        }
+    return 0;
+}
+
+/* Group 0 is never handed to a token: listing it is a mistake to report. */
+static int key_allow_groups(void *section, const char *v, int line, char *why, size_t whysz)
+{
+    struct guise_config *c = section;
+    cfg_list_free(&c->allow_groups);
+    if (cfg_list_parse(&c->allow_groups, v, line, false) != 0)
+        return oom(why, whysz);
+    for (size_t i = 0; i < c->allow_groups.n; i++)
+        if (!strcmp(c->allow_groups.v[i], "root") || !strcmp(c->allow_groups.v[i], "0")) {
+            snprintf(why, whysz, "'%s' is gid 0, which is never handed to a token",
+                     c->allow_groups.v[i]);
+            return -1;
+        }
+    return 0;
+}
+
+static int key_event_log(void *section, const char *v, int line, char *why, size_t whysz)
+{
+    struct guise_config *c = section;
+    if (!strcmp(v, "journal"))
+        c->event_sink = GUISE_SINK_JOURNAL;
+    else if (!strcmp(v, "stderr"))
+        c->event_sink = GUISE_SINK_STDERR;
+    else {
+        snprintf(why, whysz, "'%s' is not journal or stderr", v);
+        return -1;
+    }
+    return 0;
+}
+
+static int key_realm(void *section, const char *v, int line, char *why, size_t whysz)
+{
+    struct guise_config *c = section;
+    if (!*v || strchr(v, '"') || strchr(v, '\\')) {
+        snprintf(why, whysz, "must be non-empty without quotes or backslashes");
+        return -1;
+    }
+    return set_string(&c->realm, v) ? oom(why, whysz) : 0;
+}
+
 /* The admin interface listens on a Unix socket (peer credentials decide) or,
  * for browsers, on a loopback TCP address; never on the network. */
-static void admin_listen_key(struct parse_state *st, const char *k, const char *v)
+static int key_admin_listen(void *section, const char *v, int line, char *why, size_t whysz)
 {
-    struct guise_config *c = st->c;
+    struct guise_config *c = section;
     c->admin_tcp = false;
-    c->admin_listen_line = st->line;
     if (v[0] == '/') {
-        if (strlen(v) >= sizeof(((struct sockaddr_un *)0)->sun_path))
-            return fail(st, k, "socket path '%s' is too long", v);
+        if (strlen(v) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+            snprintf(why, whysz, "socket path '%s' is too long", v);
+            return -1;
+        }
     } else if (strcmp(v, "none") != 0) {
-        if (parse_listen(v, &c->admin_addr) != 0)
-            return fail(st, k, "'%s' is not a socket path, none, or ADDRESS:PORT", v);
-        if (!is_loopback(&c->admin_addr.addr))
-            return fail(st, k, "'%s' is not a loopback address (127.0.0.0/8 or [::1])", v);
-        c->admin_addr.line = st->line;
+        if (parse_listen(v, &c->admin_addr) != 0) {
+            snprintf(why, whysz, "'%s' is not a socket path, none, or ADDRESS:PORT", v);
+            return -1;
+        }
+        if (!is_loopback(&c->admin_addr.addr)) {
+            snprintf(why, whysz, "'%s' is not a loopback address (127.0.0.0/8 or [::1])", v);
+            return -1;
+        }
+        c->admin_addr.line = line;
         c->admin_tcp = true;
     }
-    set_string(&c->admin_listen, v);
+    return set_string(&c->admin_listen, v) ? oom(why, whysz) : 0;
 }
 
-static void server_key(struct parse_state *st, const char *k, const char *v)
+static int key_admin_group(void *section, const char *v, int line, char *why, size_t whysz)
 {
-    struct guise_config *c = st->c;
-    unsigned long n;
-    if (!strcmp(k, "listen")) {
-        struct cfg_listen l;
-        if (parse_listen(v, &l) != 0)
-            return fail(st, k, "'%s' is not ADDRESS:PORT (IPv6 as [::1]:8080)", v);
-        l.line = st->line;
-        struct cfg_listen *nl = realloc(c->listen, (c->nlisten + 1) * sizeof *nl);
-        if (!nl)
-            return fail(st, k, "out of memory");
-        nl[c->nlisten++] = l;
-        c->listen = nl;
-    } else if (!strcmp(k, "tls-certificate")) {
-        set_string(&c->tls_cert, v);
-    } else if (!strcmp(k, "tls-key")) {
-        set_string(&c->tls_key, v);
-    } else if (!strcmp(k, "workers")) {
-        if (!parse_ulong(v, 1, 1024, &n))
-            return fail(st, k, "'%s' is not a number from 1 to 1024", v);
-        c->workers = (unsigned)n;
-    } else if (!strcmp(k, "io-threads")) {
-        if (!parse_ulong(v, 1, 256, &n))
-            return fail(st, k, "'%s' is not a number from 1 to 256", v);
-        c->io_threads = (unsigned)n;
-    } else if (!strcmp(k, "impersonation")) {
-        if (!guise_imp_mode_parse(v, &c->impersonation))
-            return fail(st, k, "'%s' is not one of auto, io_uring, syscalls, off", v);
-        c->impersonation_line = st->line;
-    } else if (!strcmp(k, "min-uid")) {
-        if (!parse_ulong(v, 1, 4294967294UL, &n))
-            return fail(st, k, "'%s' is not a uid from 1 to 4294967294", v);
-        c->min_uid = n;
-    } else if (!strcmp(k, "allow-accounts")) {
-        list_parse(&c->allow_accounts, v, st->line);
-    } else if (!strcmp(k, "token-ttl")) {
-        if (!parse_ulong(v, 1, 86400, &n))
-            return fail(st, k, "'%s' is not a number of seconds (1-86400)", v);
-        c->token_ttl = (unsigned)n;
-    } else if (!strcmp(k, "authentication")) {
-        list_parse(&c->authn, v, st->line);
-    } else if (!strcmp(k, "authorization")) {
-        list_parse(&c->authz, v, st->line);
-    } else if (!strcmp(k, "load")) {
-        struct cfg_list one = {0};
-        list_parse(&one, v, st->line);
-        for (size_t i = 0; i < one.n; i++) {
-            char **nv = realloc(c->modules.v, (c->modules.n + 1) * sizeof *nv);
-            if (!nv)
-                break;
-            c->modules.v = nv;
-            c->modules.v[c->modules.n++] = one.v[i];
-            one.v[i] = NULL;
-        }
-        c->modules.set = true;
-        list_free(&one);
-    } else if (!strcmp(k, "access-log")) {
-        set_string(&c->access_log, v);
-    } else if (!strcmp(k, "event-log")) {
-        if (!strcmp(v, "journal"))
-            c->event_sink = GUISE_SINK_JOURNAL;
-        else if (!strcmp(v, "stderr"))
-            c->event_sink = GUISE_SINK_STDERR;
-        else
-            return fail(st, k, "'%s' is not journal or stderr", v);
-    } else if (!strcmp(k, "realm")) {
-        if (!*v || strchr(v, '"') || strchr(v, '\\'))
-            return fail(st, k, "must be non-empty without quotes or backslashes");
-        set_string(&c->realm, v);
-    } else if (!strcmp(k, "state-directory")) {
-        set_string(&c->state_dir, v);
-    } else if (!strcmp(k, "max-connections")) {
-        if (!parse_ulong(v, 1, 1000000, &n))
-            return fail(st, k, "'%s' is not a number from 1 to 1000000", v);
-        c->max_connections = (unsigned)n;
-    } else if (!strcmp(k, "max-connections-per-ip")) {
-        if (!parse_ulong(v, 0, 1000000, &n))
-            return fail(st, k, "'%s' is not a number from 0 (no limit) to 1000000", v);
-        c->max_connections_per_ip = (unsigned)n;
-    } else if (!strcmp(k, "idle-timeout")) {
-        if (!parse_ulong(v, 1, 86400, &n))
-            return fail(st, k, "'%s' is not a number of seconds from 1 to 86400", v);
-        c->idle_timeout = (unsigned)n;
-    } else if (!strcmp(k, "max-header-size")) {
-        if (!parse_ulong(v, 1024, 1048576, &n))
-            return fail(st, k, "'%s' is not a size from 1024 to 1048576 bytes", v);
-        c->max_header_size = n;
-    } else if (!strcmp(k, "max-uri-length")) {
-        if (!parse_ulong(v, 64, 65536, &n))
-            return fail(st, k, "'%s' is not a length from 64 to 65536", v);
-        c->max_uri_length = n;
-    } else if (!strcmp(k, "content-cache-ttl")) {
-        if (!parse_ulong(v, 0, 60000, &n))
-            return fail(st, k, "'%s' is not a number of milliseconds from 0 (no cache) to 60000",
-                        v);
-        c->content_cache_ttl_ms = (unsigned)n;
-    } else if (!strcmp(k, "content-cache-entries")) {
-        if (!parse_ulong(v, 16, 65536, &n))
-            return fail(st, k, "'%s' is not a number of entries from 16 to 65536", v);
-        c->content_cache_entries = (unsigned)n;
-    } else if (!strcmp(k, "auth-failure-delay")) {
-        if (!parse_ulong(v, 0, 10000, &n))
-            return fail(st, k, "'%s' is not a number of milliseconds from 0 to 10000", v);
-        c->fail_delay_ms = (unsigned)n;
-    } else if (!strcmp(k, "auth-lockout-failures")) {
-        if (!parse_ulong(v, 0, 100000, &n))
-            return fail(st, k, "'%s' is not a number from 0 (never) to 100000", v);
-        c->lockout_after = (unsigned)n;
-    } else if (!strcmp(k, "auth-lockout-time")) {
-        if (!parse_ulong(v, 1, 86400, &n))
-            return fail(st, k, "'%s' is not a number of seconds from 1 to 86400", v);
-        c->lockout_seconds = (unsigned)n;
-    } else if (!strcmp(k, "admin-listen")) {
-        admin_listen_key(st, k, v);
-    } else if (!strcmp(k, "admin-state")) {
-        if (v[0] != '/')
-            return fail(st, k, "'%s' is not an absolute path", v);
-        set_string(&c->admin_state, v);
-    } else if (!strcmp(k, "admin-group")) {
-        if (!*v)
-            return fail(st, k, "must not be empty");
-        set_string(&c->admin_group, v);
-        c->admin_group_set = true;
-    } else {
-        fail(st, k, "unknown key in [server]");
+    struct guise_config *c = section;
+    if (!*v) {
+        snprintf(why, whysz, "must not be empty");
+        return -1;
     }
+    c->admin_group_set = true;
+    return set_string(&c->admin_group, v) ? oom(why, whysz) : 0;
 }
 
-static void point_key(struct parse_state *st, const char *k, const char *v)
+#define SRV(member)             offsetof(struct guise_config, member)
+#define N(member, lo, hi, what) CFG_UINT, 0, SRV(member), lo, hi, what
+/* [server]: every key, its type and range. */
+static const struct cfg_key server_keys[] = {
+    {"listen", CFG_CUSTOM, GUISE_PROP_REPEATABLE, 0, 0, 0, NULL, NULL, key_listen, 0},
+    {"tls-certificate", CFG_STRING, CFG_NONEMPTY, SRV(tls_cert), 0, 0, NULL, NULL, NULL, 0},
+    {"tls-key", CFG_STRING, CFG_NONEMPTY, SRV(tls_key), 0, 0, NULL, NULL, NULL, 0},
+    {"workers", N(workers, 1, 1024, "a number from 1 to 1024")},
+    {"io-threads", N(io_threads, 1, 256, "a number from 1 to 256")},
+    {"impersonation", CFG_CUSTOM, 0, 0, 0, 0, NULL, NULL, key_impersonation,
+     CFG_LINE_AT(struct guise_config, impersonation_line)},
+    {"min-uid", CFG_ULONG, 0, SRV(min_uid), 1, 4294967294UL, "a uid from 1 to 4294967294", NULL,
+     NULL, 0},
+    {"allow-accounts", CFG_CUSTOM, 0, 0, 0, 0, NULL, NULL, key_allow_accounts, 0},
+    {"token-ttl", N(token_ttl, 1, 86400, "a number of seconds (1-86400)")},
+    /* the privilege keys: docs/SECURITY.md */
+    {"min-gid", CFG_ULONG, 0, SRV(min_gid), 1, 4294967294UL, "a gid from 1 to 4294967294", NULL,
+     NULL, 0},
+    {"allow-groups", CFG_CUSTOM, 0, 0, 0, 0, NULL, NULL, key_allow_groups, 0},
+    {"server-account", CFG_STRING, CFG_NONEMPTY, SRV(server_account), 0, 0, NULL, NULL, NULL,
+     CFG_LINE_AT(struct guise_config, server_account_line)},
+    {"authentication", CFG_LIST, 0, SRV(authn), 0, 0, NULL, NULL, NULL, 0},
+    {"authorization", CFG_LIST, 0, SRV(authz), 0, 0, NULL, NULL, NULL, 0},
+    {"load", CFG_LIST_APPEND, GUISE_PROP_REPEATABLE, SRV(modules), 0, 0, NULL, NULL, NULL, 0},
+    {"access-log", CFG_STRING, CFG_NONEMPTY, SRV(access_log), 0, 0, NULL, NULL, NULL, 0},
+    {"event-log", CFG_CUSTOM, 0, 0, 0, 0, NULL, NULL, key_event_log, 0},
+    {"realm", CFG_CUSTOM, 0, 0, 0, 0, NULL, NULL, key_realm, 0},
+    {"state-directory", CFG_ABSPATH, 0, SRV(state_dir), 0, 0, NULL, NULL, NULL, 0},
+    {"public-url", CFG_CUSTOM, 0, 0, 0, 0, NULL, NULL, key_public_url, 0},
+    {"max-connections", N(max_connections, 1, 1000000, "a number from 1 to 1000000")},
+    {"max-connections-per-ip",
+     N(max_connections_per_ip, 0, 1000000, "a number from 0 (no limit) to 1000000")},
+    {"idle-timeout", N(idle_timeout, 1, 86400, "a number of seconds from 1 to 86400")},
+    {"shutdown-timeout", N(shutdown_timeout, 1, 3600, "a number of seconds from 1 to 3600")},
+    {"max-header-size", CFG_ULONG, 0, SRV(max_header_size), 1024, 1048576,
+     "a size from 1024 to 1048576 bytes", NULL, NULL, 0},
+    {"max-uri-length", CFG_ULONG, 0, SRV(max_uri_length), 64, 65536, "a length from 64 to 65536",
+     NULL, NULL, 0},
+    {"content-cache-ttl",
+     N(content_cache_ttl_ms, 0, 60000, "a number of milliseconds from 0 (no cache) to 60000")},
+    {"content-cache-entries",
+     N(content_cache_entries, 16, 65536, "a number of entries from 16 to 65536")},
+    {"auth-failure-delay", N(fail_delay_ms, 0, 10000, "a number of milliseconds from 0 to 10000")},
+    {"auth-lockout-failures", N(lockout_after, 0, 100000, "a number from 0 (never) to 100000")},
+    {"auth-lockout-time", N(lockout_seconds, 1, 86400, "a number of seconds from 1 to 86400")},
+    {"admin-listen", CFG_CUSTOM, 0, 0, 0, 0, NULL, NULL, key_admin_listen,
+     CFG_LINE_AT(struct guise_config, admin_listen_line)},
+    {"admin-state", CFG_ABSPATH, 0, SRV(admin_state), 0, 0, NULL, NULL, NULL, 0},
+    {"admin-group", CFG_CUSTOM, 0, 0, 0, 0, NULL, NULL, key_admin_group, 0},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, 0},
+};
+#undef N
+#undef SRV
+
+/* ---- [publishing-point "NAME"] ---- */
+
+static int acl_key(struct cfg_point *p, const char *k, const char *v, int line, char *why,
+                   size_t whysz)
 {
-    struct cfg_point *p = &st->c->points[st->index];
-    if (!strcmp(k, "path")) {
-        if (v[0] != '/')
-            return fail(st, k, "'%s' is not an absolute path", v);
-        set_string(&p->path, v);
-        p->path_line = st->line;
-    } else if (!strcmp(k, "authentication")) {
-        list_parse(&p->authn, v, st->line);
-    } else if (!strcmp(k, "authorization")) {
-        list_parse(&p->authz, v, st->line);
-    } else if (!strcmp(k, "read") || !strcmp(k, "write")) {
-        if (guise_props_add(p->acl, k, v, st->line) != 0)
-            fail(st, k, "out of memory");
-    } else {
-        fail(st, k, "unknown key in [publishing-point \"%s\"]", p->name);
+    return guise_props_add(p->acl, k, v, line) ? oom(why, whysz) : 0;
+}
+
+static int key_read(void *section, const char *v, int line, char *why, size_t whysz)
+{
+    return acl_key(section, "read", v, line, why, whysz);
+}
+
+static int key_write(void *section, const char *v, int line, char *why, size_t whysz)
+{
+    return acl_key(section, "write", v, line, why, whysz);
+}
+
+static const char *const active_content_names[] = {"off", "sandbox", "on", NULL};
+
+#define PT(member) offsetof(struct cfg_point, member)
+static const struct cfg_key point_keys[] = {
+    {"path", CFG_ABSPATH, 0, PT(path), 0, 0, NULL, NULL, NULL,
+     CFG_LINE_AT(struct cfg_point, path_line)},
+    {"authentication", CFG_LIST, 0, PT(authn), 0, 0, NULL, NULL, NULL, 0},
+    {"authorization", CFG_LIST, 0, PT(authz), 0, 0, NULL, NULL, NULL, 0},
+    {"read", CFG_CUSTOM, GUISE_PROP_REPEATABLE, 0, 0, 0, NULL, NULL, key_read, 0},
+    {"write", CFG_CUSTOM, GUISE_PROP_REPEATABLE, 0, 0, 0, NULL, NULL, key_write, 0},
+    {"active-content", CFG_ENUM, 0, PT(active_content), 0, 0, "off, sandbox or on",
+     active_content_names, NULL, 0},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, 0},
+};
+#undef PT
+
+/* Point keys of other subsystems (guise_config_register_point_keys). */
+static const struct cfg_point_keys *point_extensions[CFG_POINT_EXT_MAX];
+static size_t npoint_extensions;
+
+int guise_config_register_point_keys(const struct cfg_point_keys *k)
+{
+    for (size_t i = 0; i < npoint_extensions; i++)
+        if (point_extensions[i] == k)
+            return 0;
+    if (npoint_extensions == CFG_POINT_EXT_MAX)
+        return -1;
+    for (const struct cfg_key *key = k->keys; key->name; key++)
+        if (cfg_key_find(point_keys, key->name))
+            return -1; /* a key has one owner */
+    point_extensions[npoint_extensions++] = k;
+    return 0;
+}
+
+const void *guise_config_point_values(const struct cfg_point *p, const struct cfg_point_keys *k)
+{
+    for (size_t i = 0; i < npoint_extensions; i++)
+        if (point_extensions[i] == k)
+            return p->ext[i];
+    return NULL;
+}
+
+/* Parses a point's collected keys: its own table, then the registered ones. */
+static int point_apply(struct guise_config *c, struct cfg_point *p, const char *name, char *err,
+                       size_t errsz)
+{
+    const struct cfg_key *tables[CFG_POINT_EXT_MAX + 1] = {point_keys};
+    void *sections[CFG_POINT_EXT_MAX + 1] = {p};
+    for (size_t i = 0; i < npoint_extensions; i++) {
+        if (!(p->ext[i] = calloc(1, point_extensions[i]->size))) {
+            snprintf(err, errsz, "%s:%d: out of memory", name, p->line);
+            return -1;
+        }
+        if (point_extensions[i]->defaults)
+            point_extensions[i]->defaults(p->ext[i]);
+        tables[i + 1] = point_extensions[i]->keys;
+        sections[i + 1] = p->ext[i];
+    }
+    char where[200];
+    snprintf(where, sizeof where, "[publishing-point \"%s\"]", p->name);
+    if (cfg_keys_apply_tables(tables, sections, 1 + npoint_extensions, p->raw, name, where, err,
+                              errsz) != 0)
+        return -1;
+    for (size_t i = 0; i < npoint_extensions; i++) {
+        char why[256] = "";
+        if (point_extensions[i]->check &&
+            point_extensions[i]->check(p->name, p->ext[i], why, sizeof why) != 0) {
+            snprintf(err, errsz, "%s:%d: [publishing-point \"%s\"]: %s", name, p->line, p->name,
+                     why[0] ? why : "invalid");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void point_free_ext(struct cfg_point *p)
+{
+    for (size_t i = 0; i < CFG_POINT_EXT_MAX; i++) {
+        if (!p->ext[i])
+            continue;
+        if (i < npoint_extensions)
+            cfg_keys_free(point_extensions[i]->keys, p->ext[i]);
+        free(p->ext[i]);
+        p->ext[i] = NULL;
     }
 }
 
@@ -428,6 +534,11 @@ static void enter_section(struct parse_state *st, const char *section)
             return fail(st, NULL, "out of memory");
         c->plugins = v;
         v[c->nplugins] = (struct cfg_plugin){strdup(name), guise_props_new(c->file), st->line};
+        if (!v[c->nplugins].name || !v[c->nplugins].props) {
+            free(v[c->nplugins].name);
+            guise_props_free(v[c->nplugins].props);
+            return fail(st, NULL, "out of memory");
+        }
         st->kind = SEC_PLUGIN;
         st->index = c->nplugins++;
     } else if (!strcmp(kind, "publishing-point") && name[0]) {
@@ -440,8 +551,17 @@ static void enter_section(struct parse_state *st, const char *section)
         if (!v)
             return fail(st, NULL, "out of memory");
         c->points = v;
-        v[c->npoints] = (struct cfg_point){.name = strdup(name), .line = st->line};
-        v[c->npoints].acl = guise_props_new(c->file);
+        struct cfg_point *p = &v[c->npoints];
+        *p = (struct cfg_point){
+            .name = strdup(name), .line = st->line, .active_content = CFG_ACTIVE_SANDBOX};
+        p->acl = guise_props_new(c->file);
+        p->raw = guise_props_new(c->file);
+        if (!p->name || !p->acl || !p->raw) {
+            free(p->name);
+            guise_props_free(p->acl);
+            guise_props_free(p->raw);
+            return fail(st, NULL, "out of memory");
+        }
         st->kind = SEC_POINT;
         st->index = c->npoints++;
     } else {
@@ -452,6 +572,8 @@ static void enter_section(struct parse_state *st, const char *section)
     }
 }
 
+/* Keys are collected per section (value and line of each) and parsed by
+ * their declarations once the file is read (server_keys, point_keys). */
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
     struct parse_state *st = user;
@@ -464,20 +586,22 @@ static int handler(void *user, const char *section, const char *name, const char
         return 0;
     }
     st->have_key = true;
+    guise_props *into = NULL;
     switch (st->kind) {
     case SEC_SERVER:
-        server_key(st, name, value);
+        into = st->server;
         break;
     case SEC_PLUGIN:
-        if (guise_props_add(st->c->plugins[st->index].props, name, value, st->line) != 0)
-            fail(st, name, "out of memory");
+        into = st->c->plugins[st->index].props;
         break;
     case SEC_POINT:
-        point_key(st, name, value);
+        into = st->c->points[st->index].raw;
         break;
     case SEC_NONE:
         break;
     }
+    if (!into || guise_props_add(into, name, value, st->line) != 0)
+        fail(st, name, "out of memory");
     return st->failed ? 0 : 1;
 }
 
@@ -537,11 +661,13 @@ static void set_defaults(struct guise_config *c)
     c->io_threads = 0; /* 0: one per CPU */
     c->impersonation = GUISE_IMP_AUTO;
     c->min_uid = 1000;
+    c->min_gid = 100;
     c->token_ttl = 60;
     c->event_sink = GUISE_SINK_STDERR;
     c->max_connections = 10000;
     c->max_connections_per_ip = 0;
     c->idle_timeout = 60;
+    c->shutdown_timeout = 10;
     c->content_cache_ttl_ms = 1000;
     c->content_cache_entries = 256;
     c->max_header_size = 8192;
@@ -559,14 +685,28 @@ static struct guise_config *parse_text(const char *name, const char *text, char 
         return NULL;
     }
     set_defaults(c);
-    c->file = strdup(name);
     struct parse_state st = {.c = c, .name = name, .text = text, .err = err, .errsz = errsz};
+    c->file = strdup(name);
+    st.server = guise_props_new(name);
+    if (!c->file || !st.server) {
+        snprintf(err, errsz, "%s: out of memory", name);
+        guise_props_free(st.server);
+        guise_config_free(c);
+        return NULL;
+    }
     int rc = ini_parse_stream(reader, &st, handler, &st);
     if (rc != 0 && !st.failed) {
-        /* libinih's own syntax errors: rc is the line */
+        /* libinih's own syntax errors: rc is the line (-2: its allocation) */
         st.line = rc > 0 ? rc : st.line;
-        fail(&st, NULL, "syntax error (expected key = value or [section])");
+        fail(&st, NULL,
+             rc == -2 ? "out of memory" : "syntax error (expected key = value or [section])");
     }
+    if (!st.failed && cfg_keys_apply(server_keys, c, st.server, name, "[server]", err, errsz) != 0)
+        st.failed = true;
+    for (size_t i = 0; !st.failed && i < c->npoints; i++)
+        if (point_apply(c, &c->points[i], name, err, errsz) != 0)
+            st.failed = true;
+    guise_props_free(st.server);
     if (!st.failed && !validate(&st))
         st.failed = true;
     if (st.failed) {
@@ -651,13 +791,39 @@ struct guise_config *guise_config_load(const char *path, char *err, size_t errsz
     struct group gr, *grp = NULL;
     char grbuf[16384];
     const char *gname = c->admin_group ? c->admin_group : "guise-admin";
-    if (getgrnam_r(gname, &gr, grbuf, sizeof grbuf, &grp) == 0 && grp) {
+    int grc = getgrnam_r(gname, &gr, grbuf, sizeof grbuf, &grp);
+    if (grc == 0 && grp) {
         c->admin_gid = grp->gr_gid;
         c->admin_gid_valid = true;
+    } else if (grc != 0 && grc != ENOENT && grc != ESRCH) {
+        /* Out of memory or NSS unreachable: not the same as "no such group". */
+        snprintf(err, errsz, "%s: key 'admin-group': cannot look up group '%s': %s", path, gname,
+                 strerror(grc));
+        guise_config_free(c);
+        return NULL;
     } else if (c->admin_group_set) {
         snprintf(err, errsz, "%s: key 'admin-group': no such group '%s'", path, gname);
         guise_config_free(c);
         return NULL;
+    }
+    /* An account that is uid 0 under another name is still root. */
+    for (size_t i = 0; i < c->allow_accounts.n; i++) {
+        struct passwd pw, *pwp = NULL;
+        int prc = getpwnam_r(c->allow_accounts.v[i], &pw, grbuf, sizeof grbuf, &pwp);
+        if (prc != 0 && prc != ENOENT && prc != ESRCH) {
+            /* Out of memory or NSS unreachable: whether it is root is unknown. */
+            snprintf(err, errsz, "%s:%d: key 'allow-accounts': cannot look up '%s': %s", path,
+                     c->allow_accounts.line, c->allow_accounts.v[i], strerror(prc));
+            guise_config_free(c);
+            return NULL;
+        }
+        if (prc == 0 && pwp && pwp->pw_uid == 0) {
+            snprintf(err, errsz,
+                     "%s:%d: key 'allow-accounts': '%s' is uid 0, which is never impersonated",
+                     path, c->allow_accounts.line, c->allow_accounts.v[i]);
+            guise_config_free(c);
+            return NULL;
+        }
     }
     const char *files[2] = {c->tls_cert, c->tls_key};
     const char *keys[2] = {"tls-certificate", "tls-key"};
@@ -675,19 +841,15 @@ void guise_config_free(struct guise_config *c)
     if (!c)
         return;
     free(c->file);
+    cfg_keys_free(server_keys, c);
+    /* what the CFG_CUSTOM keys hold */
     free(c->listen);
-    free(c->tls_cert);
-    free(c->tls_key);
-    list_free(&c->allow_accounts);
-    list_free(&c->authn);
-    list_free(&c->authz);
-    list_free(&c->modules);
-    free(c->access_log);
+    cfg_list_free(&c->allow_accounts);
+    cfg_list_free(&c->allow_groups);
     free(c->realm);
-    free(c->state_dir);
+    free(c->public_url);
     free(c->admin_listen);
     free(c->admin_group);
-    free(c->admin_state);
     for (size_t i = 0; i < c->nplugins; i++) {
         free(c->plugins[i].name);
         guise_props_free(c->plugins[i].props);
@@ -695,10 +857,10 @@ void guise_config_free(struct guise_config *c)
     free(c->plugins);
     for (size_t i = 0; i < c->npoints; i++) {
         free(c->points[i].name);
-        free(c->points[i].path);
-        list_free(&c->points[i].authn);
-        list_free(&c->points[i].authz);
+        cfg_keys_free(point_keys, &c->points[i]);
         guise_props_free(c->points[i].acl);
+        guise_props_free(c->points[i].raw);
+        point_free_ext(&c->points[i]);
     }
     free(c->points);
     free(c);

@@ -37,6 +37,16 @@ struct cfg_plugin {
     int line;
 };
 
+#define CFG_POINT_EXT_MAX 8
+
+/* active-content: what HTML and SVG from a point may do on the server's
+ * origin (where viewers' Basic and Digest credentials are cached). */
+enum cfg_active_content {
+    CFG_ACTIVE_OFF,     /* served as text/plain (no markup is rendered) */
+    CFG_ACTIVE_SANDBOX, /* Content-Security-Policy: sandbox (default) */
+    CFG_ACTIVE_ON,      /* live on the origin: only for trusted writers */
+};
+
 struct cfg_point {
     char *name;
     char *path;
@@ -45,6 +55,11 @@ struct cfg_point {
     struct cfg_list authn; /* replaces the server list when set */
     struct cfg_list authz; /* runs after the server list */
     guise_props *acl;      /* read/write keys, given to this point's pp-acl */
+    int active_content;    /* enum cfg_active_content */
+    guise_props *raw;      /* the section's keys as read, before parsing */
+    /* values of keys other subsystems registered (server/config_keys.h):
+     * guise_config_point_values */
+    void *ext[CFG_POINT_EXT_MAX];
     int line;
 };
 
@@ -59,6 +74,12 @@ struct guise_config {
     int impersonation_line;
     unsigned long min_uid;
     struct cfg_list allow_accounts; /* accounts allowed below min-uid (never uid 0) */
+    unsigned long min_gid;          /* primary gids below it are refused (default 100) */
+    struct cfg_list allow_groups;   /* supplementary groups kept below min-gid (names or gids) */
+    /* The unprivileged account a root-started guised switches to once its
+     * start-up work is done (NULL: the default, "guise"). */
+    char *server_account;
+    int server_account_line;
     unsigned token_ttl;
     struct cfg_list authn, authz;
     struct cfg_list modules; /* plug-in .so files to load */
@@ -66,8 +87,12 @@ struct guise_config {
     int event_sink; /* enum guise_event_sink */
     char *realm;
     char *state_dir;
+    char *public_url; /* NULL: index URLs are relative to the request */
     unsigned max_connections, max_connections_per_ip;
     unsigned idle_timeout;
+    /* SIGTERM: how long requests may finish, then how long plug-in jobs
+     * on the worker pool may (seconds each). */
+    unsigned shutdown_timeout;
     unsigned long max_header_size;
     unsigned long max_uri_length;
     /* The small-file cache (server/content_cache.h): how long an entry lives
@@ -106,5 +131,16 @@ struct guise_config *guise_config_parse(const char *name, const char *text, char
 void guise_config_free(struct guise_config *c);
 const struct cfg_plugin *guise_config_plugin(const struct guise_config *c, const char *name);
 const struct cfg_point *guise_config_point(const struct guise_config *c, const char *name);
+
+struct cfg_point_keys;
+/* A point's values of keys registered by another subsystem (the structure
+ * it declared), NULL when k was not registered. */
+const void *guise_config_point_values(const struct cfg_point *p, const struct cfg_point_keys *k);
+
+/* Lists: words separated by spaces, tabs or commas. Replaces l's words
+ * (append: adds to them); 0, or -1 when out of memory (l keeps what was
+ * parsed until then, freed by cfg_list_free). */
+int cfg_list_parse(struct cfg_list *l, const char *value, int line, bool append);
+void cfg_list_free(struct cfg_list *l);
 
 #endif

@@ -6,6 +6,7 @@
 #include "server/shrink_watch.h"
 #include "server/stats.h"
 
+#include "http/framing.h"
 #include "http/path.h"
 
 #include <arpa/inet.h>
@@ -174,10 +175,20 @@ static void notify_connection(void *cls, struct MHD_Connection *mc, void **socke
     } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
         struct conn *c = *socket_context;
         if (c) {
-            shrink_watch_conn_done(cls, c);
-            conn_unregister(cls, c);
-            conn_reset(c);
-            free(c);
+            struct server *srv = cls;
+            shrink_watch_conn_done(srv, c);
+            conn_unregister(srv, c);
+            pthread_mutex_lock(&srv->conns_lock);
+            bool keep = c->keep;
+            if (keep) { /* an abandoned plug-in call may still use c->ctx */
+                c->next = srv->orphan_conns;
+                srv->orphan_conns = c;
+            }
+            pthread_mutex_unlock(&srv->conns_lock);
+            if (!keep) {
+                conn_reset(c);
+                free(c);
+            }
         }
         *socket_context = NULL;
     }
@@ -232,14 +243,37 @@ static void *request_new(void *cls, const char *target, struct MHD_Connection *m
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     r->conn = ci ? ci->socket_context : NULL;
+    if (r->conn)
+        atomic_store(&r->conn->current, r);
     r->gen = server_current_gen(srv);
     atomic_fetch_add(&srv->active_requests, 1);
     return r;
 }
 
-static void request_free(struct request *r)
+/* No lock per request: the connection's thread publishes and withdraws
+ * its request with atomics. Once shutdown has begun (srv->stopping, set
+ * before http_answer_waiting takes conns_lock and reads current), a request
+ * that goes away waits for conns_lock, so it is never freed while shutdown
+ * looks at it; before that, shutdown cannot have seen it (both orders are
+ * sequentially consistent). */
+static void conn_forget_request(struct request *r)
 {
-    pipeline_request_cleanup(r);
+    if (!r->conn)
+        return;
+    struct request *mine = r;
+    atomic_compare_exchange_strong(&r->conn->current, &mine, NULL);
+    if (atomic_load(&r->srv->stopping)) {
+        pthread_mutex_lock(&r->srv->conns_lock);
+        pthread_mutex_unlock(&r->srv->conns_lock);
+    }
+}
+
+/* Everything of a finished request but what a late plug-in completion may
+ * still write (the state the pipeline keeps, the lock, the generation its
+ * plug-in lives in, the memory itself). */
+static void request_release(struct request *r)
+{
+    conn_forget_request(r);
     if (r->content_fd >= 0)
         close(r->content_fd);
     cc_unref(r->cached);
@@ -250,12 +284,43 @@ static void request_free(struct request *r)
     free(r->headers);
     if (r->response && !r->response_shared)
         MHD_destroy_response(r->response);
+    r->response = NULL;
+    r->headers = NULL;
+    r->nheaders = 0;
     atomic_fetch_sub(&r->srv->active_requests, 1);
-    gen_unref(r->gen);
-    pthread_mutex_destroy(&r->mu);
+}
+
+/* What a plug-in may read until it completes (the request info's uri and
+ * path) and what its completion writes goes last. */
+static void request_final_free(struct request *r)
+{
+    pipeline_request_cleanup(r);
     free(r->target);
     free(r->path);
+    pthread_mutex_destroy(&r->mu);
     free(r);
+}
+
+static void request_free(struct request *r)
+{
+    request_release(r);
+    struct gen *g = r->gen;
+    request_final_free(r);
+    gen_unref(g);
+}
+
+/* A request shutdown answered while its plug-in call is still pending:
+ * kept (with its connection) until no plug-in can complete the call. */
+static void request_orphan(struct request *r)
+{
+    struct server *srv = r->srv;
+    request_release(r);
+    pthread_mutex_lock(&srv->conns_lock);
+    if (r->conn)
+        r->conn->keep = true;
+    r->orphan_next = srv->orphan_requests;
+    srv->orphan_requests = r;
+    pthread_mutex_unlock(&srv->conns_lock);
 }
 
 static void request_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
@@ -288,7 +353,13 @@ static void request_completed(void *cls, struct MHD_Connection *mc, void **con_c
     if (r->conn)
         shrink_watch_conn_done(srv, r->conn);
     conn_account(srv, r, e.bytes);
-    request_free(r);
+    pthread_mutex_lock(&r->mu);
+    bool orphan = r->abandoned && r->pending;
+    pthread_mutex_unlock(&r->mu);
+    if (orphan)
+        request_orphan(r);
+    else
+        request_free(r);
     *con_cls = NULL;
 }
 
@@ -365,6 +436,70 @@ static bool route(struct request *r)
     return true;
 }
 
+/* ---- framing: refused before the body is read ---- */
+
+struct framing_fields {
+    struct gh_header_view v[256];
+    size_t n;
+    bool overflow;
+};
+
+static enum MHD_Result collect_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     size_t key_size, const char *value, size_t value_size)
+{
+    struct framing_fields *f = cls;
+    if (f->n == sizeof f->v / sizeof f->v[0]) {
+        f->overflow = true;
+        return MHD_NO;
+    }
+    f->v[f->n++] =
+        (struct gh_header_view){key, key_size, value ? value : "", value ? value_size : 0};
+    return MHD_YES;
+}
+
+/* Content-Length and Transfer-Encoding must frame the body in exactly one
+ * way, and the head must fit max-header-size: else 400 (431) and the
+ * connection is closed, so that nothing after this head is read as a
+ * request. Returns false when it answered. */
+static bool framing_ok(struct request *r)
+{
+    struct framing_fields *f = malloc(sizeof *f);
+    if (!f) {
+        finish_status(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Out of memory.");
+        return false;
+    }
+    f->n = 0;
+    f->overflow = false;
+    MHD_get_connection_values_n(r->mc, MHD_HEADER_KIND, collect_field, f);
+    size_t line = strlen(r->method) + 1 + strlen(r->target) + 1 + strlen(r->version);
+    enum gh_framing v = f->overflow
+                            ? GH_FRAMING_TOO_LARGE
+                            : gh_framing_check(f->v, f->n, line, r->gen->cfg->max_header_size);
+    free(f);
+    if (v == GH_FRAMING_OK)
+        return true;
+    guise_eventlog_write(r->gen->log, GUISE_EVENT_WARNING, "server", GUISE_EV_REQUEST_REFUSED,
+                         GUISE_E_BAD_FORMAT, "client %s: refused request: %s", r->conn->client_ip,
+                         gh_framing_reason(v));
+    request_add_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    if (v == GH_FRAMING_TOO_LARGE)
+        finish_status(r, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, gh_framing_reason(v));
+    else
+        finish_status(r, MHD_HTTP_BAD_REQUEST, gh_framing_reason(v));
+    return false;
+}
+
+static enum MHD_Result queue_answer(struct request *r)
+{
+    if (!r->response)
+        return MHD_NO;
+    enum MHD_Result ret = MHD_queue_response(r->mc, r->status, r->response);
+    if (!r->response_shared)
+        MHD_destroy_response(r->response);
+    r->response = NULL;
+    return ret;
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char *url,
                                const char *method, const char *version, const char *upload_data,
                                size_t *upload_data_size, void **con_cls)
@@ -379,6 +514,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
         r->version = version;
         if (!r->conn || !r->gen)
             return MHD_NO;
+        /* A head that frames its body ambiguously is answered now, in the
+         * first call: libmicrohttpd then closes the connection unread. */
+        if (!framing_ok(r))
+            return queue_answer(r);
         r->routed = route(r);
         /* Answering in this first call - directly, or after a suspension
          * that began in it - makes libmicrohttpd discard the (empty) body
@@ -396,17 +535,13 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
         pipeline_start(r);
     }
     pthread_mutex_lock(&r->mu);
-    bool ready = r->step == ST_DONE && !r->suspended && !r->driving && !r->pending;
+    /* An abandoned request's call is still pending: shutdown answered it. */
+    bool ready =
+        r->step == ST_DONE && !r->suspended && !r->driving && (!r->pending || r->abandoned);
     pthread_mutex_unlock(&r->mu);
     if (!ready)
         return MHD_YES;
-    if (!r->response)
-        return MHD_NO;
-    enum MHD_Result ret = MHD_queue_response(mc, r->status, r->response);
-    if (!r->response_shared)
-        MHD_destroy_response(r->response);
-    r->response = NULL;
-    return ret;
+    return queue_answer(r);
 }
 
 /* ---- daemons ---- */
@@ -521,6 +656,11 @@ void http_quiesce(struct server *srv, unsigned timeout_ms)
         if (s != MHD_INVALID_SOCKET)
             close(s);
     }
+    http_wait_idle(srv, timeout_ms);
+}
+
+bool http_wait_idle(struct server *srv, unsigned timeout_ms)
+{
     /* A deadline on the clock: counting sleeps would stretch the limit on a
      * loaded machine, where each usleep oversleeps. */
     struct timespec now, end;
@@ -534,8 +674,86 @@ void http_quiesce(struct server *srv, unsigned timeout_ms)
     while (atomic_load(&srv->active_requests) > 0) {
         clock_gettime(CLOCK_MONOTONIC, &now);
         if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
-            break;
+            return false;
         usleep(20000);
+    }
+    return true;
+}
+
+/* Takes a request waiting for a plug-in's completion away from it: the
+ * completion, whenever it comes, finds the request neither suspended nor
+ * waiting for it to drive (pipeline.c: completed) and only clears pending. */
+static bool abandon(struct request *r)
+{
+    pthread_mutex_lock(&r->mu);
+    bool waiting = r->suspended && !r->driving && r->pending && !r->abandoned;
+    if (waiting) {
+        r->abandoned = true;
+        r->driving = true; /* this thread, until the connection is resumed */
+    }
+    pthread_mutex_unlock(&r->mu);
+    return waiting;
+}
+
+size_t http_answer_waiting(struct server *srv)
+{
+    size_t n = 0;
+    atomic_store(&srv->stopping, true);
+    pthread_mutex_lock(&srv->conns_lock);
+    for (struct conn *c = srv->conns; c; c = c->next) {
+        struct request *r = atomic_load(&c->current);
+        if (!r || !abandon(r))
+            continue;
+        /* A delayed 401 (throttle timer) is already the answer; anything
+         * else is still deciding: nothing of it may reach the client. */
+        if (r->step != ST_DONE) {
+            for (size_t i = 0; i < r->nheaders; i++) {
+                free(r->headers[i].name);
+                free(r->headers[i].value);
+            }
+            r->nheaders = 0;
+            request_add_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "5");
+            finish_status(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+                          "The server is shutting down; try again shortly.");
+        }
+        if (r->response && !r->response_shared)
+            MHD_add_response_header(r->response, MHD_HTTP_HEADER_CONNECTION, "close");
+        pthread_mutex_lock(&r->mu);
+        r->suspended = false;
+        r->driving = false;
+        pthread_mutex_unlock(&r->mu);
+        MHD_resume_connection(r->mc);
+        n++;
+    }
+    pthread_mutex_unlock(&srv->conns_lock);
+    return n;
+}
+
+void http_free_orphans(struct server *srv)
+{
+    pthread_mutex_lock(&srv->conns_lock);
+    struct conn *conns = srv->orphan_conns;
+    struct request *reqs = srv->orphan_requests;
+    srv->orphan_conns = NULL;
+    srv->orphan_requests = NULL;
+    pthread_mutex_unlock(&srv->conns_lock);
+    while (conns) {
+        struct conn *c = conns;
+        conns = c->next;
+        conn_reset(c);
+        free(c);
+    }
+    /* Dropping the last reference shuts the plug-ins down, which may still
+     * complete the calls: every request stays alive until all are dropped. */
+    for (struct request *r = reqs; r; r = r->orphan_next) {
+        struct gen *g = r->gen;
+        r->gen = NULL;
+        gen_unref(g);
+    }
+    while (reqs) {
+        struct request *r = reqs;
+        reqs = r->orphan_next;
+        request_final_free(r);
     }
 }
 

@@ -38,6 +38,13 @@ struct conn {
     uint64_t stream_end;
     char stream_what[160];
     bool streaming;
+    /* The request being answered on this connection (see http.c:
+     * conn_forget_request): shutdown answers the ones still waiting for a
+     * plug-in. keep (under conns_lock): a
+     * plug-in call of an abandoned request may still use ctx, so the
+     * connection outlives its socket until shutdown's last step. */
+    _Atomic(struct request *) current;
+    bool keep;
 };
 
 struct identity {
@@ -121,6 +128,11 @@ struct request {
     /* suspend/resume hand-off between the I/O thread and completions */
     pthread_mutex_t mu;
     bool pending, suspended, driving, started, routed, pipeline_started;
+    /* Shutdown answered it (503) while a plug-in call was still pending:
+     * the late completion drives nothing, and the request's memory waits
+     * on srv->orphan_requests until the plug-ins are gone. */
+    bool abandoned;
+    struct request *orphan_next;
     struct timespec t0;
 };
 

@@ -76,6 +76,12 @@ struct server {
      * it); serialised by reload_lock. 0, or -1 with why in err. */
     int (*reload)(struct server *srv, char *err, size_t errsz);
     pthread_mutex_t reload_lock;
+    /* Shutdown (http.c): requests answered while a plug-in call was still
+     * pending, and their connections, freed by http_free_orphans; under
+     * conns_lock. */
+    struct request *orphan_requests;
+    struct conn *orphan_conns;
+    _Atomic bool stopping; /* http_answer_waiting has begun */
 };
 
 /* The generation serving new requests (a new reference). */
@@ -86,8 +92,23 @@ void server_install_gen(struct server *srv, struct gen *g);
 /* http.c */
 int http_start(struct server *srv, const struct guise_config *cfg, char *err, size_t errsz);
 void http_stop(struct server *srv);
-/* Stops accepting, waits up to timeout_ms for requests to finish. */
+/* Shutdown, in this order (main.c): */
+/* 1. Stops accepting, waits up to timeout_ms for requests to finish. */
 void http_quiesce(struct server *srv, unsigned timeout_ms);
+/* 2. Answers every request still waiting for a plug-in (suspended: a hanging
+ *    PAM or GSSAPI call, a plug-in that never completes) with 503 and
+ *    "Connection: close", and resumes its connection. Returns how many. */
+size_t http_answer_waiting(struct server *srv);
+/* 3. Waits up to timeout_ms until no request is left but abandoned ones:
+ *    the answers of step 2 are sent. true when none is left. */
+bool http_wait_idle(struct server *srv, unsigned timeout_ms);
+/* 4. http_stop: no connection is suspended any more, so libmicrohttpd may
+ *    stop. 5. After the worker pool and the timers are gone and the current
+ *    generation is uninstalled: frees the abandoned connections (their
+ *    authentication contexts), then drops the abandoned requests'
+ *    generations (a plug-in's shutdown may still complete their calls),
+ *    then frees the requests. */
+void http_free_orphans(struct server *srv);
 
 /* A copy of what the admin API shows of one live connection. */
 struct conn_info {

@@ -28,8 +28,8 @@ const struct guise_property_spec digest_properties[] = {
     {"userhash", 0, "offer userhash=true (default true)"},
     {"md5-first-agents", 0,
      "User-Agent prefixes, separated by blanks, of clients that get the MD5 challenges first "
-     "because they read only the first one and know only MD5 (default \"Python-urllib\"; "
-     "empty: none)"},
+     "because they read only the first one and know only MD5 (default \"Python-urllib "
+     "GStreamer\"; empty: none)"},
     {NULL, 0, NULL},
 };
 
@@ -114,7 +114,7 @@ static guise_result parse_agents(const guise_props *props, struct digest_config 
 {
     const char *v = guise_props_get(props, "md5-first-agents");
     if (!v)
-        v = "Python-urllib";
+        v = "Python-urllib GStreamer";
     for (const char *p = v; *p;) {
         while (*p && is_blank(*p))
             p++;

@@ -114,8 +114,10 @@ static void test_tool_file_accepted(void **state)
     struct stat st;
     assert_int_equal(fx_init(&f, all_algs), GUISE_S_OK);
 
-    /* -c: a new file, mode 0600, the line Apache's htdigest writes. */
-    assert_int_equal(RUN("Circle of Life\n", "-c", "--stdin", f.user_file, REALM, "Mufasa"), 0);
+    /* -c: a new file, mode 0600, with -a one line: the one Apache's
+     * htdigest writes for MD5. */
+    assert_int_equal(
+        RUN("Circle of Life\n", "-c", "-a", "MD5", "--stdin", f.user_file, REALM, "Mufasa"), 0);
     assert_int_equal(stat(f.user_file, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
     assert_string_equal(slurp(f.user_file), MUFASA_MD5);
@@ -125,7 +127,15 @@ static void test_tool_file_accepted(void **state)
     assert_int_equal(
         RUN("Circle of Life\n", "--algorithm=sha-512-256", "--stdin", f.user_file, REALM, "Mufasa"),
         0);
-    assert_int_equal(RUN("pw1\r\n", "--stdin", f.user_file, REALM, "md5only"), 0);
+    assert_int_equal(RUN("pw1\r\n", "-a", "md5", "--stdin", f.user_file, REALM, "md5only"), 0);
+    assert_string_equal(slurp(f.user_file), MUFASA_MD5 MUFASA_SHA256 MUFASA_SHA512 MD5ONLY);
+    /* Without -a: the three lines at once, in place of the user's old ones;
+     * a password piped in is read without --stdin. */
+    assert_int_equal(RUN("Circle of Life\n", f.user_file, REALM, "Mufasa"), 0);
+    assert_string_equal(slurp(f.user_file), MUFASA_MD5 MUFASA_SHA256 MUFASA_SHA512 MD5ONLY);
+    assert_int_equal(RUN("Circle of Life\n", "-c", f.user_file, REALM, "Mufasa"), 0);
+    assert_string_equal(slurp(f.user_file), MUFASA_MD5 MUFASA_SHA256 MUFASA_SHA512);
+    assert_int_equal(RUN("pw1\n", "-a", "MD5", f.user_file, REALM, "md5only"), 0);
     assert_string_equal(slurp(f.user_file), MUFASA_MD5 MUFASA_SHA256 MUFASA_SHA512 MD5ONLY);
 
     /* The plug-in accepts all of it. */
@@ -183,7 +193,7 @@ static void test_tool_keeps_file(void **state)
                                        "dae2e0118cb705d94ee29946319204ce\n"
                                        "amy:" REALM ":3d78807defe7de2157e2b0b6573a855f",
                                        0640);
-    assert_int_equal(RUN("pw1\n", "--stdin", path, REALM, "md5only"), 0);
+    assert_int_equal(RUN("pw1\n", "-a", "MD5", "--stdin", path, REALM, "md5only"), 0);
     assert_string_equal(slurp(path), "# managed by hand\n"
                                      "\n"
                                      "zed:other:SHA-512-256:fb174f5c3c7802721517cae13b98e2b8"
