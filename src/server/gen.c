@@ -36,6 +36,23 @@ void gen_unref(struct gen *g)
     free(g);
 }
 
+struct gen *server_current_gen(struct server *srv)
+{
+    pthread_mutex_lock(&srv->gen_lock);
+    struct gen *g = gen_ref(srv->current);
+    pthread_mutex_unlock(&srv->gen_lock);
+    return g;
+}
+
+void server_install_gen(struct server *srv, struct gen *g)
+{
+    pthread_mutex_lock(&srv->gen_lock);
+    struct gen *old = srv->current;
+    srv->current = g;
+    pthread_mutex_unlock(&srv->gen_lock);
+    gen_unref(old);
+}
+
 struct point *gen_point(struct gen *g, const char *name)
 {
     for (size_t i = 0; i < g->npoints; i++)
