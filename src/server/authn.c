@@ -490,12 +490,12 @@ static void success(struct authn *a)
             if (!c->id_user || !c->id_account)
                 conn_forget_identity(c);
         }
-        if (a->challenge) {
-            /* Negotiate's final mutual-authentication token. */
-            char value[4096];
-            snprintf(value, sizeof value, "%s %s", proto, a->challenge);
-            add_header(a, MHD_HTTP_HEADER_WWW_AUTHENTICATE, value);
-        }
+        /* Negotiate's final mutual-authentication token (a->challenge) is
+         * sent by authn_accept: a listener that rejects the identity must
+         * not send it (the client would take the 401 for another leg). */
+    } else {
+        free(a->challenge);
+        a->challenge = NULL;
     }
     a->outcome = AUTHN_IDENTIFIED;
     complete(a);
@@ -573,8 +573,19 @@ void authn_start(struct authn *a)
     choose(a);
 }
 
+void authn_accept(struct authn *a)
+{
+    if (a->outcome != AUTHN_IDENTIFIED || !a->challenge || !a->plugin)
+        return;
+    char value[4096];
+    snprintf(value, sizeof value, "%s %s", ops_of(a->plugin)->protocol, a->challenge);
+    add_header(a, MHD_HTTP_HEADER_WWW_AUTHENTICATE, value);
+}
+
 void authn_reject(struct authn *a)
 {
+    free(a->challenge);
+    a->challenge = NULL;
     char *user = a->ident.logical_user ? strdup(a->ident.logical_user) : NULL;
     identity_clear(&a->ident);
     conn_forget_identity(a->conn);

@@ -83,6 +83,9 @@ struct authn {
 };
 
 void authn_start(struct authn *a);
+/* The listener accepts the identity: adds what the client still needs to
+ * hear (Negotiate's final mutual-authentication token). */
+void authn_accept(struct authn *a);
 /* The listener does not accept the identity authn_start gave (the admin
  * listener: not an administrator). Answered exactly like a wrong password -
  * a failure counted, the delay waited, 401 with fresh challenges - so the

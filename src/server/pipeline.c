@@ -74,6 +74,7 @@ static void authentication_result(struct request *r)
         finish_status(r, a->status, a->detail);
         return;
     }
+    authn_accept(a);
     r->ident = a->ident; /* the request takes the identity over */
     memset(&a->ident, 0, sizeof a->ident);
     r->have_ident = true;

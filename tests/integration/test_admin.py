@@ -677,11 +677,18 @@ class AdminTcp(gh.GuiseTestCase):
             self.assertEqual(r.status, 200)
             self.assertTrue(r.header("Content-Type").startswith(t))
 
-    def test_non_member_forbidden(self):
+    def test_non_member_answered_like_a_wrong_password(self):
+        # The right password of a non-administrator must not be confirmed:
+        # the same status, error code and challenges as a wrong password.
         g = self.start_guised(self.config(gh.BOB))
-        r = gh.curl(self.url("/api/server"), headers={"Authorization": gh.hello_auth("bob")})
-        self.assertEqual(r.status, 403)
-        self.assertEqual(json.loads(r.body)["error"]["code"], "forbidden")
+        right = gh.curl(self.url("/api/server"), headers={"Authorization": gh.hello_auth("bob")})
+        wrong = gh.curl(self.url("/api/server"), headers={"Authorization": gh.hello_auth("bob", secret="wrong")})
+        for r in (right, wrong):
+            self.assertEqual(r.status, 401)
+            self.assertEqual(json.loads(r.body)["error"]["code"], "unauthorized")
+        self.assertEqual(right.header_all("WWW-Authenticate"), wrong.header_all("WWW-Authenticate"))
+        self.assertEqual(right.body, wrong.body)
+        # The administrator's log still says why.
         g.wait_for_event(r"warning admin\[501\] admin request GET /api/server from bob \(account guise-t-bob, "
                          r"127.0.0.1\) refused: the account is not root")
 
@@ -737,11 +744,13 @@ class AdminTcpGuisectl(gh.GuiseTestCase):
         p = self.guisectl("status")
         self.assertEqual(p.returncode, 4, p.stderr)
         self.assertIn("--user NAME or --negotiate", p.stderr)
-        p = self.guisectl("--user", "alice:wrong", "status")
-        self.assertEqual(p.returncode, 4, p.stderr)
+        wrong = self.guisectl("--user", "alice:wrong", "status")
+        self.assertEqual(wrong.returncode, 4, wrong.stderr)
+        # A non-administrator's right password is answered like a wrong one
+        # (the listener is no password oracle).
         p = self.guisectl("--user", "bob:bob-pw", "status")
         self.assertEqual(p.returncode, 4, p.stderr)
-        self.assertIn("not root nor a member", p.stderr)
+        self.assertEqual(p.stderr, wrong.stderr)
         p = self.guisectl("--user", "alice", "status")  # no password, no terminal
         self.assertEqual(p.returncode, 2, p.stderr)
 
