@@ -4,6 +4,7 @@
  * throttle and lockouts - establishes an identity whose token is checked. A
  * non-administrator over TCP gets exactly a wrong password's answer. */
 #include "admin/admin_internal.h"
+#include "server/client_event.h"
 
 #include <grp.h>
 #include <netinet/in.h>
@@ -51,9 +52,9 @@ bool auth_account_is_admin(const struct admin *a, const char *name)
 
 static void refused(struct areq *q, const char *who, const char *why)
 {
-    guise_eventlog_write(q->a->srv->log, GUISE_EVENT_WARNING, "admin", ADMIN_EV_REFUSED,
-                         GUISE_E_ACCESSDENIED, "admin request %s %s from %s refused: %s", q->method,
-                         q->url, who && who[0] ? who : q->client_ip, why);
+    client_event(q->a->srv, q->a->srv->log, GUISE_EVENT_WARNING, "admin", ADMIN_EV_REFUSED,
+                 GUISE_E_ACCESSDENIED, q->client_ip, "admin request %s %s from %s refused: %s",
+                 q->method, q->url, who && who[0] ? who : q->client_ip, why);
 }
 
 void auth_unix_peer(struct admin *a, int fd, struct aconn *c)
@@ -112,8 +113,7 @@ static guise_result info_open_content(const struct guise_request_info *info,
 static void front_done(struct authn *au)
 {
     struct areq *q = au->cookie;
-    lc_set(&q->lc, lc_phase(&q->lc) == LC_AUTHN ? LC_AUTHN_RESULT : LC_AUTHZ_RESULT);
-    if (lc_completed(&q->lc))
+    if (lc_completed(&q->lc, lc_phase(&q->lc) == LC_AUTHN ? LC_AUTHN_RESULT : LC_AUTHZ_RESULT))
         lc_drive_release(&q->lc);
 }
 

@@ -4,6 +4,7 @@
 #include "server/answer.h"
 
 #include "server/authn.h"
+#include "server/client_event.h"
 #include "server/lifecycle.h"
 #include "server/request.h"
 
@@ -118,9 +119,10 @@ void finish_refusal(struct request *r, guise_result code)
         return;
     case EXDEV:
     case ELOOP:
-        guise_eventlog_write(r->gen->log, GUISE_EVENT_WARNING, "server", GUISE_EV_REQUEST_REFUSED,
-                             code, "client %s: path %s leaves the publishing point; refused",
-                             r->conn->client_ip, r->url);
+        client_event(r->srv, r->gen->log, GUISE_EVENT_WARNING, "server", GUISE_EV_REQUEST_REFUSED,
+                     code, r->conn->client_ip,
+                     "client %s: path %s leaves the publishing point; refused", r->conn->client_ip,
+                     r->url);
         finish_status(r, MHD_HTTP_NOT_FOUND, "Not found.");
         return;
     case 0:
@@ -138,8 +140,8 @@ void finish_refusal(struct request *r, guise_result code)
         finish_status(r, MHD_HTTP_FORBIDDEN, "Access denied.");
         return;
     default:
-        guise_eventlog_write(r->gen->log, GUISE_EVENT_WARNING, "server", GUISE_EV_IO_ERROR, code,
-                             "client %s: cannot open %s", r->conn->client_ip, r->url);
+        client_event(r->srv, r->gen->log, GUISE_EVENT_WARNING, "server", GUISE_EV_IO_ERROR, code,
+                     r->conn->client_ip, "client %s: cannot open %s", r->conn->client_ip, r->url);
         finish_status(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "The content cannot be read.");
         return;
     }

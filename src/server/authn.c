@@ -10,6 +10,7 @@
  * A plug-in disabled by an administrator between its choice and the call
  * makes the front choose again; nothing else loops. */
 #include "server/authn.h"
+#include "server/client_event.h"
 
 #include "server/stats.h"
 #include "server/throttle.h"
@@ -196,11 +197,11 @@ static void refuse_locked(struct authn *a, unsigned seconds, const char *what, c
     char v[32];
     snprintf(v, sizeof v, "%u", seconds);
     add_header(a, MHD_HTTP_HEADER_RETRY_AFTER, v);
-    guise_eventlog_write(a->gen->log, GUISE_EVENT_WARNING, a->listener, GUISE_EV_AUTH_THROTTLED,
-                         GUISE_E_ACCESSDENIED,
-                         "client %s: %s %s is locked out for %u s after repeated "
-                         "authentication failures",
-                         a->client_ip, what, who, seconds);
+    client_event(a->srv, a->gen->log, GUISE_EVENT_WARNING, a->listener, GUISE_EV_AUTH_THROTTLED,
+                 GUISE_E_ACCESSDENIED, a->client_ip,
+                 "client %s: %s %s is locked out for %u s after repeated "
+                 "authentication failures",
+                 a->client_ip, what, who, seconds);
     a->delay_ms = 0;
     refuse(a, MHD_HTTP_TOO_MANY_REQUESTS, "Too many failed attempts: try again later.");
 }
@@ -210,11 +211,23 @@ static void refuse_locked(struct authn *a, unsigned seconds, const char *what, c
 static void refuse_busy(struct authn *a)
 {
     add_header(a, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-    guise_eventlog_write(a->gen->log, GUISE_EVENT_WARNING, a->listener, GUISE_EV_REQUEST_REFUSED,
-                         GUISE_E_BUSY, "client %s: the server is busy; %s refused for now",
-                         a->client_ip, a->plugin ? guise_plugin_name(a->plugin) : "authentication");
+    client_event(a->srv, a->gen->log, GUISE_EVENT_WARNING, a->listener, GUISE_EV_REQUEST_REFUSED,
+                 GUISE_E_BUSY, a->client_ip, "client %s: the server is busy; %s refused for now",
+                 a->client_ip, a->plugin ? guise_plugin_name(a->plugin) : "authentication");
     refuse(a, MHD_HTTP_SERVICE_UNAVAILABLE, "The server is busy: try again shortly.");
 }
+
+/* Per-name counting is slower than per-address counting: anyone can send
+ * wrong answers for any name, so the name's delay grows this many times
+ * slower and its lockout needs this many times the failures; and a locked
+ * name only refuses addresses that have failures of their own (a correct
+ * answer from a clean address always passes). */
+#define NAME_SCALE 4
+
+/* Jobs in flight (plug-in calls not yet completed) one client address may
+ * have, checked before the plug-in is called: one client cannot fill the
+ * worker pool's queue for everybody. */
+#define MAX_CLIENT_JOBS 16
 
 /* Counts a failure of the address and, when known, of the claimed user;
  * returns the lockout (seconds, 0: none) and sets the delay. */
@@ -229,7 +242,7 @@ static unsigned record_failure(struct authn *a, const char *user, const char **w
     *who = a->client_ip;
     if (user) {
         snprintf(key, sizeof key, "user:%.120s", user);
-        unsigned du = throttle_failure(a->srv->throttle, key);
+        unsigned du = throttle_failure_scaled(a->srv->throttle, key, NAME_SCALE);
         d = du > d ? du : d;
         unsigned lu = throttle_locked(a->srv->throttle, key);
         if (lu > locked) {
@@ -286,6 +299,21 @@ static int decode_blob(struct authn *a, const char *text)
     return 0;
 }
 
+/* A refusal a looping client repeats (credentials of a scheme not offered,
+ * malformed ones) counts like a wrong password for its address: the
+ * failure delay slows the loop down and the lockout ends it. true when the
+ * address is now locked out (answered 429). */
+static bool count_refusal(struct authn *a)
+{
+    char key[128];
+    snprintf(key, sizeof key, "ip:%s", a->client_ip);
+    a->delay_ms = throttle_failure(a->srv->throttle, key);
+    unsigned locked = throttle_locked(a->srv->throttle, key);
+    if (locked)
+        refuse_locked(a, locked, "address", a->client_ip);
+    return locked != 0;
+}
+
 static void identify_from_connection(struct authn *a)
 {
     struct authn_conn *c = a->conn;
@@ -328,19 +356,21 @@ static void choose(struct authn *a)
         const char *blob;
         a->plugin = plugin_for_credentials(a, &blob);
         if (!a->plugin) {
-            guise_eventlog_write(a->gen->log, GUISE_EVENT_INFORMATION, a->listener,
-                                 GUISE_EV_AUTH_DENIED, GUISE_E_NOT_SUPPORTED,
-                                 "client %s sent credentials of a scheme not offered for '%s'",
-                                 a->client_ip, guise_scope_name(a->scope));
-            refuse_challenge(a, NULL, NULL);
+            client_event(a->srv, a->gen->log, GUISE_EVENT_INFORMATION, a->listener,
+                         GUISE_EV_AUTH_DENIED, GUISE_E_NOT_SUPPORTED, a->client_ip,
+                         "client %s sent credentials of a scheme not offered for '%s'",
+                         a->client_ip, guise_scope_name(a->scope));
+            if (!count_refusal(a))
+                refuse_challenge(a, NULL, NULL);
             return;
         }
         if (decode_blob(a, blob) != 0) {
-            guise_eventlog_write(a->gen->log, GUISE_EVENT_WARNING, a->listener,
-                                 GUISE_EV_AUTH_MALFORMED, GUISE_E_BAD_FORMAT,
-                                 "client %s sent a malformed %s blob", a->client_ip,
-                                 guise_plugin_name(a->plugin));
-            refuse(a, MHD_HTTP_BAD_REQUEST, "Malformed Authorization header.");
+            client_event(a->srv, a->gen->log, GUISE_EVENT_WARNING, a->listener,
+                         GUISE_EV_AUTH_MALFORMED, GUISE_E_BAD_FORMAT, a->client_ip,
+                         "client %s sent a malformed %s blob", a->client_ip,
+                         guise_plugin_name(a->plugin));
+            if (!count_refusal(a))
+                refuse(a, MHD_HTTP_BAD_REQUEST, "Malformed Authorization header.");
             return;
         }
         call_plugin(a);
@@ -386,10 +416,21 @@ static void choose_again(struct authn *a)
 
 static void result(struct authn *a);
 
+/* The plug-in call counted against the client's cap is over. */
+static void job_end(struct authn *a)
+{
+    if (!a->limit_key)
+        return;
+    throttle_job_end(a->srv->throttle, a->limit_key);
+    free(a->limit_key);
+    a->limit_key = NULL;
+}
+
 static void auth_done(enum guise_auth_status status, guise_result code,
                       const struct guise_blob *challenge, void *cookie)
 {
     struct authn *a = cookie;
+    job_end(a);
     a->auth_status = status;
     a->auth_code = code;
     free(a->challenge);
@@ -428,10 +469,22 @@ static void call_plugin(struct authn *a)
             return;
         }
     }
+    char key[128];
+    snprintf(key, sizeof key, "jobs:%s", a->client_ip);
+    if (!throttle_job_begin(a->srv->throttle, key, MAX_CLIENT_JOBS)) {
+        refuse_busy(a);
+        return;
+    }
+    if (!(a->limit_key = strdup(key))) {
+        throttle_job_end(a->srv->throttle, key);
+        refuse(a, MHD_HTTP_INTERNAL_SERVER_ERROR, "Out of memory.");
+        return;
+    }
     struct guise_blob blob = {a->blob ? (const void *)a->blob : "", a->blob_len};
     guise_result rc = guise_auth_ctx_authenticate(c->ctx, &blob, a->info, auth_done, a);
     if (rc == GUISE_S_OK)
         return; /* auth_done follows, maybe already did */
+    job_end(a);
     if (disabled_meanwhile(a->plugin)) {
         choose_again(a);
         return;
@@ -469,16 +522,17 @@ static void success(struct authn *a)
         char key[160];
         snprintf(key, sizeof key, "user:%.120s", a->ident.logical_user);
         unsigned locked = throttle_locked(a->srv->throttle, key);
-        if (locked) {
+        char ipkey[128];
+        snprintf(ipkey, sizeof ipkey, "ip:%s", a->client_ip);
+        if (locked && throttle_failing(a->srv->throttle, ipkey)) {
             char *who = strdup(a->ident.logical_user);
             identity_clear(&a->ident);
             refuse_locked(a, locked, "user", who ? who : "?");
             free(who);
             return;
         }
-        throttle_success(a->srv->throttle, key);
-        snprintf(key, sizeof key, "ip:%s", a->client_ip);
-        throttle_success(a->srv->throttle, key);
+        throttle_success(a->srv->throttle, key); /* never lifts the name's lockout */
+        throttle_success(a->srv->throttle, ipkey);
     }
     if (!a->ident.anonymous) {
         conn_forget_identity(c);
@@ -508,10 +562,11 @@ static void denied(struct authn *a)
     const char *proto = ops_of(p)->protocol;
     conn_forget_identity(c);
     if (a->auth_code == GUISE_E_BAD_FORMAT) {
-        guise_eventlog_write(a->gen->log, GUISE_EVENT_WARNING, a->listener, GUISE_EV_AUTH_MALFORMED,
-                             a->auth_code, "client %s: malformed %s credentials", a->client_ip,
-                             proto);
-        refuse(a, MHD_HTTP_BAD_REQUEST, "Malformed credentials.");
+        client_event(a->srv, a->gen->log, GUISE_EVENT_WARNING, a->listener, GUISE_EV_AUTH_MALFORMED,
+                     a->auth_code, a->client_ip, "client %s: malformed %s credentials",
+                     a->client_ip, proto);
+        if (!count_refusal(a))
+            refuse(a, MHD_HTTP_BAD_REQUEST, "Malformed credentials.");
         return;
     }
     if (a->auth_code == GUISE_E_CONTEXT_EXPIRED) {
@@ -521,9 +576,9 @@ static void denied(struct authn *a)
         return;
     }
     const char *claimed = guise_auth_ctx_claimed_user(c->ctx);
-    guise_eventlog_write(a->gen->log, GUISE_EVENT_WARNING, a->listener, GUISE_EV_AUTH_DENIED,
-                         a->auth_code, "client %s: %s authentication denied for user %s",
-                         a->client_ip, proto, claimed ? claimed : "(unknown)");
+    client_event(a->srv, a->gen->log, GUISE_EVENT_WARNING, a->listener, GUISE_EV_AUTH_DENIED,
+                 a->auth_code, a->client_ip, "client %s: %s authentication denied for user %s",
+                 a->client_ip, proto, claimed ? claimed : "(unknown)");
     const char *what, *who;
     unsigned locked = record_failure(a, claimed, &what, &who);
     if (locked) {
@@ -589,9 +644,9 @@ void authn_reject(struct authn *a)
     char *user = a->ident.logical_user ? strdup(a->ident.logical_user) : NULL;
     identity_clear(&a->ident);
     conn_forget_identity(a->conn);
-    guise_eventlog_write(a->gen->log, GUISE_EVENT_WARNING, a->listener, GUISE_EV_AUTH_DENIED,
-                         GUISE_E_ACCESSDENIED, "client %s: %s refused user %s", a->client_ip,
-                         a->listener, user ? user : "(unknown)");
+    client_event(a->srv, a->gen->log, GUISE_EVENT_WARNING, a->listener, GUISE_EV_AUTH_DENIED,
+                 GUISE_E_ACCESSDENIED, a->client_ip, "client %s: %s refused user %s", a->client_ip,
+                 a->listener, user ? user : "(unknown)");
     const char *what, *who;
     unsigned locked = record_failure(a, user, &what, &who);
     if (locked) {

@@ -1,6 +1,7 @@
 /* libmicrohttpd glue: daemons on every listen address, connection and
  * request lifetimes, the access handler and the access log. */
 #include "server/accesslog.h"
+#include "server/client_event.h"
 #include "server/pipeline.h"
 #include "server/request.h"
 #include "server/shrink_watch.h"
@@ -366,9 +367,9 @@ static bool route(struct request *r)
         return false;
     }
     if (rc != GH_PATH_OK) {
-        guise_eventlog_write(r->gen->log, GUISE_EVENT_INFORMATION, "server",
-                             GUISE_EV_REQUEST_REFUSED, GUISE_E_BAD_FORMAT,
-                             "client %s: refused request path %.200s", r->conn->client_ip, r->url);
+        client_event(r->srv, r->gen->log, GUISE_EVENT_INFORMATION, "server",
+                     GUISE_EV_REQUEST_REFUSED, GUISE_E_BAD_FORMAT, r->conn->client_ip,
+                     "client %s: refused request path %.200s", r->conn->client_ip, r->url);
         finish_status(r, MHD_HTTP_BAD_REQUEST, "Bad request path.");
         return false;
     }

@@ -138,10 +138,14 @@ bool lc_await(struct lifecycle *l)
     return go_on;
 }
 
-bool lc_completed(struct lifecycle *l)
+bool lc_completed(struct lifecycle *l, enum lc_phase next)
 {
     pthread_mutex_lock(&l->mu);
     bool take = false;
+    /* A request shutdown took over keeps its answer: the late completion
+     * moves nothing. */
+    if (l->flow != LC_ABANDONING && l->flow != LC_ABANDONED)
+        lc_set(l, next);
     switch (l->flow) {
     case LC_CALLING:
         l->flow = LC_RUNNING;

@@ -113,8 +113,9 @@ void lc_call_abandon(struct lifecycle *l);
  * the caller goes on; false when the request is now PARKED (its connection
  * suspended) and the completion will drive it. */
 bool lc_await(struct lifecycle *l);
-/* A completion arrived: true when the calling thread must now drive. */
-bool lc_completed(struct lifecycle *l);
+/* A completion arrived; the request moves to phase next (unless shutdown
+ * took it over). true when the calling thread must now drive. */
+bool lc_completed(struct lifecycle *l, enum lc_phase next);
 /* The driver lets go (ANSWER -> DONE, resuming the connection if needed). */
 void lc_drive_end(struct lifecycle *l);
 /* The driver lets go without an answer (BODY_IN, STREAM_OUT: the content

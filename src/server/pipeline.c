@@ -14,7 +14,9 @@
 #include "server/pipeline.h"
 
 #include "server/request.h"
+#include "server/client_event.h"
 #include "server/stats.h"
+#include "server/throttle.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,9 +31,9 @@ void conn_reset(struct conn *c)
 
 /* A completion arrived: the waiting request is driven on by this thread,
  * unless the thread that started the call is still driving it. */
-static void completed(struct request *r)
+static void completed(struct request *r, enum lc_phase next)
 {
-    if (lc_completed(&r->lc))
+    if (lc_completed(&r->lc, next))
         drive(r);
 }
 
@@ -40,8 +42,7 @@ static void completed(struct request *r)
 static void authn_done(struct authn *a)
 {
     struct request *r = a->cookie;
-    lc_set(&r->lc, LC_AUTHN_RESULT);
-    completed(r);
+    completed(r, LC_AUTHN_RESULT);
 }
 
 /* Starts the front; true when its answer is in and the caller may go on. */
@@ -84,13 +85,58 @@ static void authentication_result(struct request *r)
 
 /* ---- authorization ---- */
 
+/* Authorization calls in flight one client address, and one user, may
+ * have: checked before the plug-in is called (a full worker queue is then
+ * never reached by one client's flood). */
+#define MAX_CLIENT_JOBS 16
+#define MAX_USER_JOBS   16
+
+static void job_keys(const struct request *r, char *ipkey, size_t ipsz, char *userkey,
+                     size_t usersz)
+{
+    snprintf(ipkey, ipsz, "jobs:%s", r->conn->client_ip);
+    snprintf(userkey, usersz, "jobs-user:%.120s",
+             r->ident.logical_user ? r->ident.logical_user : "-");
+}
+
+/* false (and nothing counted) when the client or the user is at its cap. */
+static bool jobs_begin(struct request *r)
+{
+    char ipkey[96], userkey[160];
+    job_keys(r, ipkey, sizeof ipkey, userkey, sizeof userkey);
+    if (!throttle_job_begin(r->srv->throttle, ipkey, MAX_CLIENT_JOBS))
+        return false;
+    if (!r->ident.anonymous && !throttle_job_begin(r->srv->throttle, userkey, MAX_USER_JOBS)) {
+        throttle_job_end(r->srv->throttle, ipkey);
+        return false;
+    }
+    return true;
+}
+
+static void jobs_end(struct request *r)
+{
+    char ipkey[96], userkey[160];
+    job_keys(r, ipkey, sizeof ipkey, userkey, sizeof userkey);
+    throttle_job_end(r->srv->throttle, ipkey);
+    if (!r->ident.anonymous)
+        throttle_job_end(r->srv->throttle, userkey);
+}
+
+static void refuse_busy(struct request *r, const char *why)
+{
+    client_event(r->srv, r->gen->log, GUISE_EVENT_WARNING, "server", GUISE_EV_REQUEST_REFUSED,
+                 GUISE_E_BUSY, r->conn->client_ip, "client %s (%s): %s; refused for now",
+                 r->conn->client_ip, r->ident.logical_user ? r->ident.logical_user : "-", why);
+    finish_busy(r, 1);
+}
+
 static void authz_done(enum guise_authz_decision decision, guise_result code, void *cookie)
 {
     struct request *r = cookie;
+    jobs_end(r);
     r->authz_decision = decision;
     r->authz_code = code;
-    lc_set(&r->lc, LC_AUTHZ_RESULT);
-    completed(r);
+    completed(r, LC_AUTHZ_RESULT);
 }
 
 /* An administrator disabled the plug-in between its choice and the call
@@ -119,16 +165,21 @@ static bool start_authorization(struct request *r)
                                      .token = r->ident.token,
                                      .anonymous = r->ident.anonymous,
                                      .scheme = r->ident.scheme};
+        if (!jobs_begin(r)) {
+            refuse_busy(r, "too many calls in flight");
+            return true;
+        }
         lc_call_begin(&r->lc);
         guise_result rc = guise_plugin_authorize(p, r->authz_event, &who, &r->info, authz_done, r);
         if (rc != GUISE_S_OK) {
+            jobs_end(r);
             lc_call_abandon(&r->lc);
             if (disabled_meanwhile(p)) {
                 r->authz_index++;
                 continue;
             }
             if (rc == GUISE_E_BUSY)
-                finish_busy(r, 1);
+                refuse_busy(r, "the worker queue is full");
             else
                 finish_status(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Authorization failed.");
             return true;
@@ -151,10 +202,10 @@ static void authorization_result(struct request *r)
         return;
     case GUISE_AUTHZ_DENY:
         stats_add(r->srv->stats, STATS_AUTHZ_DENIED, guise_plugin_name(p), "", 1);
-        guise_eventlog_write(r->gen->log, GUISE_EVENT_INFORMATION, "server",
-                             GUISE_EV_REQUEST_REFUSED, r->authz_code, "%s denied %s (%s as %s) %s",
-                             guise_plugin_name(p), r->conn->client_ip, r->ident.logical_user,
-                             r->ident.account, r->url);
+        client_event(r->srv, r->gen->log, GUISE_EVENT_INFORMATION, "server",
+                     GUISE_EV_REQUEST_REFUSED, r->authz_code, r->conn->client_ip,
+                     "%s denied %s (%s as %s) %s", guise_plugin_name(p), r->conn->client_ip,
+                     r->ident.logical_user, r->ident.account, r->url);
         finish_refusal(r, r->authz_code);
         return;
     case GUISE_AUTHZ_ERROR:
@@ -162,7 +213,7 @@ static void authorization_result(struct request *r)
         if (r->authz_code == GUISE_E_BUSY) {
             /* A full worker queue: this one request is refused for now;
              * the plug-in did nothing wrong. */
-            finish_busy(r, 1);
+            refuse_busy(r, "the worker queue is full");
             return;
         }
         guise_plugin_report_failure(p, "authorize", r->authz_code);
