@@ -51,6 +51,8 @@ stress: build
 	GUISE_BUILD_DIR=$(abspath $(BUILD)) GUISE_STRESS_REQUESTS=100000 python3 -B tests/stress/isolation.py
 	GUISE_BUILD_DIR=$(abspath $(BUILD)) python3 -B tests/stress/test_faults.py
 
+# meson install also creates the system account guised switches to (guise)
+# and the directories it writes (scripts/install-service-account).
 install: build
 	$(MESON) install -C $(BUILD)
 

@@ -10,8 +10,9 @@
  * Tokens are made by a token store, which resolves names through NSS
  * (getpwnam_r, getgrouplist) - never while a thread is impersonating - and
  * caches them per account for a time-to-live, so that group changes are
- * picked up. The store refuses uid 0 always, and any uid or gid below its
- * minimum unless the account name is explicitly allowed.
+ * picked up. The store refuses uid 0 and gid 0 always, and any uid below
+ * min-uid or primary gid below min-gid unless the account name is
+ * explicitly allowed (see struct guise_token_store_options).
  *
  * The impersonation engine opens, stats and lists files beneath a root
  * directory with a token's rights. Paths are resolved with
@@ -58,10 +59,26 @@ uint64_t guise_token_serial(const guise_token *t);
 
 /* ---- token store ----------------------------------------------------- */
 
+/* The store's policy (see docs/SECURITY.md, "Accounts"): uid 0 and gid 0 are
+ * refused always and group 0 is never handed to a token. A user's uid must
+ * be at least min_uid and its primary gid at least min_gid (100 by default:
+ * "users", the shared primary group of SUSE, of Debian without user private
+ * groups and of many directories, is an ordinary group), unless the account
+ * is in allow. Supplementary groups below min_gid are dropped from the
+ * token unless listed in allow_groups. A group account's gid follows the
+ * primary-gid rule. The names in guests are allowed below the minimums
+ * only through guise_token_for_guest(): the anonymous guest account (often
+ * a system account) must not become reachable by a user mapped to it. */
 struct guise_token_store_options {
-    uid_t min_uid;            /* uids and gids below this are refused (default 1000) */
+    uid_t min_uid;            /* uids below this are refused (default 1000) */
     unsigned ttl_seconds;     /* cache lifetime of a resolved account (default 60) */
-    const char *const *allow; /* NULL-terminated names allowed below min_uid (never uid 0) */
+    const char *const *allow; /* NULL-terminated names allowed below min_uid/min_gid (never 0) */
+    gid_t min_gid;            /* primary gids below this are refused (default 100) */
+    /* NULL-terminated group names (or decimal gids) kept as supplementary
+     * groups below min_gid (never gid 0); an unknown name fails
+     * guise_token_store_new with GUISE_E_NOT_FOUND. */
+    const char *const *allow_groups;
+    const char *const *guests; /* NULL-terminated guest account names (see above) */
 };
 
 guise_result guise_token_store_new(const struct guise_token_store_options *opt,
@@ -77,6 +94,15 @@ guise_result guise_token_for_user(guise_token_store *s, const char *name, guise_
 guise_result guise_token_for_group(guise_token_store *s, const char *name, guise_token **out);
 /* User first, then group: what an "account name" means in configuration. */
 guise_result guise_token_for_account(guise_token_store *s, const char *name, guise_token **out);
+/* guise_token_for_account() for the anonymous guest: a name in the
+ * options' guests is resolved without the min-uid/min-gid minimums (never
+ * uid 0 or gid 0); any other name exactly as guise_token_for_account(). The
+ * host offers it to anonymous authentication plug-ins only. */
+guise_result guise_token_for_guest(guise_token_store *s, const char *name, guise_token **out);
+/* Non-blocking guise_token_for_guest(), answering as
+ * guise_token_store_lookup_cached() does. */
+guise_result guise_token_store_lookup_cached_guest(guise_token_store *s, const char *name,
+                                                   guise_token **out);
 /* Non-blocking lookup: GUISE_S_OK with a new reference when name is cached
  * and fresh; GUISE_E_PENDING when only an NSS lookup could answer; the
  * cached refusal (GUISE_E_NOT_FOUND / GUISE_E_ACCESSDENIED) otherwise. */
@@ -126,6 +152,41 @@ guise_result guise_open_as(guise_imp *imp, const guise_token *token, int root_fd
 /* fstatat beneath root_fd as the token (same resolution rules). */
 guise_result guise_stat_as(guise_imp *imp, const guise_token *token, int root_fd, const char *path,
                            struct stat *st);
+
+/* ---- writing beneath a directory as a token (src/token/imp_write.c) --
+ *
+ * What a publisher writes is written as the publisher: each call below
+ * runs as the token with the engine's mechanism (an io_uring personality,
+ * or the thread's switched fsuid/fsgid/groups), so the kernel decides with
+ * the token's rights (write and search on the directory, its ACLs) and new
+ * files and directories belong to the token's uid and fsgid (or the
+ * directory's group when it is setgid). The process umask applies, unless
+ * the directory has a default ACL, which then decides the new entry's ACL
+ * and mode as it would for the account itself. Every path is relative to
+ * dir_fd (a leading '/' is ignored) and resolved with RESOLVE_BENEATH |
+ * RESOLVE_NO_MAGICLINKS as the token; the last component of mkdir, unlink
+ * and rename is never followed and must be a plain name (not "", "." or
+ * ".."; GUISE_E_INVALIDARG). Failures carry the kernel's errno
+ * (GUISE_RESULT_FROM_ERRNO(EACCES), (EEXIST), (EXDEV) for an escape...).
+ * token NULL is only accepted in GUISE_IMP_OFF mode. Thread-safe. */
+
+/* Creates (or, with O_TRUNC and without O_EXCL, truncates) path and opens
+ * it. flags must hold O_WRONLY or O_RDWR; O_CREAT and O_CLOEXEC are always
+ * added; O_TMPFILE is refused. mode holds permission bits only (07777 minus
+ * S_ISUID and S_ISGID: the server never makes a set-id file). */
+guise_result guise_create_as(guise_imp *imp, const guise_token *token, int dir_fd, const char *path,
+                             int flags, mode_t mode, int *fd_out);
+/* mkdirat beneath dir_fd; mode may hold S_ISGID and S_ISVTX, not S_ISUID. */
+guise_result guise_mkdir_as(guise_imp *imp, const guise_token *token, int dir_fd, const char *path,
+                            mode_t mode);
+/* unlinkat beneath dir_fd; flags 0 or AT_REMOVEDIR. */
+guise_result guise_unlink_as(guise_imp *imp, const guise_token *token, int dir_fd, const char *path,
+                             int flags);
+/* renameat2 of from to to, both beneath dir_fd; flags 0, RENAME_NOREPLACE
+ * or RENAME_EXCHANGE. A rename over an existing file replaces it
+ * atomically (how a live playlist is published). */
+guise_result guise_rename_as(guise_imp *imp, const guise_token *token, int dir_fd, const char *from,
+                             const char *to, unsigned flags);
 
 /* The calling thread's current filesystem credentials, for tests and
  * assertions: fsuid and fsgid (compare the groups with getgroups(2)). */

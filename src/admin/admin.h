@@ -20,8 +20,10 @@ void admin_stop(struct server *srv);
 
 /* Applies the persisted changes made through the API after every load of
  * the configuration: property values and authentication orders into cfg
- * (before the generation is built), disabled plug-ins onto g (after). */
-void admin_state_apply_config(struct server *srv, struct guise_config *cfg);
+ * (before the generation is built), disabled plug-ins onto g (after).
+ * admin_state_apply_config returns -1 (why in err) when memory ran out
+ * half-way: the configuration must then be refused, not used. */
+int admin_state_apply_config(struct server *srv, struct guise_config *cfg, char *err, size_t errsz);
 void admin_state_apply_gen(struct server *srv, struct gen *g);
 
 #endif

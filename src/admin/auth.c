@@ -184,7 +184,10 @@ static void reply_refusal(struct areq *q, const struct authn *au)
 {
     switch (au->status) {
     case MHD_HTTP_UNAUTHORIZED:
-        reply_error(&q->rep, au->status, "unauthorized", "authentication is required");
+        if (au->outcome == AUTHN_REFUSED && au->auth_status == GUISE_AUTH_CONTINUE && au->plugin)
+            reply_error(&q->rep, au->status, "continue", "authentication continues");
+        else
+            reply_error(&q->rep, au->status, "unauthorized", "authentication is required");
         break;
     case MHD_HTTP_BAD_REQUEST:
         reply_error(&q->rep, au->status, "bad_credentials", "malformed credentials");

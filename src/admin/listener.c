@@ -6,6 +6,7 @@
  * request waiting for a plug-in suspends its connection instead of holding
  * a thread. */
 #include "admin/admin_internal.h"
+#include "server/throttle.h"
 
 #include <arpa/inet.h>
 #include <stdatomic.h>
@@ -162,6 +163,13 @@ static bool csrf_ok(struct areq *q)
     return MHD_lookup_connection_value(q->mc, MHD_HEADER_KIND, "X-Guise-Admin") != NULL;
 }
 
+static void delay_elapsed(void *arg)
+{
+    struct areq *q = arg;
+    if (lc_completed(&q->lc, LC_DELAYED))
+        lc_drive_release(&q->lc);
+}
+
 /* Runs the request from the end of its body until it is answered or waits
  * for the authentication front (see admin_internal.h). */
 static void admin_drive(struct areq *q)
@@ -205,6 +213,19 @@ static void admin_drive(struct areq *q)
             lc_answer(&q->lc);
             break;
         case LC_ANSWER:
+            /* A refusal after failures waits its delay on the timer thread,
+             * like the content server's. */
+            lc_call_begin(&q->lc);
+            if (!q->authn.delay_ms ||
+                throttle_after(q->a->srv->throttle, q->authn.delay_ms, delay_elapsed, q) != 0) {
+                lc_call_abandon(&q->lc);
+                lc_set(&q->lc, LC_DELAYED);
+                break;
+            }
+            if (!lc_await(&q->lc))
+                return; /* the timer resumes the connection */
+            break;
+        case LC_DELAYED:
             lc_drive_end(&q->lc);
             return;
         default:
@@ -242,8 +263,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (lc_phase(&q->lc) == LC_ROUTED || lc_phase(&q->lc) == LC_AUTHN_RESULT ||
-        lc_phase(&q->lc) == LC_AUTHZ_RESULT) {
+    enum lc_phase ph = lc_phase(&q->lc);
+    if (ph == LC_ROUTED || ph == LC_AUTHN_RESULT || ph == LC_AUTHZ_RESULT || ph == LC_DELAYED) {
         /* The body is in (or a completion resumed the connection): drive
          * on this, the listener's own thread. */
         lc_drive_begin(&q->lc);

@@ -53,7 +53,10 @@ int state_save(const char *path, json_t *st, char *err, size_t errsz)
         snprintf(err, errsz, "out of memory");
         return -1;
     }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    /* Never through a link or into a file someone else made: a leftover of
+     * ours (a crash) is removed first, then the name must be new. */
+    (void)unlink(tmp);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         snprintf(err, errsz, "cannot create %s: %s", tmp, strerror(errno));
         free(tmp);
@@ -119,19 +122,20 @@ static struct cfg_plugin *config_section(struct guise_config *cfg, const char *n
     return &v[cfg->nplugins++];
 }
 
-static void replace_list(struct cfg_list *l, json_t *names)
+/* 0, or -1 when out of memory (the list is then unchanged). */
+static int replace_list(struct cfg_list *l, json_t *names)
 {
     size_t n = json_array_size(names);
     char **v = calloc(n + 1, sizeof *v);
     if (!v)
-        return;
+        return -1;
     for (size_t i = 0; i < n; i++)
         if (!json_is_string(json_array_get(names, i)) ||
             !(v[i] = strdup(json_string_value(json_array_get(names, i))))) {
             for (size_t j = 0; j < i; j++)
                 free(v[j]);
             free(v);
-            return;
+            return -1;
         }
     for (size_t i = 0; i < l->n; i++)
         free(l->v[i]);
@@ -139,6 +143,7 @@ static void replace_list(struct cfg_list *l, json_t *names)
     l->v = v;
     l->n = n;
     l->set = true;
+    return 0;
 }
 
 static bool list_has(const struct cfg_list *l, const char *name)
@@ -191,11 +196,12 @@ static void ignored(struct server *srv, const char *what, const char *name, cons
                          "administrative %s of '%s' ignored: %s", what, name, why);
 }
 
-void admin_state_apply_config(struct server *srv, struct guise_config *cfg)
+int admin_state_apply_config(struct server *srv, struct guise_config *cfg, char *err, size_t errsz)
 {
     json_t *st = load_for_apply(srv, cfg);
     if (!st)
-        return;
+        return 0;
+    int rc = 0;
     const char *name;
     json_t *pl;
     json_object_foreach(json_object_get(st, "plugins"), name, pl)
@@ -210,10 +216,15 @@ void admin_state_apply_config(struct server *srv, struct guise_config *cfg)
         struct cfg_plugin *sec = config_section(cfg, name);
         const char *key;
         json_t *val;
+        /* guise_props_set drops the key's values before it adds the new
+         * one: a failure would leave the key unset (its default). */
+        if (!sec)
+            rc = -1;
         json_object_foreach(props, key, val)
         {
-            if (sec && json_is_string(val))
-                guise_props_set(sec->props, key, json_string_value(val));
+            if (sec && json_is_string(val) &&
+                guise_props_set(sec->props, key, json_string_value(val)) != 0)
+                rc = -1;
         }
     }
     json_t *names;
@@ -242,10 +253,14 @@ void admin_state_apply_config(struct server *srv, struct guise_config *cfg)
             continue;
         }
         int line = effective->line;
-        replace_list(target, names);
+        if (replace_list(target, names) != 0)
+            rc = -1;
         target->line = line;
     }
     json_decref(st);
+    if (rc != 0)
+        snprintf(err, errsz, "%s: out of memory while applying the admin state", cfg->file);
+    return rc;
 }
 
 void admin_state_apply_gen(struct server *srv, struct gen *g)

@@ -171,11 +171,21 @@ static guise_result svc_submit_work(void *host, guise_work_fn fn, void *arg)
     return guise_workers_submit(p->host->workers, fn, arg);
 }
 
+/* Only an anonymous authentication plug-in may reach the guest account
+ * below the min-uid/min-gid minimums (the token store's guests): a Digest
+ * or Basic user mapped to the guest's low-uid account stays refused. */
+static bool is_anonymous(const guise_plugin *p)
+{
+    return p->desc->authn && (p->desc->authn->flags & GUISE_AUTH_ANONYMOUS);
+}
+
 static guise_result svc_token_for_account(void *host, const char *account, guise_token **out)
 {
     guise_plugin *p = host;
     if (!p->host->tokens)
         return GUISE_E_NOT_SUPPORTED;
+    if (is_anonymous(p))
+        return guise_token_for_guest(p->host->tokens, account, out);
     return guise_token_for_account(p->host->tokens, account, out);
 }
 
@@ -184,6 +194,8 @@ static guise_result svc_try_token_for_account(void *host, const char *account, g
     guise_plugin *p = host;
     if (!p->host->tokens)
         return GUISE_E_NOT_SUPPORTED;
+    if (is_anonymous(p))
+        return guise_token_store_lookup_cached_guest(p->host->tokens, account, out);
     return guise_token_store_lookup_cached(p->host->tokens, account, out);
 }
 

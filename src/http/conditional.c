@@ -294,8 +294,11 @@ int gh_if_range_ok(const char *if_range, const char *etag, time_t mtime)
     const char *p;
     time_t date;
 
-    if (blank(if_range))
+    if (if_range == NULL)
         return 1;
+    /* Present but empty validates nothing: the full representation. */
+    if (blank(if_range))
+        return 0;
     p = skip_ows(if_range);
     if (*p == '"' || (p[0] == 'W' && p[1] == '/')) {
         struct etag theirs = {0}, mine = {0};

@@ -56,9 +56,10 @@ enum gh_cond gh_conditional_eval(const char *method, const char *if_match,
                                  const char *if_unmodified_since, const char *etag, time_t mtime);
 
 /* If-Range (RFC 9110 13.1.5): 1 when a Range may be honoured: if_range is
- * NULL or blank (no If-Range), or an entity-tag strongly equal to etag, or
- * an HTTP-date exactly equal to mtime; 0 otherwise (weak tags never
- * match), and the full representation is sent. The caller should only rely
+ * NULL (no If-Range), or an entity-tag strongly equal to etag, or an
+ * HTTP-date exactly equal to mtime; 0 otherwise (weak tags never match, an
+ * empty or blank If-Range matches nothing), and the full representation is
+ * sent. The caller should only rely
  * on the date form if Last-Modified is strong (the file was not modified
  * within a second of being sent). */
 int gh_if_range_ok(const char *if_range, const char *etag, time_t mtime);

@@ -42,6 +42,12 @@ static const struct {
     {"flac", "audio/flac"},
     {"wav", "audio/wav"},
     {"html", "text/html; charset=utf-8"},
+    /* Active types known even without /etc/mime.types, so that a point's
+     * active-content always applies to them. */
+    {"htm", "text/html; charset=utf-8"},
+    {"xhtml", "application/xhtml+xml"},
+    {"svg", "image/svg+xml"},
+    {"xml", "application/xml"},
     {"txt", "text/plain; charset=utf-8"},
     {"m3u", "audio/x-mpegurl"},
     {"vtt", "text/vtt"},
@@ -420,4 +426,23 @@ int gh_mime_is_media(const char *type)
     if (strncasecmp(type, "video/", 6) == 0)
         return 2;
     return 0;
+}
+
+int gh_mime_is_active(const char *type)
+{
+    static const char *const active[] = {
+        "text/html", "application/xhtml+xml", "image/svg+xml", "text/xml", "application/xml",
+        "text/xsl",  "application/xslt+xml"};
+
+    if (type == NULL)
+        return 0;
+    for (size_t i = 0; i < sizeof(active) / sizeof(active[0]); i++) {
+        if (essence_is(type, active[i]))
+            return 1;
+    }
+    /* Any other XML dialect may carry XSLT or XHTML namespaces. */
+    size_t n = strcspn(type, ";");
+    while (n > 0 && (type[n - 1] == ' ' || type[n - 1] == '\t'))
+        n--;
+    return n > 4 && strncasecmp(type + n - 4, "+xml", 4) == 0;
 }

@@ -48,4 +48,9 @@ const char *gh_mime_type(const char *filename);
  * <audio> element plays, and must not get inline players or M3U entries. */
 int gh_mime_is_media(const char *type);
 
+/* 1 when a browser runs content of this type as a document that can script
+ * the origin it came from (HTML, XHTML, SVG, XML with XSLT), 0 otherwise
+ * (also for NULL): what a point's active-content key governs. */
+int gh_mime_is_active(const char *type);
+
 #endif

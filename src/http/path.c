@@ -183,3 +183,31 @@ size_t gh_url_escape_segment(const char *in, char *out, size_t outsz)
 {
     return escape(in, out, outsz, 0);
 }
+
+int gh_path_encode(const char *path, char *out, size_t outsz)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+
+    if (path == NULL || path[0] != '/' || outsz == 0)
+        return GH_PATH_INVALID;
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        /* RFC 3986 unreserved, '/' and the sub-delims that are safe in a
+         * path; everything else (also '%', '?', '#', ';') is escaped. */
+        int plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                    (*p >= '0' && *p <= '9') || strchr("-._~/!$&'()*+,=:@", *p) != NULL;
+        if (plain) {
+            if (o + 1 >= outsz)
+                return GH_PATH_TOO_LONG;
+            out[o++] = (char)*p;
+        } else {
+            if (o + 3 >= outsz)
+                return GH_PATH_TOO_LONG;
+            out[o++] = '%';
+            out[o++] = hex[*p >> 4];
+            out[o++] = hex[*p & 15];
+        }
+    }
+    out[o] = '\0';
+    return GH_PATH_OK;
+}

@@ -54,4 +54,10 @@ size_t gh_url_escape_path(const char *in, char *out, size_t outsz);
  * directory (and gh_path_normalize refuses it if a client sends it back). */
 size_t gh_url_escape_segment(const char *in, char *out, size_t outsz);
 
+/* Percent-encodes a normalised path (from gh_path_normalize) for a
+ * Location header: the result starts with exactly one '/', so it can never
+ * be read as a network-path reference ("//host/..."). GH_PATH_OK,
+ * GH_PATH_INVALID (not absolute) or GH_PATH_TOO_LONG. */
+int gh_path_encode(const char *path, char *out, size_t outsz);
+
 #endif

@@ -153,20 +153,11 @@ static void add_www_authenticate(void *cookie, const char *value)
     add_header(cookie, MHD_HTTP_HEADER_WWW_AUTHENTICATE, value);
 }
 
-static void delay_elapsed(void *arg)
-{
-    struct authn *a = arg;
-    a->done(a);
-}
-
-/* Completes: after the failure delay when there is one (on the timer
- * thread, holding no I/O or worker thread). */
+/* Completes. A refusal after failures carries delay_ms: the listener
+ * builds its answer and sends it after that delay (throttle_after), so
+ * that the waiting answer is already the answer (shutdown sends it). */
 static void complete(struct authn *a)
 {
-    unsigned d = a->delay_ms;
-    a->delay_ms = 0;
-    if (d && throttle_after(a->srv->throttle, d, delay_elapsed, a) == 0)
-        return;
     a->done(a);
 }
 

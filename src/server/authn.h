@@ -6,7 +6,7 @@
  * connection's authentication context, maps the outcome to an identity or to
  * a status with challenges, and throttles: lockouts (429) checked before any
  * plug-in runs, failures counted per address and per claimed user, the
- * failure delay waited on the timer thread before completing.
+ * failure delay the listener waits (on the timer thread) before answering.
  *
  * Asynchronous: authn_start returns at once; `done` is called exactly once,
  * possibly before authn_start returns, possibly on another thread. Headers
@@ -71,6 +71,7 @@ struct authn {
     struct identity ident;
     unsigned status;
     const char *detail;
+    unsigned delay_ms; /* wait this long before sending the refusal */
     /* private to authn.c */
     guise_plugin *plugin;
     unsigned char *blob;
@@ -79,7 +80,6 @@ struct authn {
     guise_result auth_code;
     char *challenge; /* the plug-in's answer blob (text form) */
     char *limit_key; /* the jobs-in-flight key held during the call */
-    unsigned delay_ms;
 };
 
 void authn_start(struct authn *a);

@@ -244,6 +244,22 @@ static int key_allow_accounts(void *section, const char *v, int line, char *why,
     return 0;
 }
 
+/* Group 0 is never handed to a token: listing it is a mistake to report. */
+static int key_allow_groups(void *section, const char *v, int line, char *why, size_t whysz)
+{
+    struct guise_config *c = section;
+    cfg_list_free(&c->allow_groups);
+    if (cfg_list_parse(&c->allow_groups, v, line, false) != 0)
+        return oom(why, whysz);
+    for (size_t i = 0; i < c->allow_groups.n; i++)
+        if (!strcmp(c->allow_groups.v[i], "root") || !strcmp(c->allow_groups.v[i], "0")) {
+            snprintf(why, whysz, "'%s' is gid 0, which is never handed to a token",
+                     c->allow_groups.v[i]);
+            return -1;
+        }
+    return 0;
+}
+
 static int key_event_log(void *section, const char *v, int line, char *why, size_t whysz)
 {
     struct guise_config *c = section;
@@ -320,6 +336,12 @@ static const struct cfg_key server_keys[] = {
      NULL, 0},
     {"allow-accounts", CFG_CUSTOM, 0, 0, 0, 0, NULL, NULL, key_allow_accounts, 0},
     {"token-ttl", N(token_ttl, 1, 86400, "a number of seconds (1-86400)")},
+    /* the privilege keys: docs/SECURITY.md */
+    {"min-gid", CFG_ULONG, 0, SRV(min_gid), 1, 4294967294UL, "a gid from 1 to 4294967294", NULL,
+     NULL, 0},
+    {"allow-groups", CFG_CUSTOM, 0, 0, 0, 0, NULL, NULL, key_allow_groups, 0},
+    {"server-account", CFG_STRING, CFG_NONEMPTY, SRV(server_account), 0, 0, NULL, NULL, NULL,
+     CFG_LINE_AT(struct guise_config, server_account_line)},
     {"authentication", CFG_LIST, 0, SRV(authn), 0, 0, NULL, NULL, NULL, 0},
     {"authorization", CFG_LIST, 0, SRV(authz), 0, 0, NULL, NULL, NULL, 0},
     {"load", CFG_LIST_APPEND, GUISE_PROP_REPEATABLE, SRV(modules), 0, 0, NULL, NULL, NULL, 0},
@@ -639,6 +661,7 @@ static void set_defaults(struct guise_config *c)
     c->io_threads = 0; /* 0: one per CPU */
     c->impersonation = GUISE_IMP_AUTO;
     c->min_uid = 1000;
+    c->min_gid = 100;
     c->token_ttl = 60;
     c->event_sink = GUISE_SINK_STDERR;
     c->max_connections = 10000;
@@ -787,6 +810,13 @@ struct guise_config *guise_config_load(const char *path, char *err, size_t errsz
     for (size_t i = 0; i < c->allow_accounts.n; i++) {
         struct passwd pw, *pwp = NULL;
         int prc = getpwnam_r(c->allow_accounts.v[i], &pw, grbuf, sizeof grbuf, &pwp);
+        if (prc != 0 && prc != ENOENT && prc != ESRCH) {
+            /* Out of memory or NSS unreachable: whether it is root is unknown. */
+            snprintf(err, errsz, "%s:%d: key 'allow-accounts': cannot look up '%s': %s", path,
+                     c->allow_accounts.line, c->allow_accounts.v[i], strerror(prc));
+            guise_config_free(c);
+            return NULL;
+        }
         if (prc == 0 && pwp && pwp->pw_uid == 0) {
             snprintf(err, errsz,
                      "%s:%d: key 'allow-accounts': '%s' is uid 0, which is never impersonated",
@@ -815,6 +845,7 @@ void guise_config_free(struct guise_config *c)
     /* what the CFG_CUSTOM keys hold */
     free(c->listen);
     cfg_list_free(&c->allow_accounts);
+    cfg_list_free(&c->allow_groups);
     free(c->realm);
     free(c->public_url);
     free(c->admin_listen);

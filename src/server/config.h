@@ -74,6 +74,12 @@ struct guise_config {
     int impersonation_line;
     unsigned long min_uid;
     struct cfg_list allow_accounts; /* accounts allowed below min-uid (never uid 0) */
+    unsigned long min_gid;          /* primary gids below it are refused (default 100) */
+    struct cfg_list allow_groups;   /* supplementary groups kept below min-gid (names or gids) */
+    /* The unprivileged account a root-started guised switches to once its
+     * start-up work is done (NULL: the default, "guise"). */
+    char *server_account;
+    int server_account_line;
     unsigned token_ttl;
     struct cfg_list authn, authz;
     struct cfg_list modules; /* plug-in .so files to load */

@@ -226,26 +226,41 @@ struct gen *gen_build(struct server *srv, struct guise_config *cfg, char *err, s
     atomic_init(&g->refs, 1);
     g->cfg = cfg;
     g->log = srv->log;
-    const char *allow[64] = {0};
+    const char *allow[64] = {0}, *allow_groups[64] = {0};
     size_t na = 0;
     for (size_t i = 0; i < cfg->allow_accounts.n && na < 63; i++)
         allow[na++] = cfg->allow_accounts.v[i];
+    for (size_t i = 0; i < cfg->allow_groups.n && i < 63; i++)
+        allow_groups[i] = cfg->allow_groups.v[i];
     /* The guest account of an anonymous plug-in (its "account" property,
      * default nobody) may be below min-uid (nobody is 65534, but
-     * distributions differ): allow the configured guests explicitly. */
-    for (size_t i = 0; guise_builtin_plugins[i] && na < 63; i++) {
+     * distributions differ): it is the store's guest, reachable below the
+     * minimums only by anonymous plug-ins (core/host.c), never by a user of
+     * another plug-in mapped to it. Which plug-ins are anonymous is their
+     * descriptors' GUISE_AUTH_ANONYMOUS, not a name. */
+    const char *guests[16] = {0};
+    size_t ng = 0;
+    for (size_t i = 0; guise_builtin_plugins[i] && ng < 15; i++) {
         const struct guise_plugin_descriptor *d = guise_builtin_plugins[i];
         if (!d->authn || !(d->authn->flags & GUISE_AUTH_ANONYMOUS))
             continue;
         const struct cfg_plugin *sec = guise_config_plugin(cfg, d->name);
         const char *guest = sec ? guise_props_get(sec->props, "account") : NULL;
-        allow[na++] = guest ? guest : "nobody";
+        guests[ng++] = guest ? guest : "nobody";
     }
-    struct guise_token_store_options topt = {
-        .min_uid = (uid_t)cfg->min_uid, .ttl_seconds = cfg->token_ttl, .allow = allow};
+    struct guise_token_store_options topt = {.min_uid = (uid_t)cfg->min_uid,
+                                             .min_gid = (gid_t)cfg->min_gid,
+                                             .ttl_seconds = cfg->token_ttl,
+                                             .allow = allow,
+                                             .allow_groups = allow_groups,
+                                             .guests = guests};
     guise_plugin **server_authn = NULL, **server_authz = NULL;
     size_t nsauthn = 0, nsauthz = 0;
-    if (guise_token_store_new(&topt, &g->tokens) != GUISE_S_OK) {
+    guise_result tr = guise_token_store_new(&topt, &g->tokens);
+    if (tr == GUISE_E_NOT_FOUND) {
+        snprintf(err, errsz, "%s: key 'allow-groups': a group does not exist", cfg->file);
+        goto fail;
+    } else if (tr != GUISE_S_OK) {
         snprintf(err, errsz, "cannot create the token store");
         goto fail;
     }

@@ -7,6 +7,7 @@
 #include "server/shrink_watch.h"
 #include "server/stats.h"
 
+#include "http/framing.h"
 #include "http/path.h"
 
 #include <arpa/inet.h>
@@ -226,24 +227,29 @@ static void *request_new(void *cls, const char *target, struct MHD_Connection *m
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     r->conn = ci ? ci->socket_context : NULL;
-    if (r->conn) {
-        pthread_mutex_lock(&srv->conns_lock);
-        r->conn->current = r;
-        pthread_mutex_unlock(&srv->conns_lock);
-    }
+    if (r->conn)
+        atomic_store(&r->conn->current, r);
     r->gen = server_current_gen(srv);
     atomic_fetch_add(&srv->active_requests, 1);
     return r;
 }
 
+/* No lock per request: the connection's thread publishes and withdraws
+ * its request with atomics. Once shutdown has begun (srv->stopping, set
+ * before http_answer_waiting takes conns_lock and reads current), a request
+ * that goes away waits for conns_lock, so it is never freed while shutdown
+ * looks at it; before that, shutdown cannot have seen it (both orders are
+ * sequentially consistent). */
 static void conn_forget_request(struct request *r)
 {
     if (!r->conn)
         return;
-    pthread_mutex_lock(&r->srv->conns_lock);
-    if (r->conn->current == r)
-        r->conn->current = NULL;
-    pthread_mutex_unlock(&r->srv->conns_lock);
+    struct request *mine = r;
+    atomic_compare_exchange_strong(&r->conn->current, &mine, NULL);
+    if (atomic_load(&r->srv->stopping)) {
+        pthread_mutex_lock(&r->srv->conns_lock);
+        pthread_mutex_unlock(&r->srv->conns_lock);
+    }
 }
 
 /* Everything of a finished request but what a late plug-in completion may
@@ -412,6 +418,70 @@ static bool route(struct request *r)
     return true;
 }
 
+/* ---- framing: refused before the body is read ---- */
+
+struct framing_fields {
+    struct gh_header_view v[256];
+    size_t n;
+    bool overflow;
+};
+
+static enum MHD_Result collect_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     size_t key_size, const char *value, size_t value_size)
+{
+    struct framing_fields *f = cls;
+    if (f->n == sizeof f->v / sizeof f->v[0]) {
+        f->overflow = true;
+        return MHD_NO;
+    }
+    f->v[f->n++] =
+        (struct gh_header_view){key, key_size, value ? value : "", value ? value_size : 0};
+    return MHD_YES;
+}
+
+/* Content-Length and Transfer-Encoding must frame the body in exactly one
+ * way, and the head must fit max-header-size: else 400 (431) and the
+ * connection is closed, so that nothing after this head is read as a
+ * request. Returns false when it answered. */
+static bool framing_ok(struct request *r)
+{
+    struct framing_fields *f = malloc(sizeof *f);
+    if (!f) {
+        finish_status(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Out of memory.");
+        return false;
+    }
+    f->n = 0;
+    f->overflow = false;
+    MHD_get_connection_values_n(r->mc, MHD_HEADER_KIND, collect_field, f);
+    size_t line = strlen(r->method) + 1 + strlen(r->target) + 1 + strlen(r->version);
+    enum gh_framing v = f->overflow
+                            ? GH_FRAMING_TOO_LARGE
+                            : gh_framing_check(f->v, f->n, line, r->gen->cfg->max_header_size);
+    free(f);
+    if (v == GH_FRAMING_OK)
+        return true;
+    guise_eventlog_write(r->gen->log, GUISE_EVENT_WARNING, "server", GUISE_EV_REQUEST_REFUSED,
+                         GUISE_E_BAD_FORMAT, "client %s: refused request: %s", r->conn->client_ip,
+                         gh_framing_reason(v));
+    request_add_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    if (v == GH_FRAMING_TOO_LARGE)
+        finish_status(r, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, gh_framing_reason(v));
+    else
+        finish_status(r, MHD_HTTP_BAD_REQUEST, gh_framing_reason(v));
+    return false;
+}
+
+static enum MHD_Result queue_answer(struct request *r)
+{
+    if (!r->response)
+        return MHD_NO;
+    enum MHD_Result ret = MHD_queue_response(r->mc, r->status, r->response);
+    if (!r->response_shared)
+        MHD_destroy_response(r->response);
+    r->response = NULL;
+    return ret;
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char *url,
                                const char *method, const char *version, const char *upload_data,
                                size_t *upload_data_size, void **con_cls)
@@ -425,6 +495,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
         r->version = version;
         if (!r->conn || !r->gen)
             return MHD_NO;
+        /* A head that frames its body ambiguously is answered now, in the
+         * first call: libmicrohttpd then closes the connection unread. */
+        if (!framing_ok(r))
+            return queue_answer(r);
         if (route(r))
             lc_set(&r->lc, LC_ROUTED);
         /* Answering in this first call - directly, or after a suspension
@@ -450,13 +524,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
     /* An abandoned request's call may still be pending: shutdown answered it. */
     if (!lc_ready(&r->lc))
         return MHD_YES;
-    if (!r->response)
-        return MHD_NO;
-    enum MHD_Result ret = MHD_queue_response(mc, r->status, r->response);
-    if (!r->response_shared)
-        MHD_destroy_response(r->response);
-    r->response = NULL;
-    return ret;
+    return queue_answer(r);
 }
 
 /* ---- daemons ---- */
@@ -598,9 +666,10 @@ bool http_wait_idle(struct server *srv, unsigned timeout_ms)
 size_t http_answer_waiting(struct server *srv)
 {
     size_t n = 0;
+    atomic_store(&srv->stopping, true);
     pthread_mutex_lock(&srv->conns_lock);
     for (struct conn *c = srv->conns; c; c = c->next) {
-        struct request *r = c->current;
+        struct request *r = atomic_load(&c->current);
         /* Takes a request waiting for a plug-in's completion away from it:
          * the completion, whenever it comes, drives nothing (lifecycle.h). */
         if (!r || !lc_abandon(&r->lc))

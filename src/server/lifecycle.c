@@ -19,13 +19,14 @@ static const uint32_t allowed_phase[LC_NPHASES] = {
     [LC_CONTENT] = BIT(LC_ANSWER) | BIT(LC_BODY_IN) | BIT(LC_STREAM_OUT),
     [LC_BODY_IN] = BIT(LC_BODY_IN) | BIT(LC_ANSWER),
     [LC_STREAM_OUT] = BIT(LC_DONE),
-    [LC_ANSWER] = BIT(LC_DONE),
+    [LC_ANSWER] = BIT(LC_DELAYED),
+    [LC_DELAYED] = BIT(LC_DONE),
     [LC_DONE] = 0,
 };
 
 static const char *const phase_names[LC_NPHASES] = {
-    "RECEIVED", "ROUTED",  "AUTHN",      "AUTHN_RESULT", "AUTHZ", "AUTHZ_RESULT",
-    "CONTENT",  "BODY_IN", "STREAM_OUT", "ANSWER",       "DONE",
+    "RECEIVED", "ROUTED",  "AUTHN",      "AUTHN_RESULT", "AUTHZ",   "AUTHZ_RESULT",
+    "CONTENT",  "BODY_IN", "STREAM_OUT", "ANSWER",       "DELAYED", "DONE",
 };
 
 static const char *const flow_names[LC_NFLOWS] = {"IDLE",       "RUNNING",           "CALLING",
@@ -77,7 +78,8 @@ void lc_answer(struct lifecycle *l)
 
 bool lc_answered(const struct lifecycle *l)
 {
-    return l->phase == LC_ANSWER || l->phase == LC_DONE || l->phase == LC_STREAM_OUT;
+    return l->phase == LC_ANSWER || l->phase == LC_DELAYED || l->phase == LC_DONE ||
+           l->phase == LC_STREAM_OUT;
 }
 
 /* Moves the flow from `from` to `to` under the lock already held. */

@@ -16,7 +16,8 @@
  *   CONTENT --a phase consuming the request body (live ingest)--> BODY_IN
  *   BODY_IN --more body--> BODY_IN         BODY_IN --body ended--> ANSWER
  *   CONTENT --answer produced while sent (live progressive)--> STREAM_OUT
- *   ANSWER --the driver let go--> DONE
+ *   ANSWER --a failure delay to wait (timer thread)--> DELAYED
+ *   ANSWER --no delay--> DELAYED      DELAYED --the driver let go--> DONE
  *   any phase before ANSWER --shutdown answers a waiting request--> ANSWER
  *
  * The handler queues the response when the phase is DONE or STREAM_OUT (or
@@ -67,6 +68,7 @@ enum lc_phase {
     LC_BODY_IN,
     LC_STREAM_OUT,
     LC_ANSWER,
+    LC_DELAYED,
     LC_DONE,
     LC_NPHASES
 };
@@ -100,7 +102,8 @@ enum lc_phase lc_phase(const struct lifecycle *l);
 void lc_set(struct lifecycle *l, enum lc_phase to);
 /* An answer was built (answer.c): phase ANSWER. */
 void lc_answer(struct lifecycle *l);
-/* Whether an answer has been built (ANSWER, DONE, STREAM_OUT). */
+/* Whether an answer has been built (ANSWER, DELAYED, DONE, STREAM_OUT):
+ * a 401 waiting for its failure delay is already the answer. */
 bool lc_answered(const struct lifecycle *l);
 
 /* The handler starts driving (IDLE -> RUNNING). */
@@ -116,7 +119,7 @@ bool lc_await(struct lifecycle *l);
 /* A completion arrived; the request moves to phase next (unless shutdown
  * took it over). true when the calling thread must now drive. */
 bool lc_completed(struct lifecycle *l, enum lc_phase next);
-/* The driver lets go (ANSWER -> DONE, resuming the connection if needed). */
+/* The driver lets go (DELAYED -> DONE, resuming the connection if needed). */
 void lc_drive_end(struct lifecycle *l);
 /* The driver lets go without an answer (BODY_IN, STREAM_OUT: the content
  * phase goes on in handler calls or response callbacks). */

@@ -1,6 +1,8 @@
 /* guised: command line, start-up, signals (reload, drain), sd_notify. */
 #include "server/accesslog.h"
+#include "server/privilege.h"
 #include "server/server.h"
+#include "server/statedir.h"
 #include "server/stats.h"
 #include "server/throttle.h"
 
@@ -30,6 +32,39 @@ static void usage(FILE *f)
                "access log; SIGTERM and SIGINT drain requests and exit.\n");
 }
 
+#define DEFAULT_STATE_DIR "/var/lib/guise"
+
+/* The state directory is created when missing (a fresh machine). For
+ * `guised -t` it is only checked, and the plug-ins get a scratch copy
+ * (*scratch, removed at exit) so that a test writes nothing. */
+static int prepare_state_dir(struct guise_config *cfg, bool test_only, bool checked, char **scratch,
+                             char *err, size_t errsz)
+{
+    const char *dir = cfg->state_dir ? cfg->state_dir : DEFAULT_STATE_DIR;
+    char why[768];
+    if (!test_only) {
+        if (statedir_ensure(dir, why, sizeof why) == 0)
+            return 0;
+        snprintf(err, errsz, "%s: %s", cfg->file, why);
+        return -1;
+    }
+    /* checked: missing, and found creatable by root before the switch to
+     * the service account (server/privilege.h) */
+    if ((!checked && statedir_check(dir, why, sizeof why) != 0) ||
+        !(*scratch = statedir_scratch(dir, why, sizeof why))) {
+        snprintf(err, errsz, "%s: %s", cfg->file, why);
+        return -1;
+    }
+    char *copy = strdup(*scratch);
+    if (!copy) {
+        snprintf(err, errsz, "out of memory");
+        return -1;
+    }
+    free(cfg->state_dir);
+    cfg->state_dir = copy;
+    return 0;
+}
+
 /* Builds the first generation or a reload's; logs and returns NULL on error. */
 static struct gen *load_generation(struct server *srv, const char *path, char *err, size_t errsz)
 {
@@ -37,7 +72,14 @@ static struct gen *load_generation(struct server *srv, const char *path, char *e
     struct guise_config *cfg = guise_config_load(path, err, errsz);
     if (!cfg)
         return NULL;
-    admin_state_apply_config(srv, cfg);
+    if (prepare_state_dir(cfg, false, false, NULL, err, errsz) != 0) {
+        guise_config_free(cfg);
+        return NULL;
+    }
+    if (admin_state_apply_config(srv, cfg, err, errsz) != 0) {
+        guise_config_free(cfg);
+        return NULL;
+    }
     struct gen *g = gen_build(srv, cfg, err, errsz);
     if (g)
         admin_state_apply_gen(srv, g);
@@ -109,8 +151,8 @@ static bool stop_serving(struct server *srv, unsigned timeout_ms)
     if (n)
         guise_eventlog_write(srv->log, GUISE_EVENT_WARNING, "server", GUISE_EV_SERVER_STOPPING,
                              GUISE_S_OK,
-                             "stopping: %zu request(s) still waiting for a plug-in answered "
-                             "with 503",
+                             "stopping: %zu request(s) still waiting answered now (503 for "
+                             "a plug-in call, a delayed 401 as it was)",
                              n);
     if (n) /* a client that stopped reading has had its time in the drain */
         http_wait_idle(srv, timeout_ms);
@@ -204,11 +246,23 @@ int main(int argc, char **argv)
     int status = 1;
     struct gen *g = NULL;
     bool http_started = false, admin_started = false;
+    char *scratch = NULL; /* guised -t: the plug-ins' state directory */
     struct guise_config *cfg = guise_config_load(config, err, sizeof err);
     if (!cfg) {
         fprintf(stderr, "guised: %s\n", err);
         if (test_only)
             fprintf(stderr, "guised: configuration file %s test failed\n", config);
+        return 1;
+    }
+    /* Never root by construction: the seccomp filter and the switch to the
+     * service account come before any thread exists (server/privilege.h). */
+    bool state_checked = false;
+    if (server_privilege_enter(config, cfg, cfg->state_dir ? cfg->state_dir : DEFAULT_STATE_DIR,
+                               test_only, &state_checked, err, sizeof err) != 0) {
+        fprintf(stderr, "guised: %s\n", err);
+        if (test_only)
+            fprintf(stderr, "guised: configuration file %s test failed\n", config);
+        guise_config_free(cfg);
         return 1;
     }
     if (guise_eventlog_new((enum guise_event_sink)cfg->event_sink, 256, &srv.log) != GUISE_S_OK) {
@@ -224,7 +278,18 @@ int main(int argc, char **argv)
     struct throttle_policy tp = {cfg->fail_delay_ms, cfg->lockout_after, cfg->lockout_seconds};
     srv.throttle = throttle_new(&tp, 4096);
     enum guise_imp_mode mode = cfg->impersonation;
-    admin_state_apply_config(&srv, cfg);
+    if (prepare_state_dir(cfg, test_only, state_checked, &scratch, err, sizeof err) != 0) {
+        fprintf(stderr, "guised: %s\n", err);
+        if (test_only)
+            fprintf(stderr, "guised: configuration file %s test failed\n", config);
+        guise_config_free(cfg);
+        goto out;
+    }
+    if (admin_state_apply_config(&srv, cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "guised: %s\n", err);
+        guise_config_free(cfg);
+        goto out;
+    }
     g = gen_build(&srv, cfg, err, sizeof err); /* takes cfg */
     if (!g) {
         fprintf(stderr, "guised: %s\n", err);
@@ -247,6 +312,8 @@ int main(int argc, char **argv)
                     guise_plugin_name(p), msg);
             plugins_ok = false;
         }
+        if (server_privilege_check_files(config, g->cfg, stderr) != 0)
+            plugins_ok = false;
         if (!plugins_ok) {
             fprintf(stderr, "guised: configuration file %s test failed\n", config);
             goto out;
@@ -325,5 +392,6 @@ out:
     guise_imp_free(srv.imp);
     gh_mime_free();
     guise_eventlog_free(srv.log);
+    statedir_scratch_remove(scratch);
     return status;
 }

@@ -73,6 +73,7 @@ static void authentication_result(struct request *r)
     struct authn *a = &r->authn;
     if (a->outcome != AUTHN_IDENTIFIED) {
         finish_status(r, a->status, a->detail);
+        r->delay_ms = a->delay_ms;
         return;
     }
     authn_accept(a);
@@ -224,6 +225,29 @@ static void authorization_result(struct request *r)
 
 /* ---- the driver ---- */
 
+static void delay_elapsed(void *arg)
+{
+    completed(arg, LC_DELAYED);
+}
+
+/* After an authentication failure the answer waits delay_ms on the timer
+ * thread (holding no I/O or worker thread); true when the caller may go
+ * on (no delay, or the timer could not be set). */
+static bool answer_delay(struct request *r)
+{
+    if (!r->delay_ms) {
+        lc_set(&r->lc, LC_DELAYED);
+        return true;
+    }
+    lc_call_begin(&r->lc);
+    if (throttle_after(r->srv->throttle, r->delay_ms, delay_elapsed, r) != 0) {
+        lc_call_abandon(&r->lc);
+        lc_set(&r->lc, LC_DELAYED);
+        return true;
+    }
+    return lc_await(&r->lc);
+}
+
 static void drive(struct request *r)
 {
     for (;;) {
@@ -256,6 +280,10 @@ static void drive(struct request *r)
             lc_drive_release(&r->lc);
             return;
         case LC_ANSWER:
+            if (!answer_delay(r))
+                return;
+            break;
+        case LC_DELAYED:
             lc_drive_end(&r->lc);
             return;
         default:

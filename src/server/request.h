@@ -37,11 +37,12 @@ struct conn {
     uint64_t stream_end;
     char stream_what[160];
     bool streaming;
-    /* The request being answered on this connection (under conns_lock):
-     * shutdown answers the ones still waiting for a plug-in. keep: a
+    /* The request being answered on this connection (see http.c:
+     * conn_forget_request): shutdown answers the ones still waiting for a
+     * plug-in. keep (under conns_lock): a
      * plug-in call of an abandoned request may still use ctx, so the
      * connection outlives its socket until shutdown's last step. */
-    struct request *current;
+    _Atomic(struct request *) current;
     bool keep;
 };
 
@@ -110,6 +111,7 @@ struct request {
     const struct header_ref *borrowed; /* the content phase's, on its stack */
     size_t nborrowed;
     uint64_t bytes;
+    unsigned delay_ms; /* the failure delay the answer waits (authn.h) */
     /* Shutdown answered it (503) while a plug-in call was still pending
      * (lc_orphaned): the request's memory waits on srv->orphan_requests
      * until the plug-ins are gone. */

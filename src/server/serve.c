@@ -7,6 +7,7 @@
 
 #include "http/conditional.h"
 #include "http/dirindex.h"
+#include "http/path.h"
 #include "http/mime.h"
 #include "http/range.h"
 
@@ -101,8 +102,14 @@ static void send_index(struct request *r, const char *title, const char *base_hr
         ctype = "application/json";
     } else if (!strcmp(fmt, "m3u")) {
         char base[1024];
-        snprintf(base, sizeof base, "%s://%s%s", r->info.secure ? "https" : "http", safe_host(r),
-                 base_href);
+        const char *pub = r->gen->cfg->public_url;
+        if (pub)
+            snprintf(base, sizeof base, "%s%s", pub, base_href);
+        else
+            snprintf(base, sizeof base, "%s://%s%s", r->info.secure ? "https" : "http",
+                     safe_host(r), base_href);
+        if (!pub) /* the URLs depend on the Host header */
+            request_add_header(r, "Vary", "Host");
         rc = gh_index_m3u(&out, base, ents, n);
         ctype = "audio/x-mpegurl";
     } else if (!strcmp(fmt, "html")) {
@@ -123,6 +130,10 @@ static void send_index(struct request *r, const char *title, const char *base_hr
     gh_buf_free(&out);
     if (resp)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    /* A listing changes whenever the directory does; a private one gets
+     * "private" from finish_response. */
+    if (resp && !answer_is_private(r))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     finish_response(r, MHD_HTTP_OK, resp);
 }
 
@@ -149,8 +160,17 @@ static void serve_directory(struct request *r)
 {
     size_t ulen = strlen(r->url);
     if (ulen == 0 || r->url[ulen - 1] != '/') {
+        /* From the normalised path: the raw one may start with "//", which
+         * a browser reads as another host. */
         char loc[4200];
-        snprintf(loc, sizeof loc, "%s/", r->url);
+        size_t n;
+        if (gh_path_encode(r->path, loc, sizeof loc - 1) != GH_PATH_OK) {
+            finish_status(r, MHD_HTTP_URI_TOO_LONG, "The request target is too long.");
+            return;
+        }
+        n = strlen(loc);
+        loc[n] = '/';
+        loc[n + 1] = '\0';
         request_add_header(r, MHD_HTTP_HEADER_LOCATION, loc);
         finish_status(r, MHD_HTTP_MOVED_PERMANENTLY, "This is a directory.");
         return;
@@ -325,7 +345,7 @@ static void serve_file(struct request *r, const struct stat *st, struct cc_entry
     } else {
         make_validators(st, etag_buf, sizeof etag_buf, lastmod_buf, sizeof lastmod_buf);
     }
-    struct header_ref hdrs[5] = {
+    struct header_ref hdrs[6] = {
         {MHD_HTTP_HEADER_ETAG, etag},
         {MHD_HTTP_HEADER_LAST_MODIFIED, lastmod},
         {MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes"},
@@ -378,6 +398,16 @@ static void serve_file(struct request *r, const struct stat *st, struct cc_entry
     }
     const char *name = r->point->file_name ? r->point->file_name : r->path;
     const char *type = gh_mime_type(name);
+    if (gh_mime_is_active(type)) {
+        /* Markup from a point would run on the server's origin, with the
+         * viewers' cached credentials: active-content decides. */
+        const struct cfg_point *cp = guise_config_point(r->gen->cfg, r->point->name);
+        int ac = cp ? cp->active_content : CFG_ACTIVE_SANDBOX;
+        if (ac == CFG_ACTIVE_OFF)
+            type = "text/plain; charset=utf-8";
+        if (ac != CFG_ACTIVE_ON)
+            hdrs[nh++] = (struct header_ref){"Content-Security-Policy", "sandbox"};
+    }
     hdrs[nh++] = (struct header_ref){MHD_HTTP_HEADER_CONTENT_TYPE, type};
     r->nborrowed = nh;
     r->bytes = strcmp(r->method, "HEAD") ? len : 0;

@@ -81,6 +81,7 @@ struct server {
      * conns_lock. */
     struct request *orphan_requests;
     struct conn *orphan_conns;
+    _Atomic bool stopping; /* http_answer_waiting has begun */
 };
 
 /* gen.c: the generation serving new requests (a new reference). */

@@ -26,9 +26,15 @@ struct entry {
  * small table, so that neither touches the failure slots' fast path. */
 struct evslot {
     char key[128];
-    time_t last;         /* when it was last written */
-    unsigned suppressed; /* since then */
+    time_t last;         /* when tokens were last refilled */
+    unsigned tokens;     /* lines that may still be written now */
+    unsigned suppressed; /* since the last line written */
 };
+
+/* A burst of EVENT_BURST lines, then EVENT_RATE a second: a client
+ * looping at thousands of requests a second writes a few lines a second. */
+#define EVENT_BURST 20
+#define EVENT_RATE  5
 
 struct jobslot {
     char key[128];
@@ -191,13 +197,21 @@ unsigned throttle_event(struct throttle *t, const char *key)
         /* Another key had the slot: it starts over (a suppressed count of
          * the evicted key is lost, never a line of this one). */
         snprintf(e->key, sizeof e->key, "%s", key);
-        e->last = 0;
+        e->last = now;
+        e->tokens = EVENT_BURST;
         e->suppressed = 0;
     }
-    if (now - e->last >= 1) {
+    if (now > e->last) {
+        time_t add = now - e->last;
+        e->tokens = add >= EVENT_BURST ? EVENT_BURST : e->tokens + (unsigned)add * EVENT_RATE;
+        if (e->tokens > EVENT_BURST)
+            e->tokens = EVENT_BURST;
+        e->last = now;
+    }
+    if (e->tokens > 0) {
+        e->tokens--;
         out = 1 + e->suppressed;
         e->suppressed = 0;
-        e->last = now;
     } else {
         e->suppressed++;
         out = 0;

@@ -31,9 +31,9 @@ unsigned throttle_failure_scaled(struct throttle *t, const char *key, unsigned s
 /* Whether key has recent failures or is locked out. */
 bool throttle_failing(struct throttle *t, const char *key);
 
-/* Rate limit of one client's events, one a second per key: 0 when this
- * one is to be suppressed, else 1 + how many were suppressed since the
- * last one written. */
+/* Rate limit of one client's events per key: a burst of 20 lines, then 5
+ * a second. 0 when this one is to be suppressed, else 1 + how many were
+ * suppressed since the last one written. */
 unsigned throttle_event(struct throttle *t, const char *key);
 
 /* Jobs in flight per key (client address, user): true and counted when

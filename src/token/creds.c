@@ -55,6 +55,22 @@ static int sys_setgroups(size_t n, const gid_t *groups)
     return (int)syscall(NR_SETGROUPS, n, groups);
 }
 
+/* The seccomp filter (sandbox/seccomp_filter.c) sees only the pointer to
+ * the list, never its contents: the check that a token's list holds no
+ * gid 0 is made here, in user space, before the call. (The list restored
+ * on leaving is the server's own, saved when the engine was made: a
+ * switched server's, which sandbox/privilege.c refused to give gid 0.) */
+static int sys_setgroups_token(size_t n, const gid_t *groups)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (groups[i] == 0) {
+            errno = EPERM;
+            return -1;
+        }
+    }
+    return sys_setgroups(n, groups);
+}
+
 void guise_imp_thread_creds(uid_t *fsuid, gid_t *fsgid)
 {
     if (fsuid)
@@ -80,7 +96,8 @@ guise_result imp_creds_check_caps(const char **why)
     cap_free(caps);
     if (!ok) {
         *why = "impersonation needs CAP_SETUID and CAP_SETGID in the effective set "
-               "(run as root or grant them, or set impersonation to off)";
+               "(start guised as root - it switches to server-account and keeps just "
+               "those - or grant them, or set impersonation to off)";
         return GUISE_E_ACCESSDENIED;
     }
     return GUISE_S_OK;
@@ -155,7 +172,7 @@ guise_result imp_creds_enter(const struct imp_creds *server, const guise_token *
 
     const gid_t *groups;
     size_t n = guise_token_groups(t, &groups);
-    if (sys_setgroups(n, groups) != 0) {
+    if (sys_setgroups_token(n, groups) != 0) {
         int err = errno;
         imp_creds_leave(server, saved_mask);
         return err == EPERM ? GUISE_E_ACCESSDENIED : GUISE_RESULT_FROM_ERRNO(err);
@@ -208,12 +225,28 @@ guise_result imp_creds_probe(const struct imp_creds *server, const char **why)
     return GUISE_S_OK;
 }
 
-int imp_sys_openat2(int dirfd, const char *path, const struct open_how *how)
+static long sys_op(const struct imp_op *op)
+{
+    switch (op->kind) {
+    case IMP_OP_OPENAT2:
+        return syscall(SYS_openat2, op->dirfd, op->path, &op->how, sizeof(op->how));
+    case IMP_OP_MKDIRAT:
+        return syscall(SYS_mkdirat, op->dirfd, op->path, op->mode);
+    case IMP_OP_UNLINKAT:
+        return syscall(SYS_unlinkat, op->dirfd, op->path, (int)op->flags);
+    case IMP_OP_RENAMEAT:
+        return syscall(SYS_renameat2, op->dirfd, op->path, op->dirfd2, op->path2, op->flags);
+    }
+    errno = EINVAL;
+    return -1;
+}
+
+int imp_sys_run(const struct imp_op *op)
 {
     for (int tries = 0;; tries++) {
-        long fd = syscall(SYS_openat2, dirfd, path, how, sizeof(*how));
-        if (fd >= 0)
-            return (int)fd;
+        long res = sys_op(op);
+        if (res >= 0)
+            return (int)res;
         if ((errno != EAGAIN && errno != EINTR) || tries >= 16)
             return -errno;
     }

@@ -106,19 +106,56 @@ void guise_imp_free(guise_imp *imp)
     free(imp);
 }
 
-static guise_result open_syscalls(const guise_imp *imp, const guise_token *t, int dirfd,
-                                  const char *path, const struct open_how *how, int *fd_out)
+static guise_result run_syscalls(const guise_imp *imp, const guise_token *t,
+                                 const struct imp_op *op, int *res_out)
 {
     sigset_t mask;
     guise_result r = imp_creds_enter(&imp->server, t, &mask);
     if (r != GUISE_S_OK)
         return r;
-    int fd = imp_sys_openat2(dirfd, path, how);
+    int res = imp_sys_run(op);
     imp_creds_leave(&imp->server, &mask);
-    if (fd < 0)
-        return GUISE_RESULT_FROM_ERRNO(-fd);
-    *fd_out = fd;
+    if (res < 0)
+        return GUISE_RESULT_FROM_ERRNO(-res);
+    *res_out = res;
     return GUISE_S_OK;
+}
+
+guise_result imp_run_as(guise_imp *imp, const guise_token *t, const struct imp_op *op, int *res_out)
+{
+    if (imp->mode != GUISE_IMP_OFF) {
+        if (!t)
+            return GUISE_E_INVALIDARG;
+        if (guise_token_uid(t) == 0 || guise_token_gid(t) == 0)
+            return GUISE_E_ACCESSDENIED;
+    }
+    switch (imp->mode) {
+    case GUISE_IMP_IO_URING: {
+        guise_result r = imp_uring_run(&imp->server, t, op, res_out);
+        if (r != GUISE_E_NOT_SUPPORTED || !imp->may_fall_back)
+            return r;
+        return run_syscalls(imp, t, op, res_out);
+    }
+    case GUISE_IMP_SYSCALLS:
+        return run_syscalls(imp, t, op, res_out);
+    case GUISE_IMP_OFF: {
+        int res = imp_sys_run(op);
+        if (res < 0)
+            return GUISE_RESULT_FROM_ERRNO(-res);
+        *res_out = res;
+        return GUISE_S_OK;
+    }
+    case GUISE_IMP_AUTO:
+        break;
+    }
+    return GUISE_E_UNEXPECTED;
+}
+
+const char *imp_relative(const char *path)
+{
+    while (*path == '/')
+        path++;
+    return *path ? path : ".";
 }
 
 static guise_result open_beneath(guise_imp *imp, const guise_token *t, int root_fd,
@@ -134,41 +171,17 @@ static guise_result open_beneath(guise_imp *imp, const guise_token *t, int root_
     /* Opening content never creates a file, named or not. */
     if (flags & (O_CREAT | (O_TMPFILE & ~O_DIRECTORY)))
         return GUISE_E_INVALIDARG;
-    if (imp->mode != GUISE_IMP_OFF) {
-        if (!t)
-            return GUISE_E_INVALIDARG;
-        if (guise_token_uid(t) == 0 || guise_token_gid(t) == 0)
-            return GUISE_E_ACCESSDENIED;
-    }
-    while (*path == '/')
-        path++;
-    if (!*path)
-        path = ".";
-    struct open_how how = {
-        .flags = (uint64_t)(unsigned)(flags | O_CLOEXEC),
-        .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+    struct imp_op op = {
+        .kind = IMP_OP_OPENAT2,
+        .dirfd = root_fd,
+        .path = imp_relative(path),
+        .how =
+            {
+                .flags = (uint64_t)(unsigned)(flags | O_CLOEXEC),
+                .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+            },
     };
-
-    switch (imp->mode) {
-    case GUISE_IMP_IO_URING: {
-        guise_result r = imp_uring_openat2(&imp->server, t, root_fd, path, &how, fd_out);
-        if (r != GUISE_E_NOT_SUPPORTED || !imp->may_fall_back)
-            return r;
-        return open_syscalls(imp, t, root_fd, path, &how, fd_out);
-    }
-    case GUISE_IMP_SYSCALLS:
-        return open_syscalls(imp, t, root_fd, path, &how, fd_out);
-    case GUISE_IMP_OFF: {
-        int fd = imp_sys_openat2(root_fd, path, &how);
-        if (fd < 0)
-            return GUISE_RESULT_FROM_ERRNO(-fd);
-        *fd_out = fd;
-        return GUISE_S_OK;
-    }
-    case GUISE_IMP_AUTO:
-        break;
-    }
-    return GUISE_E_UNEXPECTED;
+    return imp_run_as(imp, t, &op, fd_out);
 }
 
 guise_result guise_open_as(guise_imp *imp, const guise_token *token, int root_fd, const char *path,

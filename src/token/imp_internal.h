@@ -44,20 +44,56 @@ GUISE_HIDDEN guise_result imp_creds_enter(const struct imp_creds *server, const 
  * credentials must never go on serving. */
 GUISE_HIDDEN void imp_creds_leave(const struct imp_creds *server, const sigset_t *saved_mask);
 
-/* openat2(2) without impersonation, retrying the kernel's EAGAIN (a rename
- * race seen by RESOLVE_BENEATH). Returns the fd or -errno. */
-GUISE_HIDDEN int imp_sys_openat2(int dirfd, const char *path, const struct open_how *how);
+/* One file-system operation beneath a directory, as either mechanism
+ * performs it: the syscall path runs it with the thread's switched
+ * credentials, the io_uring path as the same opcode with a personality.
+ * Only operations whose last component the kernel never follows (mkdirat,
+ * unlinkat, renameat) or that resolve with RESOLVE_BENEATH (openat2) are
+ * expressible, so no operation can reach outside its directory. */
+enum imp_op_kind {
+    IMP_OP_OPENAT2,  /* dirfd, path, how: the result is the new descriptor */
+    IMP_OP_MKDIRAT,  /* dirfd, path, mode */
+    IMP_OP_UNLINKAT, /* dirfd, path, flags (AT_REMOVEDIR) */
+    IMP_OP_RENAMEAT, /* dirfd, path -> dirfd2, path2, flags (RENAME_NOREPLACE) */
+};
+
+struct imp_op {
+    enum imp_op_kind kind;
+    int dirfd;
+    const char *path;
+    int dirfd2;
+    const char *path2;
+    struct open_how how;
+    mode_t mode;
+    unsigned flags;
+};
+
+/* Runs op with the calling thread's current credentials (no switch),
+ * retrying the kernel's EAGAIN (a rename race seen by RESOLVE_BENEATH) and
+ * EINTR. Returns the descriptor (OPENAT2) or 0, or -errno. */
+GUISE_HIDDEN int imp_sys_run(const struct imp_op *op);
 
 /* ---- uring.c ---------------------------------------------------------- */
 
 /* Checks on a throw-away ring that io_uring can open a file with a
  * registered personality and that the kernel applies it. */
 GUISE_HIDDEN guise_result imp_uring_probe(const struct imp_creds *server, const char **why);
-/* Opens path with the token's personality on the calling thread's ring.
+/* Runs op with the token's personality on the calling thread's ring.
  * Returns GUISE_E_NOT_SUPPORTED when this thread cannot get a ring (the
- * caller may fall back to syscalls), else the open's result. */
-GUISE_HIDDEN guise_result imp_uring_openat2(const struct imp_creds *server, const guise_token *t,
-                                            int dirfd, const char *path, const struct open_how *how,
-                                            int *fd_out);
+ * caller may fall back to syscalls), else the operation's result; *res_out
+ * is its non-negative return value (the descriptor of an OPENAT2). */
+GUISE_HIDDEN guise_result imp_uring_run(const struct imp_creds *server, const guise_token *t,
+                                        const struct imp_op *op, int *res_out);
+
+/* ---- imp.c ------------------------------------------------------------ */
+
+/* Runs op as the token with the engine's mechanism (token NULL: the
+ * server's own credentials, OFF mode only). Refuses root's ids. On success
+ * *res_out is the operation's non-negative result. The thread's credentials
+ * are the server's again on return. */
+GUISE_HIDDEN guise_result imp_run_as(guise_imp *imp, const guise_token *t, const struct imp_op *op,
+                                     int *res_out);
+/* A path relative to a root: leading slashes dropped, "" meaning ".". */
+GUISE_HIDDEN const char *imp_relative(const char *path);
 
 #endif

@@ -19,6 +19,8 @@
 #include <time.h>
 
 #define STORE_DEFAULT_MIN_UID 1000
+/* As Apache's suexec (AP_GID_MIN): "users" (100) is an ordinary group. */
+#define STORE_DEFAULT_MIN_GID 100
 #define STORE_DEFAULT_TTL     60
 #define STORE_BUCKETS         256
 /* Bounds memory whatever names clients make the server resolve; the oldest
@@ -31,8 +33,10 @@
 
 /* KIND_ACCOUNT caches what guise_token_for_account() resolved a name to (a
  * user, else a group), so that a cached answer for a name is always the one
- * that function would give. */
-enum account_kind { KIND_USER, KIND_GROUP, KIND_ACCOUNT };
+ * that function would give. KIND_GUEST caches guise_token_for_guest()'s
+ * answers apart, so that a guest resolved below the minimums is never
+ * handed out by the other lookups. */
+enum account_kind { KIND_USER, KIND_GROUP, KIND_ACCOUNT, KIND_GUEST };
 
 struct entry {
     struct entry *hnext;       /* hash bucket chain */
@@ -47,8 +51,12 @@ struct entry {
 struct guise_token_store {
     pthread_mutex_t lock;
     uid_t min_uid;
+    gid_t min_gid;
     uint64_t ttl_ns;
-    char **allow; /* NULL-terminated copy */
+    char **allow;  /* NULL-terminated copy */
+    char **guests; /* NULL-terminated copy */
+    gid_t *allow_groups;
+    size_t nallow_groups;
     struct entry *buckets[STORE_BUCKETS];
     struct entry *oldest, *newest;
     size_t count;
@@ -149,25 +157,45 @@ static bool name_is_valid(const char *name)
     return true;
 }
 
-static bool name_is_allowed(const guise_token_store *s, const char *name)
+static bool name_in(char *const *list, const char *name)
 {
-    for (char **a = s->allow; a && *a; a++) {
+    for (char *const *a = list; a && *a; a++) {
         if (strcmp(*a, name) == 0)
             return true;
     }
     return false;
 }
 
-/* The store's policy: never uid 0 or gid 0, nothing below min_uid unless the
- * account is named in the allow list. A group account has no uid of its
- * own (it runs as nobody), so only its gid is checked. */
+static bool group_is_allowed(const guise_token_store *s, gid_t gid)
+{
+    for (size_t i = 0; i < s->nallow_groups; i++) {
+        if (s->allow_groups[i] == gid)
+            return true;
+    }
+    return false;
+}
+
+/* Whether a token may carry gid as a group: never 0; below min_gid only
+ * when the administrator listed it. */
+static bool group_may_be_held(const guise_token_store *s, gid_t gid)
+{
+    return gid != 0 && (gid >= s->min_gid || group_is_allowed(s, gid));
+}
+
+/* The store's policy: never uid 0 or gid 0; no uid below min_uid and no
+ * primary gid below min_gid (unless allow_groups lists it) unless the
+ * account is named in the allow list, or is a guest asked for as one. A
+ * group account has no uid of its own (it runs as nobody), so only its gid
+ * is checked. */
 static guise_result check_ids(const guise_token_store *s, const char *name, uid_t uid, gid_t gid,
-                              bool is_group)
+                              bool is_group, bool as_guest)
 {
     if ((!is_group && uid == 0) || gid == 0)
         return GUISE_E_ACCESSDENIED;
-    bool low = (!is_group && uid < s->min_uid) || gid < s->min_uid;
-    if (low && !name_is_allowed(s, name))
+    bool excepted = as_guest || name_in(s->allow, name);
+    if (!is_group && uid < s->min_uid && !excepted)
+        return GUISE_E_ACCESSDENIED;
+    if (!group_may_be_held(s, gid) && !excepted)
         return GUISE_E_ACCESSDENIED;
     return GUISE_S_OK;
 }
@@ -180,8 +208,12 @@ static bool is_not_found_errno(int err)
 }
 
 /* Returns the account's groups without gid 0 - membership of the root group
- * is never handed to a token - in a malloc'd array. */
-static guise_result user_groups(const char *name, gid_t gid, gid_t **out, size_t *n_out)
+ * is never handed to a token - and without system groups below min_gid the
+ * administrator did not list (a user in "disk" or "shadow" must not read as
+ * them through the server), in a malloc'd array. The primary gid, already
+ * checked, is added back by guise_token_make(). */
+static guise_result user_groups(const guise_token_store *s, const char *name, gid_t gid,
+                                gid_t **out, size_t *n_out)
 {
     int n = 32;
     gid_t *groups = NULL;
@@ -205,7 +237,7 @@ static guise_result user_groups(const char *name, gid_t gid, gid_t **out, size_t
     }
     size_t kept = 0;
     for (int i = 0; i < n; i++) {
-        if (groups[i] != 0)
+        if (group_may_be_held(s, groups[i]))
             groups[kept++] = groups[i];
     }
     *out = groups;
@@ -224,7 +256,8 @@ static guise_result token_from_errno(guise_token *t)
     return GUISE_E_FAIL;
 }
 
-static guise_result resolve_user(const guise_token_store *s, const char *name, guise_token **out)
+static guise_result resolve_user(const guise_token_store *s, const char *name, bool as_guest,
+                                 guise_token **out)
 {
     struct passwd pw, *found = NULL;
     char *buf = NULL;
@@ -247,12 +280,12 @@ static guise_result resolve_user(const guise_token_store *s, const char *name, g
         r = is_not_found_errno(err) ? GUISE_E_NOT_FOUND : GUISE_RESULT_FROM_ERRNO(err);
         goto out;
     }
-    r = check_ids(s, pw.pw_name, pw.pw_uid, pw.pw_gid, false);
+    r = check_ids(s, pw.pw_name, pw.pw_uid, pw.pw_gid, false, as_guest);
     if (r != GUISE_S_OK)
         goto out;
     gid_t *groups;
     size_t ngroups;
-    r = user_groups(pw.pw_name, pw.pw_gid, &groups, &ngroups);
+    r = user_groups(s, pw.pw_name, pw.pw_gid, &groups, &ngroups);
     if (r != GUISE_S_OK)
         goto out;
     *out = guise_token_make(pw.pw_name, pw.pw_uid, pw.pw_gid, groups, ngroups, false);
@@ -263,7 +296,8 @@ out:
     return r;
 }
 
-static guise_result resolve_group(const guise_token_store *s, const char *name, guise_token **out)
+static guise_result resolve_group(const guise_token_store *s, const char *name, bool as_guest,
+                                  guise_token **out)
 {
     struct group gr, *found = NULL;
     char *buf = NULL;
@@ -285,7 +319,7 @@ static guise_result resolve_group(const guise_token_store *s, const char *name, 
     if (!found) {
         r = is_not_found_errno(err) ? GUISE_E_NOT_FOUND : GUISE_RESULT_FROM_ERRNO(err);
     } else {
-        r = check_ids(s, gr.gr_name, GUISE_NOBODY_UID, gr.gr_gid, true);
+        r = check_ids(s, gr.gr_name, GUISE_NOBODY_UID, gr.gr_gid, true, as_guest);
         if (r == GUISE_S_OK) {
             *out = guise_token_make(gr.gr_name, GUISE_NOBODY_UID, gr.gr_gid, NULL, 0, true);
             r = token_from_errno(*out);
@@ -340,7 +374,8 @@ static guise_result store_lookup(guise_token_store *s, enum account_kind kind, c
     if (*out)
         return GUISE_S_OK;
     guise_token *t = NULL;
-    guise_result r = kind == KIND_USER ? resolve_user(s, name, &t) : resolve_group(s, name, &t);
+    guise_result r =
+        kind == KIND_USER ? resolve_user(s, name, false, &t) : resolve_group(s, name, false, &t);
     if (r != GUISE_S_OK)
         return r;
     *expires_ns = now_ns() + s->ttl_ns;
@@ -383,6 +418,47 @@ guise_result guise_token_for_account(guise_token_store *s, const char *name, gui
     return r;
 }
 
+guise_result guise_token_for_guest(guise_token_store *s, const char *name, guise_token **out)
+{
+    guise_result r = check_args(s, name, out);
+    if (r != GUISE_S_OK)
+        return r;
+    if (!name_in(s->guests, name))
+        return guise_token_for_account(s, name, out);
+    uint64_t expires;
+    *out = cache_get(s, KIND_GUEST, name, &expires);
+    if (*out)
+        return GUISE_S_OK;
+    /* A guest the ordinary policy accepts (nobody, 65534) gets the very
+     * token everyone else mapped to the account gets: one identity, one
+     * token, one entry in the caches keyed by token. Only a refusal by
+     * the minimums makes it a guest token of its own. */
+    r = guise_token_for_account(s, name, out);
+    if (r != GUISE_E_ACCESSDENIED)
+        return r;
+    guise_token *t = NULL;
+    r = resolve_user(s, name, true, &t);
+    if (r == GUISE_E_NOT_FOUND)
+        r = resolve_group(s, name, true, &t);
+    if (r != GUISE_S_OK)
+        return r;
+    cache_put(s, KIND_GUEST, name, t, now_ns() + s->ttl_ns);
+    *out = t;
+    return GUISE_S_OK;
+}
+
+guise_result guise_token_store_lookup_cached_guest(guise_token_store *s, const char *name,
+                                                   guise_token **out)
+{
+    guise_result r = check_args(s, name, out);
+    if (r != GUISE_S_OK)
+        return r;
+    uint64_t expires;
+    if (name_in(s->guests, name) && (*out = cache_get(s, KIND_GUEST, name, &expires)))
+        return GUISE_S_OK;
+    return guise_token_store_lookup_cached(s, name, out);
+}
+
 guise_result guise_token_store_lookup_cached(guise_token_store *s, const char *name,
                                              guise_token **out)
 {
@@ -410,11 +486,75 @@ void guise_token_store_flush(guise_token_store *s)
     pthread_mutex_unlock(&s->lock);
 }
 
-static void free_allow(char **allow)
+static void free_names(char **names)
 {
-    for (char **a = allow; a && *a; a++)
+    for (char **a = names; a && *a; a++)
         free(*a);
-    free(allow);
+    free(names);
+}
+
+static void store_free_parts(guise_token_store *s)
+{
+    free_names(s->allow);
+    free_names(s->guests);
+    free(s->allow_groups);
+    free(s);
+}
+
+/* A NULL-terminated copy of names (NULL: an empty list). */
+static char **copy_names(const char *const *names)
+{
+    size_t n = 0;
+    while (names && names[n])
+        n++;
+    char **copy = calloc(n + 1, sizeof(char *));
+    for (size_t i = 0; copy && i < n; i++) {
+        copy[i] = strdup(names[i]);
+        if (!copy[i]) {
+            free_names(copy);
+            return NULL;
+        }
+    }
+    return copy;
+}
+
+/* A decimal gid, or a group name resolved through NSS. */
+static guise_result resolve_gid(const char *name, gid_t *gid)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(name, &end, 10);
+    if (*name >= '0' && *name <= '9' && !*end && errno == 0 && v < (gid_t)-1) {
+        *gid = (gid_t)v;
+        return GUISE_S_OK;
+    }
+    struct group gr, *found = NULL;
+    char buf[4096];
+    int err = getgrnam_r(name, &gr, buf, sizeof(buf), &found);
+    if (!found)
+        return is_not_found_errno(err) ? GUISE_E_NOT_FOUND : GUISE_RESULT_FROM_ERRNO(err);
+    *gid = gr.gr_gid;
+    return GUISE_S_OK;
+}
+
+static guise_result copy_allow_groups(guise_token_store *s, const char *const *names)
+{
+    size_t n = 0;
+    while (names && names[n])
+        n++;
+    s->allow_groups = calloc(n + 1, sizeof(gid_t));
+    if (!s->allow_groups)
+        return GUISE_E_OUTOFMEMORY;
+    for (size_t i = 0; i < n; i++) {
+        gid_t gid;
+        guise_result r = resolve_gid(names[i], &gid);
+        if (r != GUISE_S_OK)
+            return r;
+        if (gid == 0) /* root's group is never handed out, listed or not */
+            continue;
+        s->allow_groups[s->nallow_groups++] = gid;
+    }
+    return GUISE_S_OK;
 }
 
 guise_result guise_token_store_new(const struct guise_token_store_options *opt,
@@ -429,29 +569,24 @@ guise_result guise_token_store_new(const struct guise_token_store_options *opt,
     /* Zero means "default" so that a zero-initialised options struct is the
      * safe configuration rather than "no minimum". */
     s->min_uid = opt && opt->min_uid ? opt->min_uid : STORE_DEFAULT_MIN_UID;
+    s->min_gid = opt && opt->min_gid ? opt->min_gid : STORE_DEFAULT_MIN_GID;
     unsigned ttl = opt && opt->ttl_seconds ? opt->ttl_seconds : STORE_DEFAULT_TTL;
     s->ttl_ns = (uint64_t)ttl * 1000000000u;
 
-    size_t n = 0;
-    while (opt && opt->allow && opt->allow[n])
-        n++;
-    s->allow = calloc(n + 1, sizeof(char *));
-    if (!s->allow) {
-        free(s);
+    s->allow = copy_names(opt ? opt->allow : NULL);
+    s->guests = copy_names(opt ? opt->guests : NULL);
+    if (!s->allow || !s->guests) {
+        store_free_parts(s);
         return GUISE_E_OUTOFMEMORY;
     }
-    for (size_t i = 0; i < n; i++) {
-        s->allow[i] = strdup(opt->allow[i]);
-        if (!s->allow[i]) {
-            free_allow(s->allow);
-            free(s);
-            return GUISE_E_OUTOFMEMORY;
-        }
+    guise_result r = copy_allow_groups(s, opt ? opt->allow_groups : NULL);
+    if (r != GUISE_S_OK) {
+        store_free_parts(s);
+        return r;
     }
     int err = pthread_mutex_init(&s->lock, NULL);
     if (err) {
-        free_allow(s->allow);
-        free(s);
+        store_free_parts(s);
         return GUISE_RESULT_FROM_ERRNO(err);
     }
     *out = s;
@@ -464,6 +599,5 @@ void guise_token_store_free(guise_token_store *s)
         return;
     guise_token_store_flush(s);
     pthread_mutex_destroy(&s->lock);
-    free_allow(s->allow);
-    free(s);
+    store_free_parts(s);
 }

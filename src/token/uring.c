@@ -174,8 +174,8 @@ static int ring_run(struct io_uring *ring, uint64_t tag, bool *broken)
     }
 }
 
-static int ring_openat2(struct io_uring *ring, uint64_t tag, int personality, int dirfd,
-                        const char *path, const struct open_how *how, bool *broken)
+static int ring_op(struct io_uring *ring, uint64_t tag, int personality, const struct imp_op *op,
+                   bool *broken)
 {
     for (int tries = 0;; tries++) {
         struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
@@ -183,7 +183,20 @@ static int ring_openat2(struct io_uring *ring, uint64_t tag, int personality, in
             *broken = true;
             return -EBUSY;
         }
-        io_uring_prep_openat2(sqe, dirfd, path, (struct open_how *)how);
+        switch (op->kind) {
+        case IMP_OP_OPENAT2:
+            io_uring_prep_openat2(sqe, op->dirfd, op->path, (struct open_how *)&op->how);
+            break;
+        case IMP_OP_MKDIRAT:
+            io_uring_prep_mkdirat(sqe, op->dirfd, op->path, op->mode);
+            break;
+        case IMP_OP_UNLINKAT:
+            io_uring_prep_unlinkat(sqe, op->dirfd, op->path, (int)op->flags);
+            break;
+        case IMP_OP_RENAMEAT:
+            io_uring_prep_renameat(sqe, op->dirfd, op->path, op->dirfd2, op->path2, op->flags);
+            break;
+        }
         sqe->personality = (uint16_t)personality;
         io_uring_sqe_set_data64(sqe, tag);
         int res = ring_run(ring, tag, broken);
@@ -245,8 +258,8 @@ static guise_result personality_for(struct thread_ring *tr, const struct imp_cre
     return GUISE_S_OK;
 }
 
-guise_result imp_uring_openat2(const struct imp_creds *server, const guise_token *t, int dirfd,
-                               const char *path, const struct open_how *how, int *fd_out)
+guise_result imp_uring_run(const struct imp_creds *server, const guise_token *t,
+                           const struct imp_op *op, int *res_out)
 {
     struct thread_ring *tr = ring_get();
     if (!tr)
@@ -256,12 +269,12 @@ guise_result imp_uring_openat2(const struct imp_creds *server, const guise_token
     if (r != GUISE_S_OK)
         return r;
     bool broken = false;
-    int res = ring_openat2(&tr->ring, ++tr->seq, id, dirfd, path, how, &broken);
+    int res = ring_op(&tr->ring, ++tr->seq, id, op, &broken);
     if (broken)
         ring_discard(tr);
     if (res < 0)
         return GUISE_RESULT_FROM_ERRNO(-res);
-    *fd_out = res;
+    *res_out = res;
     return GUISE_S_OK;
 }
 
@@ -274,9 +287,14 @@ static int probe_open(struct io_uring *ring, int personality, int memfd, mode_t 
         return -errno;
     char path[64];
     snprintf(path, sizeof(path), "/proc/self/fd/%d", memfd);
-    struct open_how how = {.flags = O_RDONLY | O_CLOEXEC};
+    struct imp_op op = {
+        .kind = IMP_OP_OPENAT2,
+        .dirfd = AT_FDCWD,
+        .path = path,
+        .how = {.flags = O_RDONLY | O_CLOEXEC},
+    };
     bool broken = false;
-    int res = ring_openat2(ring, 1, personality, AT_FDCWD, path, &how, &broken);
+    int res = ring_op(ring, 1, personality, &op, &broken);
     if (res >= 0)
         close(res);
     return broken && res >= 0 ? -EIO : res;

@@ -37,6 +37,15 @@ Clients
     ``http_request(port, method, target, headers)`` speak HTTP/1.1 over a
     plain socket for request targets curl would rewrite.
 
+Service account (root only)
+    A root-started guised switches to the system account ``guise``
+    (``SERVICE_ACCOUNT``; ``ensure_service_account()`` creates it as ``make
+    install`` does). The work directory belongs to it, state directories in
+    it are handed to it, and files and directories the test writes as root
+    without an owner get group guise with the owner's read/search bits, so
+    the server reads what root could; ``service_readable(path)`` does the
+    same for files a tool made (keys, keytabs, user files).
+
 Accounts (root only)
     ``TestAccounts`` creates system users and groups named ``guise-t-*``
     (uids >= 1000) with useradd/groupadd and removes them when the last test
@@ -210,6 +219,44 @@ def make_wav(path, seconds=1.0, freq=440.0, rate=8000):
     return path
 
 
+# The account a root-started guised switches to (server-account's default).
+SERVICE_ACCOUNT = "guise"
+
+
+def ensure_service_account():
+    """Creates the system account guised runs as when started by root, as
+    `make install` does; a no-op when it exists or when not root."""
+    if not is_root() or _exists_user(SERVICE_ACCOUNT):
+        return
+    mutex = os.open(_MUTEX, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(mutex, fcntl.LOCK_EX)
+        if not _exists_user(SERVICE_ACCOUNT):
+            _run(["useradd", "--system", "--user-group", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVICE_ACCOUNT])
+    finally:
+        os.close(mutex)
+
+
+def service_ids():
+    """(uid, gid) of the service account (root only)."""
+    ensure_service_account()
+    p = pwd.getpwnam(SERVICE_ACCOUNT)
+    return p.pw_uid, p.pw_gid
+
+
+def service_readable(path, write=False):
+    """Lets the service account of a root-started guised read (and with
+    write, change) path, made by a tool as root: group guise, the owner's
+    read and search bits (and write) for the group - how docs/SECURITY.md
+    asks real installs to keep keys and keytabs. No-op when not root."""
+    if not is_root():
+        return path
+    os.chown(path, -1, service_ids()[1])
+    mode = os.stat(path).st_mode & 0o7777
+    os.chmod(path, mode | (mode & (0o700 if write else 0o500)) >> 3)
+    return path
+
+
 class Workdir:
     """A temporary directory tree for one test class (or test)."""
 
@@ -218,11 +265,24 @@ class Workdir:
         # Readable by every account: whether a test file is reachable must
         # depend on the modes the test sets, not on mkdtemp's 0700.
         os.chmod(self.path, 0o755)
+        if is_root():
+            # A root-started guised works as the service account: it creates
+            # its access log, sockets and state files in here as that account.
+            os.chown(self.path, *service_ids())
 
     def join(self, *parts):
         return os.path.join(self.path, *parts)
 
     def _apply(self, p, mode, owner, group, acl):
+        if owner is None and group is None and is_root():
+            # Written by root for the server (keys, user files, maps): what
+            # root could read, the service account a root-started guised
+            # switches to must read too. Group guise with the owner's read
+            # and search bits, as docs/SECURITY.md asks of real installs;
+            # no test user is in that group.
+            group = SERVICE_ACCOUNT
+            if mode is not None:
+                mode |= (mode & 0o500) >> 3
         if owner is not None or group is not None:
             os.lchown(p, _uid(owner), _gid(group))
         if mode is not None:
@@ -374,6 +434,14 @@ class Guised:
         cfg.server.setdefault("event-log", "stderr")
         cfg.server.setdefault("access-log", self.workdir.join(f"{self.name}-access.log"))
         self.access_log = cfg.server["access-log"]
+        if is_root():
+            # Directories the server writes as its service account, made by
+            # the test as root inside the work directory: hand them over.
+            state = cfg.server.get("admin-state")
+            dirs = [cfg.server.get("state-directory"), os.path.dirname(state) if isinstance(state, str) else None]
+            for d in dirs:
+                if isinstance(d, str) and d.startswith(self.workdir.path + "/") and os.path.isdir(d):
+                    os.chown(d, *service_ids())
         if not is_root():
             # Impersonation needs CAP_SETUID/CAP_SETGID.
             cfg.server.setdefault("impersonation", "off")

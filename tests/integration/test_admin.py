@@ -795,6 +795,7 @@ class AdminTcpGuisectl(gh.GuiseTestCase):
         for i, (user, pw) in enumerate((("alice", "alice-pw"), ("bob", "bob-pw"))):
             subprocess.run([cls.PASSWD] + (["-c"] if i == 0 else []) + ["-a", "SHA-256", "--stdin", users,
                            "guise", user], input=pw + "\n", text=True, check=True, capture_output=True)
+        gh.service_readable(users)  # made by guise-passwd as root, read by the service account
         amap = cls.work.write("accounts.map", f"alice {gh.ALICE}\nbob {gh.BOB}\n", mode=0o600)
         cfg = gh.Config(authentication="digest", authorization="fs-acl", auth_failure_delay=0,
                         state_directory=cls.work.path)

@@ -1,8 +1,10 @@
 """Configuration checking: `guised -t -c FILE` exits 0 for a good file and 1
 for a bad one, naming file, line and key; --version and --help."""
 
+import os
 import re
 import subprocess
+import time
 
 import guise_harness as gh
 
@@ -263,6 +265,102 @@ path = {self.work.join('pub/a.txt')}
         p = subprocess.run([gh.GUISED, "--no-such-option"], capture_output=True, text=True, timeout=20)
         self.assertEqual(p.returncode, 2)
         self.assertIn("Usage", p.stderr)
+
+
+def tree(path):
+    """Every path below path (relative), for 'nothing was written' checks."""
+    out = []
+    for root, dirs, files in os.walk(path):
+        for n in dirs + files:
+            out.append(os.path.relpath(os.path.join(root, n), path))
+    return sorted(out)
+
+
+class FirstRun(gh.GuiseTestCase):
+    """Issue 15: a new user's minimal Digest configuration on a machine
+    without the state directory. `guised -t` accepts it and writes nothing;
+    `guised` creates the directory (0700, parents as needed) and starts."""
+
+    def config(self, state):
+        self.work.write("pub/a.txt", "a\n")
+        users = self.work.write("users.htdigest", "alice:guise:0123456789abcdef0123456789abcdef\n")
+        return (
+            "[server]\n"
+            f"listen = 127.0.0.1:{gh.free_port()}\n"
+            "authentication = digest\n"
+            f"state-directory = {state}\n"
+            "event-log = stderr\n"
+            "admin-listen = none\n"
+            + ("impersonation = off\n" if os.geteuid() != 0 else "")
+            + '[plugin "digest"]\n'
+            f"user-file = {users}\n"
+            '[publishing-point "pub"]\n'
+            f"path = {self.work.join('pub')}\n"
+        )
+
+    def write(self, name, text):
+        path = self.work.join(name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_check_accepts_a_missing_state_directory_and_writes_nothing(self):
+        base = self.work.mkdir("fresh-t")
+        state = os.path.join(base, "var", "lib", "guise")
+        path = self.write("first-t.conf", self.config(state))
+        before = tree(self.work.path)
+        p = subprocess.run([gh.GUISED, "-t", "-c", path], capture_output=True, text=True, timeout=20)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("test is successful", p.stdout)
+        self.assertEqual(tree(self.work.path), before, "guised -t wrote files")
+        self.assertFalse(os.path.exists(state))
+
+    def test_check_with_an_existing_state_directory_creates_no_key(self):
+        state = self.work.mkdir("existing-t", mode=0o700)
+        path = self.write("existing-t.conf", self.config(state))
+        p = subprocess.run([gh.GUISED, "-t", "-c", path], capture_output=True, text=True, timeout=20)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual(os.listdir(state), [], "guised -t created the nonce key")
+
+    def test_check_refuses_a_state_directory_below_a_file(self):
+        self.work.write("plainfile", "x")
+        path = self.write("below-file.conf", self.config(self.work.join("plainfile/guise")))
+        p = subprocess.run([gh.GUISED, "-t", "-c", path], capture_output=True, text=True, timeout=20)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("state-directory", p.stderr)
+
+    def test_start_creates_the_state_directory(self):
+        base = self.work.mkdir("fresh-run")
+        state = os.path.join(base, "var", "lib", "guise")
+        path = self.write("first-run.conf", self.config(state))
+        err = open(self.work.join("first-run.err"), "wb")
+        proc = subprocess.Popen([gh.GUISED, "-c", path], stderr=err, stdin=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline and proc.poll() is None:
+                if os.path.exists(os.path.join(state, "digest-nonce.key")):
+                    break
+                time.sleep(0.05)
+            self.assertIsNone(proc.poll(), open(self.work.join("first-run.err")).read())
+            self.assertEqual(os.stat(state).st_mode & 0o777, 0o700)
+            self.assertTrue(os.path.isdir(os.path.join(base, "var", "lib")))
+            self.assertTrue(os.path.exists(os.path.join(state, "digest-nonce.key")))
+        finally:
+            proc.terminate()
+            self.assertEqual(proc.wait(timeout=20), 0)
+            err.close()
+
+
+class AllowAccounts(gh.GuiseTestCase):
+    def test_root_is_refused(self):
+        self.work.write("pub/a.txt", "a\n")
+        for accounts in ("root", "alice root", "0"):
+            path = self.work.write(f"root-{accounts.replace(' ', '-')}.conf",
+                                   "[server]\nlisten = 127.0.0.1:8080\nauthentication = anonymous\n"
+                                   f"allow-accounts = {accounts}\nevent-log = stderr\n")
+            p = subprocess.run([gh.GUISED, "-t", "-c", path], capture_output=True, text=True, timeout=20)
+            self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+            self.assertRegex(p.stderr, re.escape(path) + r":4: key 'allow-accounts': '(root|0)' is uid 0")
 
 
 if __name__ == "__main__":

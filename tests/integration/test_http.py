@@ -5,6 +5,7 @@ validators and conditional requests, MIME types, methods."""
 import email.utils
 import json
 import os
+import socket
 import time
 
 import guise_harness as gh
@@ -331,6 +332,190 @@ class AnonymousHttp(gh.GuiseTestCase):
             r'^127\.0\.0\.1 anonymous \S+ \[[^]]+\] "GET /media/hello\.txt HTTP/1\.1" 200 13 "-" '
             r'"integration-agent" Anonymous media \d+$'
         )
+
+
+def exchange(port, data, timeout=3.0):
+    """Sends raw bytes; returns (everything received, closed by the server)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(data)
+        got = b""
+        while True:
+            try:
+                c = s.recv(65536)
+            except socket.timeout:
+                return got, False
+            except ConnectionResetError:
+                return got, True
+            if not c:
+                return got, True
+            got += c
+
+
+class RequestFraming(gh.GuiseTestCase):
+    """Request-smuggling primitives (issue 14): a head whose body framing is
+    ambiguous gets 400 and the connection closed, before libmicrohttpd
+    (0.9.75, which is lenient here) interprets it. Raw bytes, no client
+    library in between."""
+
+    HEAD = b"GET /pub/a.txt HTTP/1.1\r\nHost: x\r\n"
+    NEXT = b"GET /pub/a.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.work.write("pub/a.txt", "a\n")
+        cfg = gh.Config(authentication="anonymous", max_header_size=8192)
+        cfg.point("pub", cls.work.join("pub"))
+        cls.srv = cls.start_guised_class(cfg)
+
+    def assertRefused(self, fields, status=400, body=b""):
+        got, closed = exchange(self.srv.port, self.HEAD + fields + b"\r\n" + body + self.NEXT)
+        self.assertTrue(got.startswith(b"HTTP/1.1 %d " % status), got[:200])
+        self.assertTrue(closed, "the connection stayed open")
+        # Nothing after the refused head was taken for a request.
+        self.assertEqual(got.count(b"HTTP/1.1 200 "), 0, got)
+        self.assertIn(b"\r\nConnection: close\r\n", got)
+        return got
+
+    def test_two_different_content_lengths(self):
+        got = self.assertRefused(b"Content-Length: 5\r\nContent-Length: 42\r\n", body=b"hello")
+        self.assertEqual(got.count(b"HTTP/1.1 "), 1, got)
+
+    def test_two_equal_content_lengths(self):
+        self.assertRefused(b"Content-Length: 5\r\nContent-Length: 5\r\n", body=b"hello")
+
+    def test_content_length_with_chunked(self):
+        self.assertRefused(b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", body=b"0\r\n\r\n")
+
+    def test_space_before_colon(self):
+        self.assertRefused(b"Content-Length : 42\r\n")
+
+    def test_unknown_transfer_coding(self):
+        self.assertRefused(b"Transfer-Encoding: xchunked\r\n")
+
+    def test_chunked_with_trailing_space(self):
+        self.assertRefused(b"Transfer-Encoding: chunked \r\n", body=b"0\r\n\r\n")
+
+    def test_coding_list(self):
+        self.assertRefused(b"Transfer-Encoding: gzip, chunked\r\n", body=b"0\r\n\r\n")
+
+    def test_signed_content_length(self):
+        # libmicrohttpd refuses this one itself, before guised sees it.
+        self.assertRefused(b"Content-Length: +5\r\n", body=b"hello")
+
+    def test_event_names_the_reason(self):
+        start = len(self.srv.events())
+        self.assertRefused(b"Content-Length: 1\r\nContent-Length: 2\r\n", body=b"x")
+        self.srv.wait_for_event(r"refused request: Content-Length appears more than once", start=start)
+
+    def test_header_over_max_header_size(self):
+        # 9,000 bytes of one field against max-header-size = 8192.
+        self.assertRefused(b"X-Big: " + b"a" * 9000 + b"\r\n", status=431)
+
+    def test_header_just_under_max_header_size_passes(self):
+        got, _ = exchange(self.srv.port, self.HEAD + b"X-Big: " + b"a" * 7000 + b"\r\nConnection: close\r\n\r\n")
+        self.assertTrue(got.startswith(b"HTTP/1.1 200 "), got[:200])
+
+    def test_single_chunked_body_stays_legal(self):
+        # The broadcast ingest's chunked PUT/POST bodies: one valid coding
+        # keeps the connection (here a GET with an empty chunked body).
+        got, closed = exchange(self.srv.port, self.HEAD + b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + self.NEXT)
+        self.assertTrue(got.startswith(b"HTTP/1.1 200 "), got[:200])
+        self.assertEqual(got.count(b"HTTP/1.1 200 "), 2, got)
+
+    def test_single_content_length_stays_legal(self):
+        got, closed = exchange(self.srv.port, self.HEAD + b"Content-Length: 0\r\n\r\n" + self.NEXT)
+        self.assertEqual(got.count(b"HTTP/1.1 200 "), 2, got)
+
+
+class ActiveContentAndIndexes(gh.GuiseTestCase):
+    """Issue 14, low and info findings: HTML and SVG from a point never run
+    live on the server's origin unless the point says active-content = on;
+    redirects and M3U URLs never come from what the client wrote."""
+
+    PAGE = b"<html><script>fetch('/other/secret.txt')</script></html>\n"
+    SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>\n'
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        w = cls.work
+        for d in ("site", "off", "on"):
+            w.write(f"{d}/page.html", cls.PAGE)
+            w.write(f"{d}/pic.svg", cls.SVG)
+            w.write(f"{d}/a.txt", "a\n")
+            w.write(f"{d}/song.mp3", b"ID3\x03\x00" + b"\x00" * 64)
+        cfg = gh.Config(authentication="anonymous")
+        cfg.point("site", w.join("site"))
+        cfg.point("off", w.join("off"), active_content="off")
+        cfg.point("on", w.join("on"), active_content="on")
+        cls.srv = cls.start_guised_class(cfg)
+        pub = gh.Config(authentication="anonymous", public_url="https://media.example:8443/")
+        pub.point("site", w.join("site"))
+        cls.pub = cls.start_guised_class(pub, name="public-url")
+
+    def get(self, srv, target, headers=None):
+        return gh.http_request(srv.port, "GET", target, headers)
+
+    def test_html_and_svg_are_sandboxed_by_default(self):
+        for name, ctype in (("page.html", "text/html"), ("pic.svg", "image/svg+xml")):
+            r = self.get(self.srv, f"/site/{name}")
+            self.assertEqual(r.status, 200)
+            self.assertTrue(r.header("Content-Type").startswith(ctype), r.header("Content-Type"))
+            self.assertEqual(r.header("Content-Security-Policy"), "sandbox")
+        # Twice more: the small-file cache's shared answer carries it too.
+        for _ in range(2):
+            self.assertEqual(self.get(self.srv, "/site/page.html").header("Content-Security-Policy"), "sandbox")
+
+    def test_active_content_off_serves_markup_as_text(self):
+        r = self.get(self.srv, "/off/page.html")
+        self.assertEqual((r.status, r.body), (200, self.PAGE))
+        self.assertEqual(r.header("Content-Type"), "text/plain; charset=utf-8")
+        self.assertEqual(r.header("Content-Security-Policy"), "sandbox")
+
+    def test_active_content_on_is_live(self):
+        r = self.get(self.srv, "/on/page.html")
+        self.assertTrue(r.header("Content-Type").startswith("text/html"))
+        self.assertIsNone(r.header("Content-Security-Policy"))
+
+    def test_other_types_are_untouched(self):
+        for name in ("a.txt", "song.mp3"):
+            self.assertIsNone(self.get(self.srv, f"/site/{name}").header("Content-Security-Policy"))
+
+    def test_double_slash_redirect_stays_on_this_host(self):
+        for target in ("//site", "///site", "//site//"):
+            r = self.get(self.srv, target)
+            if r.status == 301:
+                self.assertEqual(r.header("Location"), "/site/", target)
+        r = self.get(self.srv, "//site")
+        self.assertEqual((r.status, r.header("Location")), (301, "/site/"))
+
+    def test_m3u_without_public_url_varies_on_host(self):
+        r = self.get(self.srv, "/site/?format=m3u")
+        self.assertEqual(r.status, 200)
+        self.assertIn(f"http://127.0.0.1:{self.srv.port}/site/song.mp3".encode(), r.body)
+        self.assertIn("Host", (r.header("Vary") or ""))
+        self.assertEqual(r.header("Cache-Control"), "no-cache")
+
+    def test_m3u_with_public_url_ignores_host(self):
+        raw = gh.raw_request(self.pub.port, b"GET /site/?format=m3u HTTP/1.1\r\nHost: evil.example\r\n"
+                             b"Connection: close\r\n\r\n")
+        r = gh.parse_response(raw)
+        self.assertEqual(r.status, 200)
+        self.assertIn(b"https://media.example:8443/site/song.mp3", r.body)
+        self.assertNotIn(b"evil.example", r.body)
+        self.assertIsNone(r.header("Vary"))
+
+    def test_anonymous_listings_say_no_cache(self):
+        for fmt in ("html", "json"):
+            r = self.get(self.srv, f"/site/?format={fmt}")
+            self.assertEqual((r.status, r.header("Cache-Control")), (200, "no-cache"), fmt)
+
+    def test_empty_if_range_sends_everything(self):
+        r = self.get(self.srv, "/site/a.txt", [("Range", "bytes=0-0"), ("If-Range", "")])
+        self.assertEqual((r.status, r.body), (200, b"a\n"))
+        r = self.get(self.srv, "/site/a.txt", [("Range", "bytes=0-0")])
+        self.assertEqual((r.status, r.body), (206, b"a"))
 
 
 if __name__ == "__main__":

@@ -146,6 +146,10 @@ class Realm:
         self.kadmin(f"addprinc -pw {ZED_PW} guise-t-nosuchuser")
         self.kadmin("addprinc -randkey HTTP/localhost")
         self.kadmin(f"ktadd -k {self.keytab} HTTP/localhost")
+        # read by guised's service account, as a real keytab must be
+        # (root:guise 0640, docs/SECURITY.md); its replay cache too
+        gh.service_readable(self.keytab)
+        gh.service_readable(self.env["KRB5RCACHEDIR"], write=True)
         self.proc = subprocess.Popen(
             [tool("krb5kdc"), "-n", "-P", os.path.join(self.d, "kdc.pid")],
             env=self.environ(),
@@ -200,6 +204,7 @@ def setUpModule():
     WORK = gh.Workdir(prefix="guise-it-negotiate-realm-")
     kdc_dir = os.path.join(WORK.path, "kdc")
     os.makedirs(kdc_dir, mode=0o700)
+    gh.service_readable(kdc_dir)  # guised's service account reaches the keytab in it
     REALM_ = Realm(kdc_dir)
     REALM_.start()
     # guised (started by the tests) and curl inherit the realm's environment.
@@ -487,6 +492,7 @@ class KeytabProblems(RealmTestCase):
     def test_keytab_without_http_principal(self):
         path = self.work.join("users-only.keytab")
         REALM_.kadmin(f"ktadd -k {path} -norandkey alice")
+        gh.service_readable(path)
         srv = self.server_with(keytab=path)
         self.assertFails(srv, re.escape(f"keytab FILE:{path} holds no key of an HTTP/ service principal"))
 

@@ -22,7 +22,8 @@ def make_cert(work, name, cn="localhost"):
         check=True,
         capture_output=True,
     )
-    return cert, key
+    # root-made, read by the service account guised switches to
+    return gh.service_readable(cert), gh.service_readable(key)
 
 
 class Tls(gh.GuiseTestCase):

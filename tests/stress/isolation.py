@@ -425,6 +425,8 @@ def main():
                     check=True,
                     capture_output=True,
                 )
+        # made by guise-passwd as root; read by the service account guised switches to
+        gh.service_readable(users_file)
         work.write("accounts.map", "".join(f"{logical(a)} {a}\n" for a in USERS), mode=0o600)
         allowed_pairs = sum(len(f["readers"]) for f in files.values())
         print(f"{len(files)} files, {len(USERS)} accounts + anonymous: {allowed_pairs} of {len(files) * 9} pairs may read")

@@ -546,5 +546,123 @@ class ReloadUnderLoad(gh.GuiseTestCase):
         self.assertEqual(gh.curl(srv.url("/pub/a.txt")).status, 200)
 
 
+# ---- SIGTERM while clients wait on hanging plug-ins, under load -----------------------------
+
+STALL_PLUGIN = os.path.join(gh.BUILD_DIR, "tests", "integration", "guise-stall.so")
+
+
+def read_until_close(port, data, timeout=30):
+    """Raw request; everything received until the server closes (or None on a socket error)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            s.sendall(data)
+            got = b""
+            while True:
+                c = s.recv(65536)
+                if not c:
+                    return got
+                got += c
+    except OSError:
+        return None
+
+
+@unittest.skipUnless(os.path.exists(PAM_WRAPPER) and os.path.exists(PAM_MATRIX), "pam_wrapper not installed")
+class ShutdownUnderLoad(gh.GuiseTestCase):
+    """SIGTERM while 16 clients wait on a plug-in call that never completes
+    (the stall test plug-in: a hanging GSSAPI stand-in), 8 on a PAM check
+    that hangs (the stack sleeps 6 s, pam-timeout is 2 s), and 8 threads
+    fetch an anonymous file in a loop. Every
+    waiting client gets an answer (503 or PAM's 401), none is left hanging,
+    the process exits 0, and the shutdown takes shutdown-timeout plus what
+    PAM's deadline still needs, never the hang."""
+
+    def test_sigterm(self):
+        w = self.work
+        w.write("pub/a.txt", "public\n")
+        svc = w.mkdir("pam.d")
+        passdb = w.write("pam.d/passdb", "slow:slow secret:guise\n")
+        hang = w.write("pam.d/hang.sh", "#!/bin/sh\nsleep 6\nexit 0\n", mode=0o755)
+        w.write("pam.d/guise", f"auth required {PAM_EXEC} quiet {hang}\nauth required {PAM_MATRIX} passdb={passdb}\n"
+                f"account required {PAM_MATRIX} passdb={passdb}\n")
+        w.write("pam.d/other", f"auth required {PAM_DENY}\naccount required {PAM_DENY}\n")
+        wrapper = w.write(
+            "guised-pam.sh",
+            "#!/bin/sh\n"
+            f"export LD_PRELOAD={PAM_WRAPPER} PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR={svc}\n"
+            "export UID_WRAPPER_DISABLE_DEEPBIND=1\n"
+            'export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"\n'
+            f'exec {gh.GUISED} "$@"\n',
+            mode=0o755,
+        )
+        cfg = gh.Config(authentication="anonymous", auth_failure_delay=0, shutdown_timeout=1,
+                        state_directory=w.path, workers=8)
+        cfg.server["load"] = STALL_PLUGIN
+        cfg.plugin("stall", mode="never")
+        cfg.plugin("basic", backend="pam", pam_service="guise", pam_timeout=2, allow_plaintext="true",
+                   account="nobody", cache_ttl=0)
+        cfg.point("pub", w.join("pub"))
+        cfg.point("stall", w.join("pub"), authentication="stall")
+        cfg.point("pam", w.join("pub"), authentication="basic")
+        saved = gh.GUISED
+        gh.GUISED = wrapper
+        try:
+            srv = gh.Guised(w, cfg, name="shutdown-load")
+            srv.start()
+        finally:
+            gh.GUISED = saved
+        self.addCleanup(srv.kill)
+
+        answers, threads = {}, []
+
+        def client(key, data):
+            answers[key] = read_until_close(srv.port, data)
+
+        for i in range(16):
+            req = b"GET /stall/a.txt HTTP/1.1\r\nHost: x\r\nAuthorization: Stall %d\r\n\r\n" % i
+            threads.append(threading.Thread(target=client, args=(f"stall{i}", req)))
+        for i in range(8):
+            req = b"GET /pam/a.txt HTTP/1.1\r\nHost: x\r\nAuthorization: Basic c2xvdzpzbG93IHNlY3JldA==\r\n\r\n"
+            threads.append(threading.Thread(target=client, args=(f"pam{i}", req)))
+        stop = threading.Event()
+        load = {"ok": 0, "refused": 0, "other": 0}
+
+        def loader():
+            while not stop.is_set():
+                got = read_until_close(srv.port, b"GET /pub/a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", timeout=10)
+                if got is None:
+                    load["refused"] += 1  # after the listener closed
+                elif got.startswith(b"HTTP/1.1 200 "):
+                    load["ok"] += 1
+                else:
+                    load["other"] += 1
+
+        loaders = [threading.Thread(target=loader) for _ in range(8)]
+        for t in threads + loaders:
+            t.start()
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        srv.send_signal(signal.SIGTERM)
+        srv.proc.wait(timeout=60)
+        took = time.monotonic() - t0
+        stop.set()
+        for t in threads + loaders:
+            t.join(30)
+        rc = srv.stop()
+        statuses = sorted(set((a or b"none")[:12] for a in answers.values()))
+        print(f"\nSIGTERM with 16 stalled + 8 PAM-hung clients under load: exit {rc} after {took:.2f} s; "
+              f"answers {statuses}; load: {load}", flush=True)
+        self.assertEqual(rc, 0, srv.events()[-3000:])
+        self.assertEqual(len(answers), 24)
+        for i in range(16):
+            self.assertTrue((answers[f"stall{i}"] or b"").startswith(b"HTTP/1.1 503 "), answers[f"stall{i}"])
+        for i in range(8):
+            self.assertTrue((answers[f"pam{i}"] or b"").startswith(b"HTTP/1.1 401 "), answers[f"pam{i}"])
+        self.assertEqual(load["other"], 0, load)
+        self.assertGreater(load["ok"], 0)
+        self.assertRegex(srv.events(), r"16 request\(s\) still waiting answered now")
+        self.assertNotRegex(srv.events(), r"AddressSanitizer|LeakSanitizer|runtime error")
+        self.assertLess(took, 15.0 if SANITIZED else 6.0)
+
+
 if __name__ == "__main__":
     gh.main()

@@ -281,7 +281,9 @@ static void test_if_range(void **state)
 {
     (void)state;
     assert_int_equal(gh_if_range_ok(NULL, ETAG, T_RFC), 1);
-    assert_int_equal(gh_if_range_ok("", ETAG, T_RFC), 1);
+    /* present but empty: no validator, so no match (issue 14) */
+    assert_int_equal(gh_if_range_ok("", ETAG, T_RFC), 0);
+    assert_int_equal(gh_if_range_ok("  ", ETAG, T_RFC), 0);
     assert_int_equal(gh_if_range_ok(ETAG, ETAG, T_RFC), 1);
     assert_int_equal(gh_if_range_ok(" " ETAG " ", ETAG, T_RFC), 1);
     assert_int_equal(gh_if_range_ok("\"other\"", ETAG, T_RFC), 0);

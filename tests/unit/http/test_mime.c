@@ -240,6 +240,22 @@ static void test_is_media(void **state)
     assert_int_equal(gh_mime_is_media(gh_mime_type("a.mkv")), 2);
 }
 
+static void test_is_active(void **state)
+{
+    (void)state;
+    assert_int_equal(gh_mime_is_active("text/html; charset=utf-8"), 1);
+    assert_int_equal(gh_mime_is_active("image/svg+xml"), 1);
+    assert_int_equal(gh_mime_is_active("application/xhtml+xml"), 1);
+    assert_int_equal(gh_mime_is_active("text/xml"), 1);
+    assert_int_equal(gh_mime_is_active("application/atom+xml ; q=1"), 1);
+    assert_int_equal(gh_mime_is_active("TEXT/HTML"), 1);
+    assert_int_equal(gh_mime_is_active("text/plain; charset=utf-8"), 0);
+    assert_int_equal(gh_mime_is_active("video/mp4"), 0);
+    assert_int_equal(gh_mime_is_active("text/htmlx"), 0);
+    assert_int_equal(gh_mime_is_active(NULL), 0);
+    assert_int_equal(gh_mime_is_active(gh_mime_type("page.svg")), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -253,6 +269,7 @@ int main(void)
         cmocka_unit_test_teardown(test_garbage_buffer, teardown),
         cmocka_unit_test_teardown(test_many_entries, teardown),
         cmocka_unit_test_teardown(test_is_media, teardown),
+        cmocka_unit_test_teardown(test_is_active, teardown),
     };
     return cmocka_run_group_tests_name("http/mime", tests, NULL, NULL);
 }

@@ -271,6 +271,24 @@ static void test_escape_roundtrip(void **state)
     }
 }
 
+static void test_path_encode(void **state)
+{
+    (void)state;
+    char out[64], norm[64];
+    assert_int_equal(gh_path_normalize("//media", norm, sizeof norm), GH_PATH_OK);
+    assert_int_equal(gh_path_encode(norm, out, sizeof out), GH_PATH_OK);
+    assert_string_equal(out, "/media"); /* never "//media": another host */
+    assert_int_equal(gh_path_normalize("/a%20b/%3F%23%25", norm, sizeof norm), GH_PATH_OK);
+    assert_int_equal(gh_path_encode(norm, out, sizeof out), GH_PATH_OK);
+    assert_string_equal(out, "/a%20b/%3F%23%25");
+    assert_int_equal(gh_path_encode("/caf\xc3\xa9", out, sizeof out), GH_PATH_OK);
+    assert_string_equal(out, "/caf%C3%A9");
+    assert_int_equal(gh_path_encode("relative", out, sizeof out), GH_PATH_INVALID);
+    assert_int_equal(gh_path_encode("/\xff\xff", out, 6), GH_PATH_TOO_LONG);
+    assert_int_equal(gh_path_encode("/ab", out, 4), GH_PATH_OK);
+    assert_int_equal(gh_path_encode("/abc", out, 4), GH_PATH_TOO_LONG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -281,6 +299,7 @@ int main(void)
         cmocka_unit_test(test_normalize_then_split),
         cmocka_unit_test(test_url_escape),
         cmocka_unit_test(test_escape_roundtrip),
+        cmocka_unit_test(test_path_encode),
     };
     return cmocka_run_group_tests_name("http/path", tests, NULL, NULL);
 }

@@ -89,6 +89,8 @@ static void test_the_on_demand_path(void **state)
     assert_true(lc_answered(&l));
     assert_false(lc_ready(&l)); /* the driver still holds it */
     assert_false(lc_suspended(&l));
+    lc_set(&l, LC_DELAYED); /* no failure delay to wait */
+    assert_true(lc_answered(&l));
     lc_drive_end(&l);
     assert_int_equal(lc_phase(&l), LC_DONE);
     assert_true(lc_ready(&l));
@@ -118,6 +120,10 @@ static void test_a_call_failing_synchronously(void **state)
     lc_call_begin(&l);
     lc_call_abandon(&l); /* no completion will come */
     lc_answer(&l);
+    /* A failure delay: the timer's completion moves the phase on. */
+    lc_call_begin(&l);
+    assert_false(lc_completed(&l, LC_DELAYED));
+    assert_true(lc_await(&l));
     lc_drive_end(&l);
     assert_true(lc_ready(&l));
     lc_destroy(&l);

@@ -14,7 +14,10 @@
 #define DIR_ENV "GUISE_TEST_NSSWRAP_DIR"
 
 /* Accounts: root and an alias of uid 0, low (system) accounts, accounts
- * with a root or low primary group, and eight ordinary users 2001-2008. */
+ * with a root or low primary group, eight ordinary users 2001-2008, users
+ * named as sssd and winbind name them (capitals, dots, '@', '\\') with
+ * primary group users (100) and low supplementary groups (29, 44), and a
+ * low-uid guest account. */
 const char nsswrap_passwd[] = "root:x:0:0:root:/root:/bin/sh\n"
                               "toor:x:0:0:alias of root:/root:/bin/sh\n"
                               "legacy:x:900:900:low, allow-listed:/:/bin/false\n"
@@ -30,10 +33,15 @@ const char nsswrap_passwd[] = "root:x:0:0:root:/root:/bin/sh\n"
                               "frank:x:2006:2006::/:/bin/false\n"
                               "grace:x:2007:2007::/:/bin/false\n"
                               "heidi:x:2008:2008::/:/bin/false\n"
+                              "alice@example.org:x:2010:100:sssd name:/:/bin/false\n"
+                              "EXAMPLE\\alice:x:2011:2011:winbind name:/:/bin/false\n"
+                              "Mixed.Case:x:2012:100::/:/bin/false\n"
+                              "guestlow:x:600:600:low guest:/:/bin/false\n"
                               "nobody:x:65534:65534:nobody:/:/bin/false\n";
 
 const char nsswrap_group[] = "root:x:0:wheelie\n"
-                             "lowgrp:x:29:\n"
+                             "lowgrp:x:29:alice@example.org,Mixed.Case\n"
+                             "video:x:44:alice@example.org\n"
                              "users:x:100:\n"
                              "lowuser:x:500:\n"
                              "legacy:x:900:\n"
@@ -48,6 +56,9 @@ const char nsswrap_group[] = "root:x:0:wheelie\n"
                              "wheelie:x:2060:\n"
                              "media:x:2100:alice,carol,erin\n"
                              "staff:x:2101:carol,frank\n"
+                             "EXAMPLE\\alice:x:2011:\n"
+                             "shared:x:2200:alice@example.org,EXAMPLE\\alice,Mixed.Case\n"
+                             "guestlow:x:600:\n"
                              "nogroup:x:65534:\n";
 
 static void die(const char *what)

@@ -109,9 +109,11 @@ static void test_below_min_uid_refused(void **state)
     guise_token *t = NULL;
     assert_int_equal(guise_token_for_user(s, "lowuser", &t), GUISE_E_ACCESSDENIED);
     assert_int_equal(guise_token_for_user(s, "legacy", &t), GUISE_E_ACCESSDENIED);
-    assert_int_equal(guise_token_for_user(s, "lowgid", &t), GUISE_E_ACCESSDENIED); /* gid 100 */
-    assert_int_equal(guise_token_for_group(s, "lowgrp", &t), GUISE_E_ACCESSDENIED);
-    assert_int_equal(guise_token_for_group(s, "users", &t), GUISE_E_ACCESSDENIED);
+    assert_int_equal(guise_token_for_group(s, "lowgrp", &t), GUISE_E_ACCESSDENIED); /* gid 29 */
+    assert_int_equal(guise_token_for_group(s, "lowuser", &t), GUISE_S_OK); /* gid 500 >= 100 */
+    guise_token_unref(t);
+    t = NULL;
+    assert_int_equal(guise_token_for_user(s, "lowgrp", &t), GUISE_E_NOT_FOUND);
     assert_null(t);
     guise_token_store_free(s);
 
@@ -143,6 +145,172 @@ static void test_allow_list(void **state)
     assert_int_equal(guise_token_for_user(s, "rootgrp", &t), GUISE_E_ACCESSDENIED);
     /* not in the list */
     assert_int_equal(guise_token_for_user(s, "lowuser", &t), GUISE_E_ACCESSDENIED);
+    guise_token_store_free(s);
+}
+
+static guise_token_store *new_gid_store(gid_t min_gid, const char *const *allow_groups,
+                                        const char *const *guests)
+{
+    struct guise_token_store_options opt = {
+        .min_gid = min_gid, .allow_groups = allow_groups, .guests = guests};
+    guise_token_store *s = NULL;
+    assert_int_equal(guise_token_store_new(&opt, &s), GUISE_S_OK);
+    return s;
+}
+
+/* The bug of issue 14 section 2: min-uid also refused every user whose
+ * primary group is users (100). */
+static void test_primary_gid_users_accepted(void **state)
+{
+    (void)state;
+    guise_token_store *s = new_gid_store(0, NULL, NULL); /* default min-gid: 100 */
+    guise_token *t = NULL;
+    assert_int_equal(guise_token_for_user(s, "lowgid", &t), GUISE_S_OK);
+    assert_int_equal(guise_token_uid(t), 2051);
+    assert_int_equal(guise_token_gid(t), 100);
+    assert_groups(t, (const gid_t[]){100}, 1);
+    guise_token_unref(t);
+    assert_int_equal(guise_token_for_group(s, "users", &t), GUISE_S_OK);
+    assert_int_equal(guise_token_uid(t), GUISE_NOBODY_UID);
+    guise_token_unref(t);
+    /* gid 0 stays refused whatever the minimum */
+    assert_int_equal(guise_token_for_user(s, "rootgrp", &t), GUISE_E_ACCESSDENIED);
+    guise_token_store_free(s);
+
+    /* min-gid moves the limit; allow-groups (by name) lets one group back */
+    s = new_gid_store(200, NULL, NULL);
+    assert_int_equal(guise_token_for_user(s, "lowgid", &t), GUISE_E_ACCESSDENIED);
+    assert_int_equal(guise_token_for_group(s, "users", &t), GUISE_E_ACCESSDENIED);
+    assert_int_equal(guise_token_for_user(s, "alice", &t), GUISE_S_OK);
+    guise_token_unref(t);
+    guise_token_store_free(s);
+    static const char *const users[] = {"users", NULL};
+    s = new_gid_store(200, users, NULL);
+    assert_int_equal(guise_token_for_user(s, "lowgid", &t), GUISE_S_OK);
+    assert_int_equal(guise_token_gid(t), 100);
+    guise_token_unref(t);
+    guise_token_store_free(s);
+}
+
+static void test_low_supplementary_groups_dropped(void **state)
+{
+    (void)state;
+    /* alice@example.org: primary users (100), members of lowgrp (29),
+     * video (44) and shared (2200) */
+    guise_token_store *s = new_gid_store(0, NULL, NULL);
+    guise_token *t = NULL;
+    assert_int_equal(guise_token_for_user(s, "alice@example.org", &t), GUISE_S_OK);
+    assert_groups(t, (const gid_t[]){100, 2200}, 2);
+    assert_false(guise_token_in_group(t, 29));
+    assert_false(guise_token_in_group(t, 44));
+    guise_token_unref(t);
+    guise_token_store_free(s);
+
+    /* listed groups are kept, by name or number; 0 never */
+    static const char *const video[] = {"video", "29", "root", "0", NULL};
+    s = new_gid_store(0, video, NULL);
+    assert_int_equal(guise_token_for_user(s, "alice@example.org", &t), GUISE_S_OK);
+    assert_groups(t, (const gid_t[]){29, 44, 100, 2200}, 4);
+    guise_token_unref(t);
+    assert_int_equal(guise_token_for_user(s, "wheelie", &t), GUISE_S_OK);
+    assert_groups(t, (const gid_t[]){2060}, 1);
+    guise_token_unref(t);
+    /* a low primary group listed is accepted as primary too */
+    assert_int_equal(guise_token_for_group(s, "lowgrp", &t), GUISE_S_OK);
+    guise_token_unref(t);
+    guise_token_store_free(s);
+
+    /* an unknown group is a configuration error, not silently ignored */
+    static const char *const bad[] = {"video", "nosuchgroup", NULL};
+    struct guise_token_store_options opt = {.allow_groups = bad};
+    s = (guise_token_store *)&s;
+    assert_int_equal(guise_token_store_new(&opt, &s), GUISE_E_NOT_FOUND);
+    assert_null(s);
+}
+
+/* sssd and winbind names: capitals, dots, '@' and '\\' are ordinary
+ * characters to NSS, and must be to the store. */
+static void test_directory_style_names(void **state)
+{
+    (void)state;
+    guise_token_store *s = new_gid_store(0, NULL, NULL);
+    static const struct {
+        const char *name;
+        uid_t uid;
+        gid_t gid;
+    } names[] = {
+        {"alice@example.org", 2010, 100},
+        {"EXAMPLE\\alice", 2011, 2011},
+        {"Mixed.Case", 2012, 100},
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        guise_token *t = NULL;
+        assert_int_equal(guise_token_for_account(s, names[i].name, &t), GUISE_S_OK);
+        assert_string_equal(guise_token_name(t), names[i].name);
+        assert_int_equal(guise_token_uid(t), names[i].uid);
+        assert_int_equal(guise_token_gid(t), names[i].gid);
+        assert_true(guise_token_in_group(t, 2200));
+        guise_token_unref(t);
+        /* the cache answers the same */
+        assert_int_equal(guise_token_store_lookup_cached(s, names[i].name, &t), GUISE_S_OK);
+        assert_int_equal(guise_token_uid(t), names[i].uid);
+        guise_token_unref(t);
+    }
+    guise_token *t = NULL;
+    assert_int_equal(guise_token_for_group(s, "EXAMPLE\\alice", &t), GUISE_S_OK);
+    assert_true(guise_token_is_group(t));
+    guise_token_unref(t);
+    /* names NSS does not know (files are case-sensitive) are refused */
+    static const char *const unknown[] = {"mixed.case", "ALICE@EXAMPLE.ORG", "EXAMPLE\\bob",
+                                          "example\\alice", "alice@example"};
+    for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
+        t = NULL;
+        assert_int_equal(guise_token_for_account(s, unknown[i], &t), GUISE_E_NOT_FOUND);
+        assert_null(t);
+    }
+    guise_token_store_free(s);
+}
+
+/* The finding of issue 14: the guest was on the store-wide allow list, so a
+ * Digest user mapped to the guest's low-uid account was accepted. */
+static void test_guest_only_as_guest(void **state)
+{
+    (void)state;
+    static const char *const guests[] = {"guestlow", "root", "rootgrp", NULL};
+    guise_token_store *s = new_gid_store(0, NULL, guests);
+    guise_token *t = NULL;
+    assert_int_equal(guise_token_for_account(s, "guestlow", &t), GUISE_E_ACCESSDENIED);
+    assert_int_equal(guise_token_for_user(s, "guestlow", &t), GUISE_E_ACCESSDENIED);
+    assert_int_equal(guise_token_for_guest(s, "guestlow", &t), GUISE_S_OK);
+    assert_int_equal(guise_token_uid(t), 600);
+    guise_token_unref(t);
+    /* the guest's cached token is not handed out by the other lookups */
+    assert_int_equal(guise_token_store_lookup_cached(s, "guestlow", &t), GUISE_E_PENDING);
+    assert_int_equal(guise_token_for_account(s, "guestlow", &t), GUISE_E_ACCESSDENIED);
+    assert_null(t);
+    assert_int_equal(guise_token_store_lookup_cached_guest(s, "guestlow", &t), GUISE_S_OK);
+    assert_int_equal(guise_token_uid(t), 600);
+    guise_token_unref(t);
+    /* a name that is not a guest gets no exception through the guest path */
+    assert_int_equal(guise_token_for_guest(s, "lowuser", &t), GUISE_E_ACCESSDENIED);
+    assert_int_equal(guise_token_store_lookup_cached_guest(s, "lowuser", &t), GUISE_E_PENDING);
+    /* and never root, guest or not */
+    assert_int_equal(guise_token_for_guest(s, "root", &t), GUISE_E_ACCESSDENIED);
+    assert_int_equal(guise_token_for_guest(s, "rootgrp", &t), GUISE_E_ACCESSDENIED);
+    assert_null(t);
+    /* a guest the ordinary policy accepts shares the ordinary token */
+    guise_token_store_free(s);
+    static const char *const nobody[] = {"nobody", NULL};
+    s = new_gid_store(0, NULL, nobody);
+    guise_token *u = NULL;
+    assert_int_equal(guise_token_for_guest(s, "nobody", &t), GUISE_S_OK);
+    assert_int_equal(guise_token_for_account(s, "nobody", &u), GUISE_S_OK);
+    assert_int_equal(guise_token_serial(t), guise_token_serial(u));
+    guise_token_unref(u);
+    assert_int_equal(guise_token_store_lookup_cached_guest(s, "nobody", &u), GUISE_S_OK);
+    assert_ptr_equal(t, u);
+    guise_token_unref(u);
+    guise_token_unref(t);
     guise_token_store_free(s);
 }
 
@@ -441,6 +609,10 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_below_min_uid_refused),
         cmocka_unit_test(test_allow_list),
         cmocka_unit_test(test_root_group_membership_dropped),
+        cmocka_unit_test(test_primary_gid_users_accepted),
+        cmocka_unit_test(test_low_supplementary_groups_dropped),
+        cmocka_unit_test(test_directory_style_names),
+        cmocka_unit_test(test_guest_only_as_guest),
         cmocka_unit_test(test_group_account),
         cmocka_unit_test(test_ttl_refresh),
         cmocka_unit_test(test_flush),
