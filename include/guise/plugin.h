@@ -300,6 +300,13 @@ struct guise_authn_ops {
 #define GUISE_AUTHZ_WRITE  0x2u /* publish / push content */
 #define GUISE_AUTHZ_CREATE 0x4u /* create publishing points */
 
+/* point_level_allowed bits. POINT_INSTANCE: the plug-in decides per point
+ * from the point's own access keys (read, write): the host makes one
+ * instance per publishing point ("NAME@POINT") from them, and refuses it at
+ * server level (pp-acl). */
+#define GUISE_AUTHZ_POINT_LEVEL    0x1
+#define GUISE_AUTHZ_POINT_INSTANCE 0x2
+
 enum guise_authz_decision {
     GUISE_AUTHZ_ALLOW = 0,
     GUISE_AUTHZ_DENY = 1,
@@ -312,7 +319,9 @@ typedef void (*guise_authz_done_fn)(enum guise_authz_decision decision, guise_re
 
 struct guise_authz_ops {
     uint32_t events; /* GUISE_AUTHZ_* this plug-in decides; others pass */
-    /* Whether the plug-in may be attached to a publishing point (ip: no). */
+    /* Whether the plug-in may be attached to a publishing point (ip: no):
+     * 0, or GUISE_AUTHZ_POINT_LEVEL, optionally with
+     * GUISE_AUTHZ_POINT_INSTANCE (any non-zero value allows point level). */
     int point_level_allowed;
     guise_result (*authorize)(void *plugin, uint32_t event, const struct guise_identity *who,
                               const struct guise_request_info *req, guise_authz_done_fn done,
