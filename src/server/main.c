@@ -276,6 +276,9 @@ int main(int argc, char **argv)
     /* -t: the real state directory, for the check of the server's own files
      * (NULL when missing: a real start creates it as root). */
     char *real_state = NULL;
+    /* Subsystems with publishing-point keys of their own register them
+     * here, before the first file is read (guise_config_register_point_keys,
+     * server/config_keys.h); a reload parses them the same way. */
     struct guise_config *cfg = guise_config_load(config, err, sizeof err);
     if (!cfg) {
         fprintf(stderr, "guised: %s\n", err);
