@@ -16,13 +16,19 @@
  *    that refuses a list holding gid 0 (token/creds.c, sandbox/privilege.c),
  *    and tokens cannot hold gid 0 at all (token/token.c).
  *  - io_uring_setup, io_uring_enter and io_uring_register stay allowed:
- *    the token layer's rings need them. The filter cannot tell which code
- *    path calls io_uring_register, nor see the thread's credentials, so it
- *    cannot itself restrict IORING_REGISTER_PERSONALITY to the token
- *    layer's brief credential switch. What it does guarantee is that no
- *    thread can ever hold uid 0 or fsuid 0, and a personality is a copy of
- *    the registering thread's credentials: no personality can carry root's
- *    ids. io_uring operations themselves never change credentials.
+ *    the token layer's rings need them. What the filter can express is the
+ *    register opcode: only the four the token layer uses pass
+ *    (IORING_REGISTER_PERSONALITY and its UNREGISTER, RING_FDS and its
+ *    UNREGISTER); every other registration (buffers, files, eventfds,
+ *    restrictions, worker affinity...) fails with EPERM - not a way to
+ *    root, so not a kill, only kernel surface the server does not use. The
+ *    filter cannot tell which code path registers a personality, nor see
+ *    the thread's credentials, so it cannot tie IORING_REGISTER_PERSONALITY
+ *    to the token layer's brief credential switch. What it does guarantee
+ *    is that no thread can ever hold uid 0 or fsuid 0, and a personality is
+ *    a copy of the registering thread's credentials: no personality can
+ *    carry root's ids. io_uring operations themselves never change
+ *    credentials.
  *  - Other architectures' system call tables (i386 and x32 on x86-64)
  *    would bypass per-number rules: libseccomp's default bad-architecture
  *    action kills such calls.
@@ -30,7 +36,9 @@
 #include "sandbox/seccomp_filter.h"
 
 #include <errno.h>
+#include <linux/io_uring.h>
 #include <seccomp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -46,6 +54,33 @@ static const struct {
     {"setuid32", 1},    {"setgid32", 1},    {"setreuid32", 2}, {"setregid32", 2},
     {"setresuid32", 3}, {"setresgid32", 3}, {"setfsuid32", 1}, {"setfsgid32", 1},
 };
+
+/* io_uring_register opcodes the token layer uses (token/uring.c). */
+static bool register_opcode_used(unsigned op)
+{
+    return op == IORING_REGISTER_PERSONALITY || op == IORING_UNREGISTER_PERSONALITY ||
+           op == IORING_REGISTER_RING_FDS || op == IORING_UNREGISTER_RING_FDS;
+}
+
+/* EPERM for every other opcode. The opcode may carry
+ * IORING_REGISTER_USE_REGISTERED_RING (bit 31), hence the mask; opcodes
+ * from 64 on do not exist (the kernel's own table ends far below). */
+static int restrict_io_uring_register(scmp_filter_ctx ctx)
+{
+    int nr = seccomp_syscall_resolve_name("io_uring_register");
+    if (nr == __NR_SCMP_ERROR || nr < 0)
+        return 0;
+    for (unsigned op = 0; op < 64; op++) {
+        if (register_opcode_used(op))
+            continue;
+        struct scmp_arg_cmp cmp = {
+            .arg = 1, .op = SCMP_CMP_MASKED_EQ, .datum_a = 0x7fffffffu, .datum_b = op};
+        int rc = seccomp_rule_add_exact_array(ctx, SCMP_ACT_ERRNO(EPERM), nr, 1, &cmp);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
 
 int guise_seccomp_install(char *why, size_t whysz)
 {
@@ -77,6 +112,8 @@ int guise_seccomp_install(char *why, size_t whysz)
             rc = seccomp_rule_add_exact_array(ctx, SCMP_ACT_KILL_PROCESS, nr, 1, &cmp);
         }
     }
+    if (rc == 0)
+        rc = restrict_io_uring_register(ctx);
     if (rc == 0)
         rc = seccomp_load(ctx);
     seccomp_release(ctx);

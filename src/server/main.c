@@ -7,7 +7,6 @@
 #include "server/throttle.h"
 
 #include "admin/admin.h"
-#include "sandbox/privilege.h"
 
 #include "core/workers.h"
 #include "http/mime.h"
@@ -19,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -36,43 +34,24 @@ static void usage(FILE *f)
 
 #define DEFAULT_STATE_DIR "/var/lib/guise"
 
-/* The state directory is created when missing (a fresh machine), while the
- * process is still root, and given to the service account the server is
- * about to become. For `guised -t` it is only checked (*missing: it does not
- * exist yet but could be made). */
-static int state_dir_before_switch(const char *config, const struct guise_config *cfg,
-                                   bool test_only, bool *missing, char *err, size_t errsz)
+/* The state directory is created when missing (a fresh machine). For
+ * `guised -t` it is only checked, and the plug-ins get a scratch copy
+ * (*scratch, removed at exit) so that a test writes nothing. */
+static int prepare_state_dir(struct guise_config *cfg, bool test_only, bool checked, char **scratch,
+                             char *err, size_t errsz)
 {
     const char *dir = cfg->state_dir ? cfg->state_dir : DEFAULT_STATE_DIR;
     char why[768];
-    *missing = false;
-    if (test_only) {
-        struct stat sb;
-        *missing = stat(dir, &sb) != 0 && errno == ENOENT;
-        if (statedir_check(dir, why, sizeof why) == 0)
+    if (!test_only) {
+        if (statedir_ensure(dir, why, sizeof why) == 0)
             return 0;
-    } else {
-        bool created = false;
-        if (statedir_ensure(dir, &created, why, sizeof why) == 0) {
-            struct guise_service_account acct;
-            if (!created || !guise_privilege_must_switch())
-                return 0;
-            if (guise_privilege_resolve(cfg->server_account, &acct, why, sizeof why) == 0 &&
-                statedir_give_to(dir, acct.uid, acct.gid, why, sizeof why) == 0)
-                return 0;
-        }
+        snprintf(err, errsz, "%s: %s", cfg->file, why);
+        return -1;
     }
-    snprintf(err, errsz, "%s: %s", config, why);
-    return -1;
-}
-
-/* `guised -t`: the plug-ins get a scratch copy of the state directory
- * (*scratch, removed at exit), so that a test writes nothing. */
-static int state_dir_for_test(struct guise_config *cfg, char **scratch, char *err, size_t errsz)
-{
-    const char *dir = cfg->state_dir ? cfg->state_dir : DEFAULT_STATE_DIR;
-    char why[768];
-    if (!(*scratch = statedir_scratch(dir, why, sizeof why))) {
+    /* checked: missing, and found creatable by root before the switch to
+     * the service account (server/privilege.h) */
+    if ((!checked && statedir_check(dir, why, sizeof why) != 0) ||
+        !(*scratch = statedir_scratch(dir, why, sizeof why))) {
         snprintf(err, errsz, "%s: %s", cfg->file, why);
         return -1;
     }
@@ -93,12 +72,7 @@ static struct gen *load_generation(struct server *srv, const char *path, char *e
     struct guise_config *cfg = guise_config_load(path, err, errsz);
     if (!cfg)
         return NULL;
-    /* A reload runs as the service account: a new state-directory it
-     * cannot create refuses the reload. */
-    char why[768];
-    if (statedir_ensure(cfg->state_dir ? cfg->state_dir : DEFAULT_STATE_DIR, NULL, why,
-                        sizeof why) != 0) {
-        snprintf(err, errsz, "%s: %s", path, why);
+    if (prepare_state_dir(cfg, false, false, NULL, err, errsz) != 0) {
         guise_config_free(cfg);
         return NULL;
     }
@@ -273,8 +247,8 @@ int main(int argc, char **argv)
     struct gen *g = NULL;
     bool http_started = false, admin_started = false;
     char *scratch = NULL; /* guised -t: the plug-ins' state directory */
-    /* -t: the real state directory, for the check of the server's own files
-     * (NULL when missing: a real start creates it as root). */
+    /* -t: the real state directory, for the check of the server's own
+     * files (the plug-ins run on the scratch copy). */
     char *real_state = NULL;
     /* Subsystems with publishing-point keys of their own register them
      * here, before the first file is read (guise_config_register_point_keys,
@@ -286,17 +260,11 @@ int main(int argc, char **argv)
             fprintf(stderr, "guised: configuration file %s test failed\n", config);
         return 1;
     }
-    bool state_missing = false;
-    if (state_dir_before_switch(config, cfg, test_only, &state_missing, err, sizeof err) != 0) {
-        fprintf(stderr, "guised: %s\n", err);
-        if (test_only)
-            fprintf(stderr, "guised: configuration file %s test failed\n", config);
-        guise_config_free(cfg);
-        return 1;
-    }
     /* Never root by construction: the seccomp filter and the switch to the
      * service account come before any thread exists (server/privilege.h). */
-    if (server_privilege_enter(config, cfg, err, sizeof err) != 0) {
+    bool state_checked = false;
+    if (server_privilege_enter(config, cfg, cfg->state_dir ? cfg->state_dir : DEFAULT_STATE_DIR,
+                               test_only, &state_checked, err, sizeof err) != 0) {
         fprintf(stderr, "guised: %s\n", err);
         if (test_only)
             fprintf(stderr, "guised: configuration file %s test failed\n", config);
@@ -316,12 +284,12 @@ int main(int argc, char **argv)
     struct throttle_policy tp = {cfg->fail_delay_ms, cfg->lockout_after, cfg->lockout_seconds};
     srv.throttle = throttle_new(&tp, 4096);
     enum guise_imp_mode mode = cfg->impersonation;
-    if (test_only && !state_missing && cfg->state_dir && !(real_state = strdup(cfg->state_dir))) {
+    if (test_only && cfg->state_dir && !(real_state = strdup(cfg->state_dir))) {
         fprintf(stderr, "guised: out of memory\n");
         guise_config_free(cfg);
         goto out;
     }
-    if (test_only && state_dir_for_test(cfg, &scratch, err, sizeof err) != 0) {
+    if (prepare_state_dir(cfg, test_only, state_checked, &scratch, err, sizeof err) != 0) {
         fprintf(stderr, "guised: %s\n", err);
         if (test_only)
             fprintf(stderr, "guised: configuration file %s test failed\n", config);

@@ -16,9 +16,17 @@
 #include <stdio.h>
 
 /* Installs the seccomp filter and, when started as root, switches to the
- * service account. Call once, before any thread exists. On failure returns
- * -1 with "FILE:LINE: key 'server-account': WHY" (or WHY) in err. */
-int server_privilege_enter(const char *config_path, const struct guise_config *cfg, char *err,
+ * service account. Call once, before any thread exists. Before switching,
+ * unless test_only, creates a missing state directory (state_dir) and
+ * gives it to the account (server/statedir.h): root may create it where
+ * the account could not; an existing one is left as it is (`guised -t`
+ * and the plug-ins then say when the account cannot write it). With
+ * test_only, a missing state directory is checked here instead, as root,
+ * the way the start would create it (statedir_check), and *state_checked
+ * says so: the account could not create it itself. On failure returns -1
+ * with "FILE:LINE: key 'server-account': WHY" (or WHY) in err. */
+int server_privilege_enter(const char *config_path, const struct guise_config *cfg,
+                           const char *state_dir, bool test_only, bool *state_checked, char *err,
                            size_t errsz);
 
 /* For -t, after server_privilege_enter: tries every file and directory the

@@ -12,11 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int statedir_ensure(const char *path, bool *created, char *err, size_t errsz)
+int statedir_ensure(const char *path, char *err, size_t errsz)
 {
     char buf[PATH_MAX];
-    if (created)
-        *created = false;
     if (!path || path[0] != '/' || strlen(path) >= sizeof buf) {
         snprintf(err, errsz, "key 'state-directory': '%s' is not an absolute path",
                  path ? path : "");
@@ -33,10 +31,7 @@ int statedir_ensure(const char *path, bool *created, char *err, size_t errsz)
             continue;
         char saved = *p;
         *p = '\0';
-        if (mkdir(buf, last ? 0700 : 0755) == 0) {
-            if (last && created)
-                *created = true;
-        } else if (errno != EEXIST) {
+        if (mkdir(buf, last ? 0700 : 0755) != 0 && errno != EEXIST) {
             snprintf(err, errsz, "key 'state-directory': cannot create %s: %s", buf,
                      strerror(errno));
             return -1;

@@ -5,15 +5,13 @@
 #ifndef GUISE_SERVER_STATEDIR_H
 #define GUISE_SERVER_STATEDIR_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
 /* Creates path when missing: missing parents with mode 0755, the directory
- * itself with 0700. An existing directory is left as it is. 0 (*created
- * says whether this call made the directory itself; created may be NULL),
- * or -1 with why in err (a non-directory in the way, EACCES ...). */
-int statedir_ensure(const char *path, bool *created, char *err, size_t errsz);
+ * itself with 0700. An existing directory is left as it is. 0, or -1 with
+ * why in err ("state-directory": a non-directory in the way, EACCES ...). */
+int statedir_ensure(const char *path, char *err, size_t errsz);
 
 /* For `guised -t`: 0 when path is a directory, or when its nearest existing
  * ancestor is a directory this process may create entries in; -1 with why.
@@ -21,9 +19,9 @@ int statedir_ensure(const char *path, bool *created, char *err, size_t errsz);
 int statedir_check(const char *path, char *err, size_t errsz);
 
 /* Gives the state directory to the account the server runs as after
- * dropping privileges (uid, gid), so that it can keep writing its state
- * (main.c calls it, as root, for a directory it has just created). 0, or
- * -1 with why. Refuses a path that is a symbolic link. */
+ * dropping privileges (uid, gid), so that it can keep writing its state:
+ * for the privilege drop to call once it knows that account. 0, or -1 with
+ * why. Refuses a path that is a symbolic link. */
 int statedir_give_to(const char *path, uid_t uid, gid_t gid, char *err, size_t errsz);
 
 /* For `guised -t`: a fresh private directory (mode 0700, under $TMPDIR or

@@ -33,8 +33,12 @@ ESCALATE_PLUGIN = os.path.join(gh.BUILD_DIR, "tests", "integration", "guise-esca
 REALM = "priv-realm"
 KEPT_CAPS = (1 << 6) | (1 << 7) | (1 << 10)  # CAP_SETGID, CAP_SETUID, CAP_NET_BIND_SERVICE
 
-U100 = "guise-t-u100"  # primary group users (100), member of audio
-GUEST = "guise-t-guest"  # a system account (uid < 1000): the anonymous guest
+# Made by this file, not by gh.TestAccounts (which makes user private groups
+# only, and removes every guise-t-* account when its last user is done, in
+# whichever test process that is): their own prefix, created and removed
+# under the harness's account mutex.
+U100 = "guise-p-u100"  # primary group users (100), member of audio
+GUEST = "guise-p-guest"  # a system account (uid < 1000): the anonymous guest
 
 
 def status_of(path):
@@ -205,6 +209,20 @@ class ServiceAccountConfig(gh.GuiseTestCase):
         self.assertNotIn("public.crt cannot", p.stderr)
         self.assertIn("test failed", p.stderr)
 
+    def test_missing_state_directory_made_for_the_account(self):
+        # root creates it before the switch, where the account could not
+        # (its parent is root's 0755), and gives it to the account
+        parent = self.work.mkdir("rootvar", mode=0o755, owner="root", group="root")
+        state = os.path.join(parent, "lib", "guise")
+        p = self.check(base_config(self.work, state_directory=state), "state-t")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertFalse(os.path.exists(state), "guised -t created it")
+        g = self.start_guised(base_config(self.work, state_directory=state), name="state-run")
+        st = os.stat(state)
+        self.assertEqual((st.st_uid, st.st_gid, st.st_mode & 0o777), (*gh.service_ids(), 0o700))
+        self.assertEqual(os.stat(os.path.dirname(state)).st_uid, 0)
+        g.stop_clean()
+
     def test_good_file_passes(self):
         p = self.check(base_config(self.work), "good")
         self.assertEqual(p.returncode, 0, p.stderr)
@@ -224,7 +242,15 @@ def _useradd(*args):
 
 
 def _userdel(name):
-    subprocess.run(["userdel", name], capture_output=True)
+    mutex = os.open(gh._MUTEX, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        import fcntl
+
+        fcntl.flock(mutex, fcntl.LOCK_EX)
+        subprocess.run(["userdel", name], capture_output=True)
+        subprocess.run(["groupdel", name], capture_output=True)
+    finally:
+        os.close(mutex)
 
 
 class RealAccounts(gh.GuiseTestCase):
@@ -239,7 +265,6 @@ class RealAccounts(gh.GuiseTestCase):
         cls.addClassCleanup(_userdel, U100)
         _useradd("--system", "-U", GUEST)
         cls.addClassCleanup(_userdel, GUEST)
-        cls.addClassCleanup(lambda: subprocess.run(["groupdel", GUEST], capture_output=True))
         assert pwd.getpwnam(U100).pw_gid == 100 and pwd.getpwnam(GUEST).pw_uid < 1000
         w = cls.work
         w.write("users.digest", ha1_line("u100", "u100-pw") + ha1_line("mallory", "mallory-pw"), mode=0o600)
@@ -282,7 +307,7 @@ class RealAccounts(gh.GuiseTestCase):
     def test_min_gid_moves_the_limit(self):
         srv = self.start_guised(self.config(min_gid="101"))
         self.assertIn(self.digest(srv, "/pub/mine.txt", "u100", "u100-pw").status, (401, 403))
-        srv.wait_for_event(r"user 'u100' authenticated but account 'guise-t-u100' is refused")
+        srv.wait_for_event(rf"user 'u100' authenticated but account '{U100}' is refused")
 
     def test_guest_only_for_anonymous(self):
         srv = self.start_guised(self.config())
