@@ -3,6 +3,8 @@
 #define GUISE_ADMIN_INTERNAL_H
 
 #include "admin/admin.h"
+#include "server/authn.h"
+#include "server/lifecycle.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -24,40 +26,22 @@ struct admin {
     dev_t sock_dev;
     ino_t sock_ino;
     pthread_mutex_t state_lock; /* one change of the state file at a time */
+    _Atomic int refused_peers;  /* open Unix connections of non-administrators */
 };
 
 struct header_kv {
     char *name, *value;
 };
 
-/* One request on the admin listener. */
-/* What an admin connection keeps between its requests: a multi-leg
- * exchange in progress (NTLM) and, after a connection-oriented scheme
- * succeeded, the administrator it identified (who, for events). Only the
- * connection's own thread touches it (one thread per connection). */
+/* What an admin connection keeps between its requests: the authentication
+ * front's per-connection state (a multi-leg exchange in progress, the
+ * identity a connection-oriented scheme established), and on the Unix
+ * socket the peer's verdict, decided once at accept from SO_PEERCRED. */
+enum peer_verdict { PEER_UNCHECKED, PEER_ADMIN, PEER_REFUSED };
 struct aconn {
-    struct gen *gen; /* generation ctx and plugin belong to */
-    guise_plugin *plugin;
-    guise_auth_ctx *ctx; /* a CONTINUE waiting for the next leg */
-    bool admin;          /* identified and allowed: later requests need no credentials */
-    char who[192];
-};
-void aconn_reset(struct aconn *c);
-
-struct areq {
-    struct admin *a;
-    struct MHD_Connection *mc;
-    struct aconn *conn; /* NULL when it could not be allocated */
-    char *target;       /* request-target as sent (Digest checks it) */
-    const char *method, *url;
-    char *body;
-    size_t len;
-    bool too_big, started;
-    char client_ip[64];
-    char who[192]; /* the administrator, for events: "uid 0 (root)" */
-    /* extra response headers (challenges, Authentication-Info) */
-    struct header_kv *headers;
-    size_t nheaders;
+    struct authn_conn auth;
+    enum peer_verdict peer;
+    char who[192]; /* the Unix peer: "uid 0 (root)" */
 };
 
 struct areply {
@@ -65,6 +49,32 @@ struct areply {
     char *body; /* malloc'ed */
     size_t len;
     const char *content_type;
+};
+
+/* One request on the admin listener. Its lifecycle (server/lifecycle.h) is
+ * the content request's, shortened: ROUTED -> AUTHN -> AUTHN_RESULT ->
+ * AUTHZ (is the identity an administrator?) [-> AUTHZ_RESULT: a non-admin
+ * answered like a wrong password] -> CONTENT (the API) -> ANSWER -> DONE.
+ * Completions only resume the connection: the API always runs on one of
+ * the listener's own threads, never on a worker or the timer thread. */
+struct areq {
+    struct admin *a;
+    struct MHD_Connection *mc;
+    struct aconn *conn; /* NULL when it could not be allocated */
+    struct lifecycle lc;
+    struct authn authn;
+    struct guise_request_info info;
+    struct areply rep;
+    char *target; /* request-target as sent (Digest checks it) */
+    const char *method, *url;
+    char *body;
+    size_t len;
+    bool too_big;
+    char client_ip[64];
+    char who[192]; /* the administrator, for events: "uid 0 (root)" */
+    /* extra response headers (challenges, Authentication-Info) */
+    struct header_kv *headers;
+    size_t nheaders;
 };
 
 /* api.c: answers one authorised request. */
@@ -77,13 +87,24 @@ void reply_json(struct areply *out, unsigned status, json_t *v);
 void areq_add_header(struct areq *q, const char *name, const char *value);
 
 /* auth.c: who may administer. */
-/* Unix socket: the peer's credentials. true when root or a member of the
- * admin group; who gets "uid N (name)". */
-bool auth_unix_peer(struct areq *q);
-/* TCP: the server scope's authentication plug-ins establish an identity
- * whose account must be root or a member of the admin group. true when
- * allowed; otherwise out holds the 401/403 answer. */
-bool auth_tcp(struct areq *q, struct areply *out);
+/* Unix socket, at accept: the peer's credentials (SO_PEERCRED) decide once
+ * for the connection: PEER_ADMIN for root or a member of the admin group;
+ * c->who gets "uid N (name)". */
+void auth_unix_peer(struct admin *a, int fd, struct aconn *c);
+/* Unix socket, per request: true when the connection's peer may
+ * administer, else q->rep holds the 403 (and the refusal is logged). */
+bool auth_unix_request(struct areq *q);
+/* TCP: starts the authentication front on the server scope (no anonymous
+ * plug-in: a guest never administers). true when its answer is already in
+ * (phase AUTHN_RESULT), false when the request waits (its connection
+ * suspended until the completion resumes it). */
+bool auth_tcp_start(struct areq *q);
+/* TCP, phase AUTHN_RESULT or AUTHZ_RESULT: ADMIN_ALLOWED; ADMIN_REFUSED
+ * with q->rep the answer; or ADMIN_WAIT when a non-administrator's refusal
+ * is under way (answered exactly like a wrong password: failure counted,
+ * delay, 401 with fresh challenges) and the request waits again. */
+enum admin_verdict { ADMIN_ALLOWED, ADMIN_REFUSED, ADMIN_WAIT };
+enum admin_verdict auth_tcp_result(struct areq *q);
 /* Whether the account (by name) is root or a member of the admin group. */
 bool auth_account_is_admin(const struct admin *a, const char *name);
 

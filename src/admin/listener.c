@@ -1,11 +1,15 @@
 /* The admin listener: its own libmicrohttpd daemon on a Unix socket (peer
- * credentials decide who may administer) or a loopback TCP address (the
- * server scope's authentication plug-ins decide). One thread per
- * connection: authentication through a plug-in may wait for a worker, and
- * the admin interface sees few connections. */
+ * credentials, checked once at accept, decide who may administer) or a
+ * loopback TCP address (the authentication front on the server scope
+ * decides). A small thread pool polling with epoll, like the content
+ * daemons: any number of descriptors, no thread per connection, and a
+ * request waiting for a plug-in suspends its connection instead of holding
+ * a thread. */
 #include "admin/admin_internal.h"
+#include "server/throttle.h"
 
 #include <arpa/inet.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -19,6 +23,11 @@
 
 #define DEFAULT_SOCKET "/run/guise/admin.sock"
 #define MAX_BODY       65536
+#define ADMIN_THREADS  2
+/* Unix peers that may not administer: each gets its 403 and at most one
+ * second of idleness; beyond this many open at once they are closed at
+ * accept, so they can never take the slots an administrator needs. */
+#define MAX_REFUSED_PEERS 8
 
 void areq_add_header(struct areq *q, const char *name, const char *value)
 {
@@ -36,21 +45,31 @@ void areq_add_header(struct areq *q, const char *name, const char *value)
     }
 }
 
-void aconn_reset(struct aconn *c)
-{
-    guise_auth_ctx_free(c->ctx);
-    gen_unref(c->gen);
-    memset(c, 0, sizeof *c);
-}
-
 static void notify_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
                               enum MHD_ConnectionNotificationCode toe)
 {
+    struct admin *a = cls;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        *socket_context = calloc(1, sizeof(struct aconn));
+        struct aconn *c = calloc(1, sizeof *c);
+        *socket_context = c;
+        if (!c || a->tcp)
+            return;
+        const union MHD_ConnectionInfo *fi =
+            MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+        int fd = fi ? fi->connect_fd : -1;
+        auth_unix_peer(a, fd, c);
+        if (c->peer == PEER_REFUSED) {
+            int n = atomic_fetch_add(&a->refused_peers, 1) + 1;
+            MHD_set_connection_option(mc, MHD_CONNECTION_OPTION_TIMEOUT, 1u);
+            if (n > MAX_REFUSED_PEERS && fd >= 0)
+                shutdown(fd, SHUT_RDWR); /* libmicrohttpd sees the end and closes */
+        }
     } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
-        aconn_reset(*socket_context);
-        free(*socket_context);
+        struct aconn *c = *socket_context;
+        if (c->peer == PEER_REFUSED)
+            atomic_fetch_sub(&a->refused_peers, 1);
+        authn_conn_reset(&c->auth);
+        free(c);
         *socket_context = NULL;
     }
 }
@@ -70,6 +89,7 @@ static void *request_new(void *cls, const char *target, struct MHD_Connection *m
         free(q);
         return NULL;
     }
+    lc_init(&q->lc, mc);
     return q;
 }
 
@@ -84,6 +104,11 @@ static void request_completed(void *cls, struct MHD_Connection *mc, void **con_c
         free(q->headers[i].value);
     }
     free(q->headers);
+    struct gen *g = q->authn.gen;
+    authn_cleanup(&q->authn);
+    gen_unref(g);
+    free(q->rep.body);
+    lc_destroy(&q->lc);
     free(q->body);
     free(q->target);
     free(q);
@@ -109,10 +134,9 @@ static enum MHD_Result send_reply(struct areq *q, struct areply *rep)
 {
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(rep->len, rep->body, MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
-        free(rep->body);
+    rep->body = NULL; /* the response owns it, or it was freed */
+    if (!resp)
         return MHD_NO;
-    }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                             rep->content_type ? rep->content_type
                                               : "application/json; charset=utf-8");
@@ -123,6 +147,8 @@ static enum MHD_Result send_reply(struct areq *q, struct areply *rep)
                             "default-src 'self'; frame-ancestors 'none'");
     for (size_t i = 0; i < q->nheaders; i++)
         MHD_add_response_header(resp, q->headers[i].name, q->headers[i].value);
+    if (q->conn && q->conn->peer == PEER_REFUSED)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result r = MHD_queue_response(q->mc, rep->status, resp);
     MHD_destroy_response(resp);
     return r;
@@ -137,6 +163,77 @@ static bool csrf_ok(struct areq *q)
     return MHD_lookup_connection_value(q->mc, MHD_HEADER_KIND, "X-Guise-Admin") != NULL;
 }
 
+static void delay_elapsed(void *arg)
+{
+    struct areq *q = arg;
+    if (lc_completed(&q->lc, LC_DELAYED))
+        lc_drive_release(&q->lc);
+}
+
+/* Runs the request from the end of its body until it is answered or waits
+ * for the authentication front (see admin_internal.h). */
+static void admin_drive(struct areq *q)
+{
+    for (;;) {
+        switch (lc_phase(&q->lc)) {
+        case LC_ROUTED:
+            lc_set(&q->lc, LC_AUTHN);
+            if (!q->a->tcp) {
+                lc_set(&q->lc, LC_AUTHN_RESULT);
+                break;
+            }
+            if (!auth_tcp_start(q))
+                return; /* the completion resumes the connection */
+            break;
+        case LC_AUTHN_RESULT:
+        case LC_AUTHZ_RESULT: {
+            enum admin_verdict v = q->a->tcp
+                                       ? auth_tcp_result(q)
+                                       : (auth_unix_request(q) ? ADMIN_ALLOWED : ADMIN_REFUSED);
+            if (v == ADMIN_WAIT)
+                return;
+            if (v == ADMIN_REFUSED) {
+                lc_answer(&q->lc);
+                break;
+            }
+            if (lc_phase(&q->lc) == LC_AUTHN_RESULT)
+                lc_set(&q->lc, LC_AUTHZ);
+            lc_set(&q->lc, LC_CONTENT);
+            break;
+        }
+        case LC_CONTENT:
+            if (!csrf_ok(q))
+                reply_error(&q->rep, MHD_HTTP_FORBIDDEN, "missing_header",
+                            "changes over TCP need the X-Guise-Admin header");
+            else if (q->too_big)
+                reply_error(&q->rep, 413, "too_large", "request bodies are limited to %d bytes",
+                            MAX_BODY);
+            else
+                api_handle(q, &q->rep);
+            lc_answer(&q->lc);
+            break;
+        case LC_ANSWER:
+            /* A refusal after failures waits its delay on the timer thread,
+             * like the content server's. */
+            lc_call_begin(&q->lc);
+            if (!q->authn.delay_ms ||
+                throttle_after(q->a->srv->throttle, q->authn.delay_ms, delay_elapsed, q) != 0) {
+                lc_call_abandon(&q->lc);
+                lc_set(&q->lc, LC_DELAYED);
+                break;
+            }
+            if (!lc_await(&q->lc))
+                return; /* the timer resumes the connection */
+            break;
+        case LC_DELAYED:
+            lc_drive_end(&q->lc);
+            return;
+        default:
+            abort();
+        }
+    }
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char *url,
                                const char *method, const char *version, const char *upload_data,
                                size_t *upload_data_size, void **con_cls)
@@ -144,11 +241,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
     struct areq *q = *con_cls;
     if (!q)
         return MHD_NO;
-    if (!q->started) {
-        q->started = true;
+    if (lc_phase(&q->lc) == LC_RECEIVED) {
         q->method = method;
         q->url = url;
         client_address(q);
+        lc_set(&q->lc, LC_ROUTED);
         return MHD_YES;
     }
     if (*upload_data_size) {
@@ -166,21 +263,16 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
         *upload_data_size = 0;
         return MHD_YES;
     }
-    struct areply rep = {0};
-    bool allowed = q->a->tcp ? auth_tcp(q, &rep) : auth_unix_peer(q);
-    if (!allowed) {
-        if (!rep.status)
-            reply_error(&rep, MHD_HTTP_FORBIDDEN, "forbidden",
-                        "only root and members of the admin group may administer guised");
-    } else if (!csrf_ok(q)) {
-        reply_error(&rep, MHD_HTTP_FORBIDDEN, "missing_header",
-                    "changes over TCP need the X-Guise-Admin header");
-    } else if (q->too_big) {
-        reply_error(&rep, 413, "too_large", "request bodies are limited to %d bytes", MAX_BODY);
-    } else {
-        api_handle(q, &rep);
+    enum lc_phase ph = lc_phase(&q->lc);
+    if (ph == LC_ROUTED || ph == LC_AUTHN_RESULT || ph == LC_AUTHZ_RESULT || ph == LC_DELAYED) {
+        /* The body is in (or a completion resumed the connection): drive
+         * on this, the listener's own thread. */
+        lc_drive_begin(&q->lc);
+        admin_drive(q);
     }
-    return send_reply(q, &rep);
+    if (!lc_ready(&q->lc))
+        return MHD_YES;
+    return send_reply(q, &q->rep);
 }
 
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
@@ -267,8 +359,8 @@ int admin_start(struct server *srv, const struct guise_config *cfg, char *err, s
     const char *path = cfg->admin_listen ? cfg->admin_listen : DEFAULT_SOCKET;
     char why[512] = "";
     int fd = -1;
-    unsigned flags =
-        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
     if (!a->tcp) {
         fd = unix_listen(a, path, why, sizeof why);
         if (fd < 0) {
@@ -292,6 +384,7 @@ int admin_start(struct server *srv, const struct guise_config *cfg, char *err, s
         {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_logger, a},
         {a->tcp ? MHD_OPTION_SOCK_ADDR : MHD_OPTION_LISTEN_SOCKET, a->tcp ? 0 : fd,
          a->tcp ? (void *)&cfg->admin_addr.addr : NULL},
+        {MHD_OPTION_THREAD_POOL_SIZE, ADMIN_THREADS, NULL},
         {MHD_OPTION_CONNECTION_LIMIT, 64, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, 60, NULL},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed, a},

@@ -36,6 +36,23 @@ void gen_unref(struct gen *g)
     free(g);
 }
 
+struct gen *server_current_gen(struct server *srv)
+{
+    pthread_mutex_lock(&srv->gen_lock);
+    struct gen *g = gen_ref(srv->current);
+    pthread_mutex_unlock(&srv->gen_lock);
+    return g;
+}
+
+void server_install_gen(struct server *srv, struct gen *g)
+{
+    pthread_mutex_lock(&srv->gen_lock);
+    struct gen *old = srv->current;
+    srv->current = g;
+    pthread_mutex_unlock(&srv->gen_lock);
+    gen_unref(old);
+}
+
 struct point *gen_point(struct gen *g, const char *name)
 {
     for (size_t i = 0; i < g->npoints; i++)
@@ -94,10 +111,11 @@ static int build_list(struct gen *g, const struct cfg_list *names, enum guise_pl
                      g->cfg->file, names->line, name);
             return -1;
         }
-        if (!strcmp(name, "pp-acl") && !point_level) {
+        if (d->authz && (d->authz->point_level_allowed & GUISE_AUTHZ_POINT_INSTANCE) &&
+            !point_level) {
             snprintf(err, errsz,
-                     "%s:%d: key 'authorization': pp-acl belongs in a [publishing-point] section",
-                     g->cfg->file, names->line);
+                     "%s:%d: key 'authorization': %s belongs in a [publishing-point] section",
+                     g->cfg->file, names->line, name);
             return -1;
         }
         guise_plugin *p = instance_for(g, name, names->line, err, errsz);
@@ -161,14 +179,15 @@ static int build_point_scope(struct gen *g, const struct cfg_point *cp, struct p
     nauthz = nserver_authz;
     for (size_t i = 0; i < cp->authz.n; i++) {
         const char *name = cp->authz.v[i];
-        if (!strcmp(name, "pp-acl")) {
-            /* One pp-acl instance per point, made from the point's read/write. */
+        const struct guise_plugin_descriptor *d = guise_host_find_type(g->host, name);
+        if (d && d->authz && (d->authz->point_level_allowed & GUISE_AUTHZ_POINT_INSTANCE)) {
+            /* One instance per point, made from the point's read/write. */
             char inst[256];
-            snprintf(inst, sizeof inst, "pp-acl@%s", cp->name);
+            snprintf(inst, sizeof inst, "%s@%s", name, cp->name);
             guise_props *acl = guise_props_dup(cp->acl);
             guise_plugin *p = NULL;
             char why[512];
-            if (guise_host_instantiate(g->host, "pp-acl", inst, acl, &p, why, sizeof why) !=
+            if (guise_host_instantiate(g->host, name, inst, acl, &p, why, sizeof why) !=
                 GUISE_S_OK) {
                 snprintf(err, errsz, "%s", why);
                 goto out;
@@ -213,13 +232,22 @@ struct gen *gen_build(struct server *srv, struct guise_config *cfg, char *err, s
         allow[na++] = cfg->allow_accounts.v[i];
     for (size_t i = 0; i < cfg->allow_groups.n && i < 63; i++)
         allow_groups[i] = cfg->allow_groups.v[i];
-    /* The anonymous guest account may be below min-uid (nobody is 65534,
-     * but distributions differ): it is the store's guest, reachable below
-     * the minimums only by anonymous plug-ins (core/host.c), never by a
-     * user of another plug-in mapped to it. */
-    const struct cfg_plugin *anon = guise_config_plugin(cfg, "anonymous");
-    const char *guest = anon ? guise_props_get(anon->props, "account") : NULL;
-    const char *guests[] = {guest ? guest : "nobody", NULL};
+    /* The guest account of an anonymous plug-in (its "account" property,
+     * default nobody) may be below min-uid (nobody is 65534, but
+     * distributions differ): it is the store's guest, reachable below the
+     * minimums only by anonymous plug-ins (core/host.c), never by a user of
+     * another plug-in mapped to it. Which plug-ins are anonymous is their
+     * descriptors' GUISE_AUTH_ANONYMOUS, not a name. */
+    const char *guests[16] = {0};
+    size_t ng = 0;
+    for (size_t i = 0; guise_builtin_plugins[i] && ng < 15; i++) {
+        const struct guise_plugin_descriptor *d = guise_builtin_plugins[i];
+        if (!d->authn || !(d->authn->flags & GUISE_AUTH_ANONYMOUS))
+            continue;
+        const struct cfg_plugin *sec = guise_config_plugin(cfg, d->name);
+        const char *guest = sec ? guise_props_get(sec->props, "account") : NULL;
+        guests[ng++] = guest ? guest : "nobody";
+    }
     struct guise_token_store_options topt = {.min_uid = (uid_t)cfg->min_uid,
                                              .min_gid = (gid_t)cfg->min_gid,
                                              .ttl_seconds = cfg->token_ttl,

@@ -1,6 +1,7 @@
 /* libmicrohttpd glue: daemons on every listen address, connection and
  * request lifetimes, the access handler and the access log. */
 #include "server/accesslog.h"
+#include "server/client_event.h"
 #include "server/pipeline.h"
 #include "server/request.h"
 #include "server/shrink_watch.h"
@@ -17,23 +18,6 @@
 #include <string.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
-
-struct gen *server_current_gen(struct server *srv)
-{
-    pthread_mutex_lock(&srv->gen_lock);
-    struct gen *g = gen_ref(srv->current);
-    pthread_mutex_unlock(&srv->gen_lock);
-    return g;
-}
-
-void server_install_gen(struct server *srv, struct gen *g)
-{
-    pthread_mutex_lock(&srv->gen_lock);
-    struct gen *old = srv->current;
-    srv->current = g;
-    pthread_mutex_unlock(&srv->gen_lock);
-    gen_unref(old);
-}
 
 /* ---- connections ---- */
 
@@ -239,7 +223,7 @@ static void *request_new(void *cls, const char *target, struct MHD_Connection *m
     r->method = "-";
     r->url = r->target;
     r->content_fd = -1;
-    pthread_mutex_init(&r->mu, NULL);
+    lc_init(&r->lc, mc);
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     r->conn = ci ? ci->socket_context : NULL;
@@ -297,7 +281,7 @@ static void request_final_free(struct request *r)
     pipeline_request_cleanup(r);
     free(r->target);
     free(r->path);
-    pthread_mutex_destroy(&r->mu);
+    lc_destroy(&r->lc);
     free(r);
 }
 
@@ -353,10 +337,7 @@ static void request_completed(void *cls, struct MHD_Connection *mc, void **con_c
     if (r->conn)
         shrink_watch_conn_done(srv, r->conn);
     conn_account(srv, r, e.bytes);
-    pthread_mutex_lock(&r->mu);
-    bool orphan = r->abandoned && r->pending;
-    pthread_mutex_unlock(&r->mu);
-    if (orphan)
+    if (lc_orphaned(&r->lc))
         request_orphan(r);
     else
         request_free(r);
@@ -392,9 +373,9 @@ static bool route(struct request *r)
         return false;
     }
     if (rc != GH_PATH_OK) {
-        guise_eventlog_write(r->gen->log, GUISE_EVENT_INFORMATION, "server",
-                             GUISE_EV_REQUEST_REFUSED, GUISE_E_BAD_FORMAT,
-                             "client %s: refused request path %.200s", r->conn->client_ip, r->url);
+        client_event(r->srv, r->gen->log, GUISE_EVENT_INFORMATION, "server",
+                     GUISE_EV_REQUEST_REFUSED, GUISE_E_BAD_FORMAT, r->conn->client_ip,
+                     "client %s: refused request path %.200s", r->conn->client_ip, r->url);
         finish_status(r, MHD_HTTP_BAD_REQUEST, "Bad request path.");
         return false;
     }
@@ -419,6 +400,7 @@ static bool route(struct request *r)
                       "failure; an administrator must re-enable it.");
         return false;
     }
+    r->authz_event = GUISE_AUTHZ_READ;
     r->info = (struct guise_request_info){
         .method = r->method,
         .uri = r->target,
@@ -507,8 +489,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
     struct request *r = *con_cls;
     if (!r)
         return MHD_NO;
-    if (!r->started) {
-        r->started = true;
+    if (lc_phase(&r->lc) == LC_RECEIVED) {
         r->method = method;
         r->url = url;
         r->version = version;
@@ -518,28 +499,30 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
          * first call: libmicrohttpd then closes the connection unread. */
         if (!framing_ok(r))
             return queue_answer(r);
-        r->routed = route(r);
+        if (route(r))
+            lc_set(&r->lc, LC_ROUTED);
         /* Answering in this first call - directly, or after a suspension
          * that began in it - makes libmicrohttpd discard the (empty) body
          * and close the connection, which ends NTLM's multi-leg exchange:
          * the pipeline starts in the next call. */
         return MHD_YES;
     }
-    if (*upload_data_size) {
+    if (lc_phase(&r->lc) == LC_BODY_IN && r->body_in) {
+        /* A content phase consuming the body (live ingest); the empty
+         * piece tells it the body ended. */
+        r->body_in(r, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        if (!lc_ready(&r->lc))
+            return MHD_YES;
+    } else if (*upload_data_size) {
         /* Bodies are not used by GET/HEAD; others were answered already. */
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (r->routed && !r->pipeline_started) {
-        r->pipeline_started = true;
+    if (lc_phase(&r->lc) == LC_ROUTED)
         pipeline_start(r);
-    }
-    pthread_mutex_lock(&r->mu);
-    /* An abandoned request's call is still pending: shutdown answered it. */
-    bool ready =
-        r->step == ST_DONE && !r->suspended && !r->driving && (!r->pending || r->abandoned);
-    pthread_mutex_unlock(&r->mu);
-    if (!ready)
+    /* An abandoned request's call may still be pending: shutdown answered it. */
+    if (!lc_ready(&r->lc))
         return MHD_YES;
     return queue_answer(r);
 }
@@ -680,21 +663,6 @@ bool http_wait_idle(struct server *srv, unsigned timeout_ms)
     return true;
 }
 
-/* Takes a request waiting for a plug-in's completion away from it: the
- * completion, whenever it comes, finds the request neither suspended nor
- * waiting for it to drive (pipeline.c: completed) and only clears pending. */
-static bool abandon(struct request *r)
-{
-    pthread_mutex_lock(&r->mu);
-    bool waiting = r->suspended && !r->driving && r->pending && !r->abandoned;
-    if (waiting) {
-        r->abandoned = true;
-        r->driving = true; /* this thread, until the connection is resumed */
-    }
-    pthread_mutex_unlock(&r->mu);
-    return waiting;
-}
-
 size_t http_answer_waiting(struct server *srv)
 {
     size_t n = 0;
@@ -702,11 +670,13 @@ size_t http_answer_waiting(struct server *srv)
     pthread_mutex_lock(&srv->conns_lock);
     for (struct conn *c = srv->conns; c; c = c->next) {
         struct request *r = atomic_load(&c->current);
-        if (!r || !abandon(r))
+        /* Takes a request waiting for a plug-in's completion away from it:
+         * the completion, whenever it comes, drives nothing (lifecycle.h). */
+        if (!r || !lc_abandon(&r->lc))
             continue;
         /* A delayed 401 (throttle timer) is already the answer; anything
          * else is still deciding: nothing of it may reach the client. */
-        if (r->step != ST_DONE) {
+        if (!lc_answered(&r->lc)) {
             for (size_t i = 0; i < r->nheaders; i++) {
                 free(r->headers[i].name);
                 free(r->headers[i].value);
@@ -718,11 +688,7 @@ size_t http_answer_waiting(struct server *srv)
         }
         if (r->response && !r->response_shared)
             MHD_add_response_header(r->response, MHD_HTTP_HEADER_CONNECTION, "close");
-        pthread_mutex_lock(&r->mu);
-        r->suspended = false;
-        r->driving = false;
-        pthread_mutex_unlock(&r->mu);
-        MHD_resume_connection(r->mc);
+        lc_abandon_finish(&r->lc);
         n++;
     }
     pthread_mutex_unlock(&srv->conns_lock);

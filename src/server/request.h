@@ -3,20 +3,19 @@
 #ifndef GUISE_SERVER_REQUEST_H
 #define GUISE_SERVER_REQUEST_H
 
+#include "server/answer.h"
+#include "server/authn.h"
 #include "server/content_cache.h"
+#include "server/lifecycle.h"
 #include "server/server.h"
 
 #include <sys/stat.h>
 
 /* What a connection keeps between requests (WMS: the user context). */
 struct conn {
-    struct gen *gen;     /* generation ctx and identity belong to */
-    guise_auth_ctx *ctx; /* the connection's authentication context */
-    /* Identity established by a non-anonymous plug-in on this connection:
-     * keep-alive requests without credentials (NTLM) stay authenticated. */
-    guise_plugin *id_plugin;
-    char *id_user, *id_account;
-    guise_token *id_token;
+    /* The authentication context and the identity a connection-oriented
+     * scheme established (server/authn.h). */
+    struct authn_conn auth;
     char client_ip[48];
     struct sockaddr_storage addr;
     socklen_t addrlen;
@@ -47,23 +46,6 @@ struct conn {
     bool keep;
 };
 
-struct identity {
-    char *logical_user, *account;
-    guise_token *token;
-    bool anonymous;
-    const char *scheme;
-};
-
-enum step {
-    ST_ROUTE,
-    ST_AUTHN,
-    ST_AUTHN_RESULT,
-    ST_AUTHZ,
-    ST_AUTHZ_RESULT,
-    ST_SERVE,
-    ST_DONE,
-};
-
 struct header_pair {
     char *name, *value;
 };
@@ -88,15 +70,22 @@ struct request {
     const char *rest;
     struct point *point;
     guise_scope *scope;
-    enum step step;
+    /* What the request asks of the authorization plug-ins (set at routing):
+     * GUISE_AUTHZ_READ for on-demand content, WRITE (and CREATE) for a
+     * publish request. */
+    uint32_t authz_event;
+    /* The content phase after authorization, chosen at routing: NULL is
+     * on-demand content (serve_content). A live ingest or a progressive
+     * live stream sets its own; it ends by finishing the answer, or moves
+     * to LC_BODY_IN (the handler then passes each piece of the request
+     * body to body_in, and an empty piece at its end) or LC_STREAM_OUT. */
+    void (*content_phase)(struct request *r);
+    void (*body_in)(struct request *r, const char *data, size_t len);
+    /* Where the request is and who drives it (server/lifecycle.h). */
+    struct lifecycle lc;
 
-    /* authentication in progress */
-    guise_plugin *authn_plugin;
-    unsigned char *blob; /* decoded response blob */
-    size_t blob_len;
-    enum guise_auth_status auth_status;
-    guise_result auth_code;
-    char *auth_challenge; /* blob returned with the status (text form) */
+    /* authentication in progress (the front's state) */
+    struct authn authn;
     size_t authz_index;
     enum guise_authz_decision authz_decision;
     guise_result authz_code;
@@ -122,30 +111,16 @@ struct request {
     const struct header_ref *borrowed; /* the content phase's, on its stack */
     size_t nborrowed;
     uint64_t bytes;
-    unsigned delay_ms;
-    bool delay_done;
-
-    /* suspend/resume hand-off between the I/O thread and completions */
-    pthread_mutex_t mu;
-    bool pending, suspended, driving, started, routed, pipeline_started;
-    /* Shutdown answered it (503) while a plug-in call was still pending:
-     * the late completion drives nothing, and the request's memory waits
-     * on srv->orphan_requests until the plug-ins are gone. */
-    bool abandoned;
+    unsigned delay_ms; /* the failure delay the answer waits (authn.h) */
+    /* Shutdown answered it (503) while a plug-in call was still pending
+     * (lc_orphaned): the request's memory waits on srv->orphan_requests
+     * until the plug-ins are gone. */
     struct request *orphan_next;
     struct timespec t0;
 };
 
 /* serve.c: the content phase: a file or a directory index. */
 void serve_content(struct request *r);
-/* Builds a plain answer (HTML body) for status and finishes the request. */
-void finish_status(struct request *r, unsigned status, const char *detail);
-/* Adds a header to the eventual response. */
-void request_add_header(struct request *r, const char *name, const char *value);
-/* Maps a refusal with an errno result to 401/403/404/500 and finishes. */
-void finish_refusal(struct request *r, guise_result code);
-/* Finishes with a 401 carrying every challenge of the scope. */
-void finish_challenge(struct request *r, guise_plugin *replace_for, const char *replacement);
 /* Opens the request's content as token (memoised): GUISE_S_OK or errno result. */
 guise_result request_open_content(struct request *r, const guise_token *token);
 

@@ -1,7 +1,7 @@
-/* The content phase: files (ranges, validators, sendfile) and directory
- * indexes, every byte opened with the identity's token; and the plain status
- * answers every phase can end with. */
-#include "server/pipeline.h"
+/* The content phase of on-demand content: files (ranges, validators,
+ * sendfile) and directory indexes, every byte opened with the identity's
+ * token. Answers are built by answer.c. */
+#include "server/answer.h"
 #include "server/request.h"
 #include "server/shrink_watch.h"
 
@@ -19,74 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-void request_add_header(struct request *r, const char *name, const char *value)
-{
-    struct header_pair *v = realloc(r->headers, (r->nheaders + 1) * sizeof *v);
-    if (!v)
-        return;
-    r->headers = v;
-    v[r->nheaders].name = strdup(name);
-    v[r->nheaders].value = strdup(value);
-    if (v[r->nheaders].name && v[r->nheaders].value)
-        r->nheaders++;
-    else {
-        free(v[r->nheaders].name);
-        free(v[r->nheaders].value);
-    }
-}
-
-/* Whether the answer must say Cache-Control: private (someone logged in). */
-static bool private_answer(const struct request *r)
-{
-    return r->have_ident && !r->ident.anonymous;
-}
-
-/* Every header of r's answer onto resp: the plug-ins' and the pipeline's,
- * the content's (borrowed), and the server's own. */
-static void add_headers(struct request *r, struct MHD_Response *resp)
-{
-    for (size_t i = 0; i < r->nheaders; i++)
-        MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
-    for (size_t i = 0; i < r->nborrowed; i++)
-        MHD_add_response_header(resp, r->borrowed[i].name, r->borrowed[i].value);
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_SERVER, "guise/" GUISE_VERSION);
-    if (private_answer(r))
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "private");
-}
-
-static void finish_response(struct request *r, unsigned status, struct MHD_Response *resp)
-{
-    if (resp)
-        add_headers(r, resp);
-    r->borrowed = NULL; /* they live on the caller's stack */
-    r->nborrowed = 0;
-    r->response = resp;
-    r->status = resp ? status : MHD_HTTP_INTERNAL_SERVER_ERROR;
-    r->step = ST_DONE;
-}
-
-static const char *reason(unsigned status)
-{
-    const char *s = MHD_get_reason_phrase_for(status);
-    return s && *s ? s : "Error";
-}
-
-void finish_status(struct request *r, unsigned status, const char *detail)
-{
-    char body[1024];
-    int n = snprintf(body, sizeof body,
-                     "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%u %s</title>"
-                     "</head><body><h1>%u %s</h1><p>%s</p></body></html>\n",
-                     status, reason(status), status, reason(status), detail ? detail : "");
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer((size_t)n, body, MHD_RESPMEM_MUST_COPY);
-    if (resp)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
-    r->bytes = (uint64_t)n;
-    finish_response(r, status, resp);
-}
 
 /* The path inside the point's root to open: the single file's name, the
  * request's rest, or the root itself. */
@@ -200,7 +132,7 @@ static void send_index(struct request *r, const char *title, const char *base_hr
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
     /* A listing changes whenever the directory does; a private one gets
      * "private" from finish_response. */
-    if (resp && !private_answer(r))
+    if (resp && !answer_is_private(r))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     finish_response(r, MHD_HTTP_OK, resp);
 }
@@ -364,12 +296,12 @@ static bool serve_shared(struct request *r, struct cc_entry *e, const char *type
      * request that was suspended is served by the thread that completed
      * its plug-in call and queued later by the connection's thread; in
      * between, the owner could drop the entry and free the response. Such a
-     * request gets its own response. (Only drivers write `suspended`, and
-     * the hand-over between them is under r->mu.) */
-    if (r->suspended || r->nheaders != 0 ||
+     * request gets its own response. (The lifecycle's flow says whether
+     * the connection is suspended; its hand-over is under its mutex.) */
+    if (lc_suspended(&r->lc) || r->nheaders != 0 ||
         (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0))
         return false;
-    bool priv = private_answer(r);
+    bool priv = answer_is_private(r);
     struct shared_answer *a = cc_attachment(e);
     if (!a || a->private_ != priv || strcmp(a->type, type) != 0) {
         size_t tlen = strlen(type) + 1;
@@ -383,7 +315,7 @@ static bool serve_shared(struct request *r, struct cc_entry *e, const char *type
             free(a);
             return false;
         }
-        add_headers(r, a->resp);
+        answer_add_headers(r, a->resp);
         if (!cc_attach(e, a, shared_answer_free)) {
             shared_answer_free(a);
             return false;
@@ -394,7 +326,7 @@ static bool serve_shared(struct request *r, struct cc_entry *e, const char *type
     r->response = a->resp;
     r->response_shared = true;
     r->status = MHD_HTTP_OK;
-    r->step = ST_DONE;
+    lc_answer(&r->lc);
     return true;
 }
 

@@ -84,7 +84,7 @@ struct server {
     _Atomic bool stopping; /* http_answer_waiting has begun */
 };
 
-/* The generation serving new requests (a new reference). */
+/* gen.c: the generation serving new requests (a new reference). */
 struct gen *server_current_gen(struct server *srv);
 /* Installs g as current (takes the reference). */
 void server_install_gen(struct server *srv, struct gen *g);

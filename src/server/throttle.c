@@ -2,9 +2,12 @@
  * delays answers without holding an I/O or worker thread. */
 #include "server/throttle.h"
 
+#include <stdint.h>
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,6 +21,28 @@ struct entry {
     time_t last;
     time_t locked_until;
 };
+
+/* One client's rate-limited event (or jobs-in-flight count): a separate
+ * small table, so that neither touches the failure slots' fast path. */
+struct evslot {
+    char key[128];
+    time_t last;         /* when tokens were last refilled */
+    unsigned tokens;     /* lines that may still be written now */
+    unsigned suppressed; /* since the last line written */
+};
+
+/* A burst of EVENT_BURST lines, then EVENT_RATE a second: a client
+ * looping at thousands of requests a second writes a few lines a second. */
+#define EVENT_BURST 20
+#define EVENT_RATE  5
+
+struct jobslot {
+    char key[128];
+    unsigned inflight;
+};
+
+#define EVENT_SLOTS 1024
+#define JOB_SLOTS   1024
 
 struct timer {
     struct timespec due;
@@ -39,6 +64,8 @@ struct throttle {
     struct entry *table;
     unsigned cap;
     struct timer *timers; /* sorted by due */
+    struct evslot events[EVENT_SLOTS];
+    struct jobslot jobs[JOB_SLOTS];
     bool stopping;
     pthread_t thread;
 };
@@ -117,23 +144,125 @@ unsigned throttle_live(struct throttle *t)
     return atomic_load(&t->live);
 }
 
-unsigned throttle_failure(struct throttle *t, const char *ip)
+unsigned throttle_failure_scaled(struct throttle *t, const char *key, unsigned scale)
 {
+    if (scale == 0)
+        scale = 1;
     time_t now = time(NULL);
     pthread_mutex_lock(&t->lock);
-    struct entry *e = slot_for(t, ip, now);
+    struct entry *e = slot_for(t, key, now);
     if (now - e->last > FORGET_AFTER_S)
         e->failures = 0;
     e->failures++;
     e->last = now;
-    if (t->policy.lockout_after && e->failures >= t->policy.lockout_after) {
+    if (t->policy.lockout_after && e->failures >= t->policy.lockout_after * scale) {
         e->locked_until = now + (time_t)t->policy.lockout_seconds;
         e->failures = 0;
     }
     unsigned long d =
-        (unsigned long)t->policy.base_delay_ms * (e->failures > 1 ? e->failures - 1 : 0);
+        (unsigned long)t->policy.base_delay_ms * (e->failures > 1 ? e->failures - 1 : 0) / scale;
     pthread_mutex_unlock(&t->lock);
     return d > MAX_DELAY_MS ? MAX_DELAY_MS : (unsigned)d;
+}
+
+unsigned throttle_failure(struct throttle *t, const char *key)
+{
+    return throttle_failure_scaled(t, key, 1);
+}
+
+bool throttle_failing(struct throttle *t, const char *key)
+{
+    if (atomic_load(&t->live) == 0)
+        return false;
+    time_t now = time(NULL);
+    bool failing = false;
+    pthread_mutex_lock(&t->lock);
+    uint64_t h = hash_ip(key);
+    for (unsigned i = 0; i < 8; i++) {
+        struct entry *e = &t->table[(h + i) % t->cap];
+        if (!strcmp(e->ip, key) && !stale(e, now) && (e->failures > 0 || e->locked_until > now))
+            failing = true;
+    }
+    pthread_mutex_unlock(&t->lock);
+    return failing;
+}
+
+unsigned throttle_event(struct throttle *t, const char *key)
+{
+    time_t now = time(NULL);
+    unsigned out;
+    pthread_mutex_lock(&t->lock);
+    struct evslot *e = &t->events[hash_ip(key) % EVENT_SLOTS];
+    if (strcmp(e->key, key) != 0) {
+        /* Another key had the slot: it starts over (a suppressed count of
+         * the evicted key is lost, never a line of this one). */
+        snprintf(e->key, sizeof e->key, "%s", key);
+        e->last = now;
+        e->tokens = EVENT_BURST;
+        e->suppressed = 0;
+    }
+    if (now > e->last) {
+        time_t add = now - e->last;
+        e->tokens = add >= EVENT_BURST ? EVENT_BURST : e->tokens + (unsigned)add * EVENT_RATE;
+        if (e->tokens > EVENT_BURST)
+            e->tokens = EVENT_BURST;
+        e->last = now;
+    }
+    if (e->tokens > 0) {
+        e->tokens--;
+        out = 1 + e->suppressed;
+        e->suppressed = 0;
+    } else {
+        e->suppressed++;
+        out = 0;
+    }
+    pthread_mutex_unlock(&t->lock);
+    return out;
+}
+
+bool throttle_job_begin(struct throttle *t, const char *key, unsigned max)
+{
+    bool ok = false;
+    pthread_mutex_lock(&t->lock);
+    uint64_t h = hash_ip(key);
+    struct jobslot *free_slot = NULL;
+    for (unsigned i = 0; i < 16; i++) {
+        struct jobslot *j = &t->jobs[(h + i) % JOB_SLOTS];
+        if (!strcmp(j->key, key)) {
+            if (j->inflight < max) {
+                j->inflight++;
+                ok = true;
+            }
+            pthread_mutex_unlock(&t->lock);
+            return ok;
+        }
+        if (!free_slot && j->inflight == 0)
+            free_slot = j;
+    }
+    if (free_slot && max > 0) {
+        snprintf(free_slot->key, sizeof free_slot->key, "%s", key);
+        free_slot->inflight = 1;
+        ok = true;
+    }
+    /* No slot among the probed ones: 16 keys with calls in flight share
+     * these buckets; refusing is the bounded answer. */
+    pthread_mutex_unlock(&t->lock);
+    return ok;
+}
+
+void throttle_job_end(struct throttle *t, const char *key)
+{
+    pthread_mutex_lock(&t->lock);
+    uint64_t h = hash_ip(key);
+    for (unsigned i = 0; i < 16; i++) {
+        struct jobslot *j = &t->jobs[(h + i) % JOB_SLOTS];
+        if (j->inflight && !strcmp(j->key, key)) {
+            if (--j->inflight == 0)
+                j->key[0] = '\0';
+            break;
+        }
+    }
+    pthread_mutex_unlock(&t->lock);
 }
 
 unsigned throttle_locked(struct throttle *t, const char *key)

@@ -4,6 +4,7 @@
 #ifndef GUISE_SERVER_THROTTLE_H
 #define GUISE_SERVER_THROTTLE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -23,6 +24,24 @@ void throttle_free(struct throttle *t);
 void throttle_set_policy(struct throttle *t, const struct throttle_policy *p);
 /* Records a failure of key; returns how long its answer should wait (ms). */
 unsigned throttle_failure(struct throttle *t, const char *key);
+/* The same with a slower policy: the delay grows `scale` times slower and
+ * the lockout needs `scale` times as many failures (per-name counting,
+ * which an attacker can drive from anywhere). */
+unsigned throttle_failure_scaled(struct throttle *t, const char *key, unsigned scale);
+/* Whether key has recent failures or is locked out. */
+bool throttle_failing(struct throttle *t, const char *key);
+
+/* Rate limit of one client's events per key: a burst of 20 lines, then 5
+ * a second. 0 when this one is to be suppressed, else 1 + how many were
+ * suppressed since the last one written. */
+unsigned throttle_event(struct throttle *t, const char *key);
+
+/* Jobs in flight per key (client address, user): true and counted when
+ * fewer than max are in flight, false when the cap is reached (the caller
+ * answers 503 before queueing anything). Every true is paired with one
+ * throttle_job_end. */
+bool throttle_job_begin(struct throttle *t, const char *key, unsigned max);
+void throttle_job_end(struct throttle *t, const char *key);
 /* Seconds key stays locked out (429), 0 when it is not. */
 unsigned throttle_locked(struct throttle *t, const char *key);
 /* Forgets key's failures (after a success). */

@@ -455,6 +455,65 @@ class AdminUnix(gh.GuiseTestCase):
         self.assertEqual(p.returncode, 4, p.stderr)
         self.assertIn("access denied", p.stderr)
 
+    def test_status_with_3000_idle_content_connections(self):
+        # select() stopped answering beyond FD_SETSIZE (1024) descriptors:
+        # the admin daemon polls with epoll and answers however many the
+        # content daemons hold.
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        want = 3000 + 200
+        if soft < want:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
+            self.addCleanup(resource.setrlimit, resource.RLIMIT_NOFILE, (soft, hard))
+        if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < want:
+            self.skipTest("cannot open 3000 descriptors")
+        cfg = base_config(self.work, "x", io_threads=1, idle_timeout=120)
+        g = self.start(cfg)
+        socks = []
+        self.addCleanup(lambda: [s.close() for s in socks])
+        for _ in range(3000):
+            socks.append(socket.create_connection(("127.0.0.1", g.port), timeout=5))
+        # Every idle connection is accepted (none refused by a limit); the
+        # last ones may still wait in the backlog for a moment.
+        deadline = time.monotonic() + 20
+        while gh.metric(self.sock, "guise_open_connections") < 3000 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.assertGreaterEqual(gh.metric(self.sock, "guise_open_connections"), 3000)
+        st, v, _ = self.api("GET", "/api/server")
+        self.assertEqual(st, 200)
+        p = self.guisectl("status")
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+    def test_idle_non_admin_peers_cannot_hang_root(self):
+        # 64 idle connections of an unprivileged user to the 0666 socket
+        # used to take every slot (and a thread each) for 60 s.
+        gh.require_root("connecting as another uid")
+        g = self.start()
+        os.chmod(self.work.path, 0o755)
+        r, wfd = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.close(r)
+                as_user(NOBODY)()
+                held = []
+                for _ in range(64):
+                    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                    s.connect(self.sock)
+                    held.append(s)
+                os.write(wfd, b"1")
+                time.sleep(30)
+            finally:
+                os._exit(0)
+        os.close(wfd)
+        self.addCleanup(lambda: (os.kill(pid, signal.SIGKILL), os.waitpid(pid, 0)))
+        os.read(r, 1)
+        os.close(r)
+        t0 = time.monotonic()
+        p = self.guisectl("status")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertLess(time.monotonic() - t0, 20)
+
     def test_admin_group_member_allowed(self):
         gh.require_root("test accounts")
         with gh.TestAccounts():
@@ -677,11 +736,43 @@ class AdminTcp(gh.GuiseTestCase):
             self.assertEqual(r.status, 200)
             self.assertTrue(r.header("Content-Type").startswith(t))
 
-    def test_non_member_forbidden(self):
+    def test_locked_out_on_the_content_port_is_locked_out_here(self):
+        # One throttle for every listener: wrong passwords on the content
+        # port lock the address out of the admin listener too, right
+        # password or not.
+        cfg = self.config(gh.ALICE)
+        cfg.server.update({"auth-failure-delay": 0, "auth-lockout-failures": 3, "auth-lockout-time": 30})
+        g = self.start_guised(cfg)
+        bad = {"Authorization": gh.hello_auth(secret="wrong")}
+        for _ in range(3):
+            gh.curl(g.url("/pub/hello.txt"), headers=bad)
+        r = gh.curl(self.url("/api/server"), headers={"Authorization": gh.hello_auth()})
+        self.assertEqual(r.status, 429, r.text)
+        self.assertTrue((r.header("Retry-After") or "").isdigit())
+        # And the other way round: guessing on the admin listener counts.
+        g.wait_for_event(r"address 127.0.0.1 is locked out")
+
+    def test_malformed_credentials_are_400(self):
+        # Like the content port (it was 401 here before the one front).
+        g = self.start_guised(self.config(gh.ALICE))
+        r = gh.curl(self.url("/api/server"), headers={"Authorization": "Hello no-colon-here"})
+        self.assertEqual(r.status, 400, r.text)
+        self.assertEqual(json.loads(r.body)["error"]["code"], "bad_credentials")
+        self.assertEqual(gh.curl(g.url("/pub/hello.txt"), headers={"Authorization": "Hello no-colon-here"}).status,
+                         400)
+
+    def test_non_member_answered_like_a_wrong_password(self):
+        # The right password of a non-administrator must not be confirmed:
+        # the same status, error code and challenges as a wrong password.
         g = self.start_guised(self.config(gh.BOB))
-        r = gh.curl(self.url("/api/server"), headers={"Authorization": gh.hello_auth("bob")})
-        self.assertEqual(r.status, 403)
-        self.assertEqual(json.loads(r.body)["error"]["code"], "forbidden")
+        right = gh.curl(self.url("/api/server"), headers={"Authorization": gh.hello_auth("bob")})
+        wrong = gh.curl(self.url("/api/server"), headers={"Authorization": gh.hello_auth("bob", secret="wrong")})
+        for r in (right, wrong):
+            self.assertEqual(r.status, 401)
+            self.assertEqual(json.loads(r.body)["error"]["code"], "unauthorized")
+        self.assertEqual(right.header_all("WWW-Authenticate"), wrong.header_all("WWW-Authenticate"))
+        self.assertEqual(right.body, wrong.body)
+        # The administrator's log still says why.
         g.wait_for_event(r"warning admin\[501\] admin request GET /api/server from bob \(account guise-t-bob, "
                          r"127.0.0.1\) refused: the account is not root")
 
@@ -738,11 +829,13 @@ class AdminTcpGuisectl(gh.GuiseTestCase):
         p = self.guisectl("status")
         self.assertEqual(p.returncode, 4, p.stderr)
         self.assertIn("--user NAME or --negotiate", p.stderr)
-        p = self.guisectl("--user", "alice:wrong", "status")
-        self.assertEqual(p.returncode, 4, p.stderr)
+        wrong = self.guisectl("--user", "alice:wrong", "status")
+        self.assertEqual(wrong.returncode, 4, wrong.stderr)
+        # A non-administrator's right password is answered like a wrong one
+        # (the listener is no password oracle).
         p = self.guisectl("--user", "bob:bob-pw", "status")
         self.assertEqual(p.returncode, 4, p.stderr)
-        self.assertIn("not root nor a member", p.stderr)
+        self.assertEqual(p.stderr, wrong.stderr)
         p = self.guisectl("--user", "alice", "status")  # no password, no terminal
         self.assertEqual(p.returncode, 2, p.stderr)
 

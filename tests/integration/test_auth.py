@@ -8,6 +8,7 @@ guise_harness.hello_config). Everything here runs without root: hello
 impersonates "nobody" and refusals come from pp-acl and ip; the fs-acl
 cases with real accounts are in test_fsacl.py."""
 
+import os
 import re
 import socket
 import time
@@ -413,6 +414,109 @@ class Throttling(gh.GuiseTestCase):
         t0 = time.monotonic()
         gh.curl(url, headers=bad)
         self.assertLess(time.monotonic() - t0, 0.9)
+
+
+class OneFront(gh.GuiseTestCase):
+    """Issue 14's findings about the authentication front: looping clients
+    and their events, the per-name lockout, the admin listener sharing the
+    content port's throttle."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.work.write("pub/hello.txt", "hello\n")
+
+    def server(self, **server):
+        cfg = base_config(self.work, authentication="anonymous hello", **server)
+        cfg.point("pub", self.work.join("pub"))
+        return self.start_guised(cfg), cfg
+
+    def test_a_looping_client_is_rate_limited_and_locked_out(self):
+        # A player re-sending credentials of a scheme not offered, as fast as
+        # it can: its events are limited to about one a second with a count
+        # of the rest, and its refusals count like wrong passwords.
+        srv, _ = self.server(auth_lockout_failures=200, auth_lockout_time=30)
+        start = len(srv.events())
+        loop = {"Authorization": "Basic YWxpY2U6eA=="}
+        statuses = [gh.http_request(srv.port, "GET", "/pub/hello.txt", loop).status for _ in range(205)]
+        self.assertEqual(statuses[0], 401)
+        self.assertEqual(statuses.index(429), 199, statuses)  # the 200th refusal locks the address
+        self.assertEqual(set(statuses[199:]), {429})
+        ev = srv.events()[start:]
+        written = len(re.findall(r"sent credentials of a scheme not offered", ev))
+        self.assertGreaterEqual(written, 1)
+        self.assertLess(written, 100, ev)  # 199 refusals of the same kind, far fewer lines
+        # Anonymous access from the same address still works (no credentials).
+        self.assertEqual(gh.curl(srv.url("/pub/hello.txt")).status, 200)
+
+    def test_suppressed_events_are_counted(self):
+        srv, _ = self.server(auth_lockout_failures=0)
+        bad = {"Authorization": gh.hello_auth("alice", "wrong")}
+        for _ in range(60):  # a burst of 20 lines is written, then 5 a second
+            self.assertEqual(gh.http_request(srv.port, "GET", "/pub/hello.txt", bad).status, 401)
+        time.sleep(1.1)
+        self.assertEqual(gh.http_request(srv.port, "GET", "/pub/hello.txt", bad).status, 401)
+        ev = srv.events()
+        m = re.findall(r"Hello authentication denied for user \(unknown\) \((\d+) similar events of this client "
+                       r"suppressed", ev)
+        self.assertTrue(m, ev[-2000:])
+        lines = len(re.findall(r"Hello authentication denied for user", ev))
+        self.assertLess(lines, 60, ev[-2000:])
+        self.assertEqual(lines + sum(int(n) for n in m), 61, ev[-2000:])
+
+    def basic_server(self, **server):
+        # Basic knows the name a client claims (hello does not): per-name
+        # counting needs it.
+        import base64
+        import hashlib
+        users = self.work.join("users.htpasswd")
+        if not os.path.exists(users):
+            with open(users, "w") as f:
+                for user, pw in (("alice", "alice-pw"), ("bob", "bob-pw")):
+                    digest = base64.b64encode(hashlib.sha1(pw.encode()).digest()).decode()
+                    f.write(f"{user}:{{SHA}}{digest}\n")
+        cfg = gh.Config(authentication="basic", authorization="fs-acl", realm=REALM, auth_failure_delay=0,
+                        **server)
+        cfg.plugin("basic", backend="htpasswd", user_file=users, account="nobody", allow_plaintext="true")
+        cfg.point("pub", self.work.join("pub"))
+        return self.start_guised(cfg)
+
+    @staticmethod
+    def basic(user, pw):
+        import base64
+        return {"Authorization": "Basic " + base64.b64encode(f"{user}:{pw}".encode()).decode()}
+
+    def test_a_name_locked_from_elsewhere_never_blocks_a_clean_address(self):
+        # Wrong answers for alice from six addresses, two each (under the
+        # address threshold of 3), lock the name (4 x 3 = 12 failures); alice's
+        # right answer from 127.0.0.1 (no failures) still passes, while an
+        # address that guessed gets 429 even with the right answer.
+        srv = self.basic_server(auth_lockout_failures=3, auth_lockout_time=30)
+        url = srv.url("/pub/hello.txt")
+        bad = self.basic("alice", "wrong")
+        good = self.basic("alice", "alice-pw")
+        for i in range(6):
+            for _ in range(2):
+                gh.curl(url, "--interface", f"127.0.2.{i + 1}", headers=bad)
+        srv.wait_for_event(r"user alice is locked out")
+        self.assertEqual(gh.curl(url, headers=good).status, 200)
+        self.assertEqual(gh.curl(url, "--interface", "127.0.2.1", headers=good).status, 429)
+        # And the clean address's success did not lift the name's lockout.
+        self.assertEqual(gh.curl(url, "--interface", "127.0.2.2", headers=good).status, 429)
+
+    def test_a_name_needs_more_failures_than_an_address(self):
+        # From many addresses, 2 wrong answers each (under the address
+        # threshold of 3): the name locks only after 4 x 3 = 12.
+        srv = self.basic_server(auth_lockout_failures=3, auth_lockout_time=30)
+        url = srv.url("/pub/hello.txt")
+        bad = self.basic("bob", "wrong")
+        statuses = []
+        for i in range(7):
+            for _ in range(2):
+                statuses.append(gh.curl(url, "--interface", f"127.0.1.{i + 1}", headers=bad).status)
+        self.assertEqual(statuses[:11], [401] * 11, statuses)
+        self.assertEqual(statuses[11], 429, statuses)
+        srv.wait_for_event(r"user bob is locked out")
 
 
 if __name__ == "__main__":

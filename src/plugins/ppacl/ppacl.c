@@ -7,6 +7,8 @@
  *   everyone    anybody (the default for read; write defaults to nobody)
  * WMS: "WMS Publishing Points ACL Authorization". */
 #include "plugins/builtin.h"
+#include <guise/props.h>
+#include <guise/token.h>
 
 #include <grp.h>
 #include <stdlib.h>
@@ -164,7 +166,7 @@ static guise_result ppacl_authorize(void *plugin, uint32_t event, const struct g
 
 static const struct guise_authz_ops ppacl_ops = {
     .events = GUISE_AUTHZ_READ | GUISE_AUTHZ_WRITE | GUISE_AUTHZ_CREATE,
-    .point_level_allowed = 1,
+    .point_level_allowed = GUISE_AUTHZ_POINT_LEVEL | GUISE_AUTHZ_POINT_INSTANCE,
     .authorize = ppacl_authorize,
 };
 

@@ -136,6 +136,81 @@ static void test_live_count_exact_under_concurrency(void **state)
     throttle_free(shared);
 }
 
+static void test_scaled_failures_are_slower(void **state)
+{
+    (void)state;
+    struct throttle *t = make(400, 3);
+    /* Scale 4: the delay grows a quarter as fast, the lockout needs 12. */
+    for (unsigned i = 0; i < 11; i++)
+        assert_int_equal(throttle_failure_scaled(t, "user:bob", 4), 100 * i);
+    assert_int_equal(throttle_locked(t, "user:bob"), 0);
+    throttle_failure_scaled(t, "user:bob", 4);
+    assert_true(throttle_locked(t, "user:bob") > 0);
+    throttle_free(t);
+}
+
+static void test_failing_tells_clean_keys(void **state)
+{
+    (void)state;
+    struct throttle *t = make(0, 3);
+    assert_false(throttle_failing(t, "ip:1"));
+    throttle_failure(t, "ip:1");
+    assert_true(throttle_failing(t, "ip:1"));
+    assert_false(throttle_failing(t, "ip:2"));
+    throttle_success(t, "ip:1");
+    assert_false(throttle_failing(t, "ip:1"));
+    for (int i = 0; i < 3; i++)
+        throttle_failure(t, "ip:3");
+    assert_true(throttle_failing(t, "ip:3")); /* locked: failing while it lasts */
+    throttle_free(t);
+}
+
+static void test_events_one_a_second_with_a_count(void **state)
+{
+    (void)state;
+    struct throttle *t = make(0, 0);
+    /* Within one second the first passes and the rest are counted. The
+     * clock may tick between calls: then the count is handed over earlier,
+     * never lost - what passes plus what it reports is what was asked. */
+    unsigned passed = 0, reported = 0;
+    for (int i = 0; i < 100; i++) {
+        unsigned n = throttle_event(t, "ev:300:10.0.0.1");
+        if (n) {
+            passed++;
+            reported += n;
+        }
+    }
+    assert_true(passed >= 20 && passed <= 30); /* the burst, and a tick or two */
+    /* Another client is not affected by the first one's flood. */
+    assert_true(throttle_event(t, "ev:300:10.0.0.2") == 1);
+    struct timespec ts = {1, 100000000};
+    nanosleep(&ts, NULL);
+    unsigned n = throttle_event(t, "ev:300:10.0.0.1");
+    assert_true(n >= 1);
+    assert_int_equal(reported + n - 1, 100);
+    throttle_free(t);
+}
+
+static void test_job_caps(void **state)
+{
+    (void)state;
+    struct throttle *t = make(0, 0);
+    for (int i = 0; i < 3; i++)
+        assert_true(throttle_job_begin(t, "jobs:a", 3));
+    assert_false(throttle_job_begin(t, "jobs:a", 3)); /* at the cap */
+    assert_true(throttle_job_begin(t, "jobs:b", 3));  /* another key is not */
+    throttle_job_end(t, "jobs:a");
+    assert_true(throttle_job_begin(t, "jobs:a", 3));
+    for (int i = 0; i < 3; i++)
+        throttle_job_end(t, "jobs:a");
+    throttle_job_end(t, "jobs:b");
+    /* All ended: the slots are free again and the count starts at zero. */
+    for (int i = 0; i < 3; i++)
+        assert_true(throttle_job_begin(t, "jobs:a", 3));
+    assert_false(throttle_job_begin(t, "jobs:a", 3));
+    throttle_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -145,6 +220,10 @@ int main(void)
         cmocka_unit_test(test_sweep_clears_stale_slots_only),
         cmocka_unit_test(test_lockout_is_not_swept_early),
         cmocka_unit_test(test_live_count_exact_under_concurrency),
+        cmocka_unit_test(test_scaled_failures_are_slower),
+        cmocka_unit_test(test_failing_tells_clean_keys),
+        cmocka_unit_test(test_events_one_a_second_with_a_count),
+        cmocka_unit_test(test_job_caps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
