@@ -247,6 +247,12 @@ int main(int argc, char **argv)
     struct gen *g = NULL;
     bool http_started = false, admin_started = false;
     char *scratch = NULL; /* guised -t: the plug-ins' state directory */
+    /* -t: the real state directory, for the check of the server's own
+     * files (the plug-ins run on the scratch copy). */
+    char *real_state = NULL;
+    /* Subsystems with publishing-point keys of their own register them
+     * here, before the first file is read (guise_config_register_point_keys,
+     * server/config_keys.h); a reload parses them the same way. */
     struct guise_config *cfg = guise_config_load(config, err, sizeof err);
     if (!cfg) {
         fprintf(stderr, "guised: %s\n", err);
@@ -278,6 +284,11 @@ int main(int argc, char **argv)
     struct throttle_policy tp = {cfg->fail_delay_ms, cfg->lockout_after, cfg->lockout_seconds};
     srv.throttle = throttle_new(&tp, 4096);
     enum guise_imp_mode mode = cfg->impersonation;
+    if (test_only && cfg->state_dir && !(real_state = strdup(cfg->state_dir))) {
+        fprintf(stderr, "guised: out of memory\n");
+        guise_config_free(cfg);
+        goto out;
+    }
     if (prepare_state_dir(cfg, test_only, state_checked, &scratch, err, sizeof err) != 0) {
         fprintf(stderr, "guised: %s\n", err);
         if (test_only)
@@ -312,6 +323,9 @@ int main(int argc, char **argv)
                     guise_plugin_name(p), msg);
             plugins_ok = false;
         }
+        free(g->cfg->state_dir); /* the scratch copy's name: check the real one */
+        g->cfg->state_dir = real_state;
+        real_state = NULL;
         if (server_privilege_check_files(config, g->cfg, stderr) != 0)
             plugins_ok = false;
         if (!plugins_ok) {
@@ -393,5 +407,6 @@ out:
     gh_mime_free();
     guise_eventlog_free(srv.log);
     statedir_scratch_remove(scratch);
+    free(real_state);
     return status;
 }

@@ -317,6 +317,8 @@ class FirstRun(gh.GuiseTestCase):
 
     def test_check_with_an_existing_state_directory_creates_no_key(self):
         state = self.work.mkdir("existing-t", mode=0o700)
+        if gh.is_root():  # as an install leaves it: the service account's
+            os.chown(state, *gh.service_ids())
         path = self.write("existing-t.conf", self.config(state))
         p = subprocess.run([gh.GUISED, "-t", "-c", path], capture_output=True, text=True, timeout=20)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
@@ -343,6 +345,10 @@ class FirstRun(gh.GuiseTestCase):
                 time.sleep(0.05)
             self.assertIsNone(proc.poll(), open(self.work.join("first-run.err")).read())
             self.assertEqual(os.stat(state).st_mode & 0o777, 0o700)
+            if gh.is_root():
+                # Created as root before the switch, then given to the
+                # account the server runs as (it writes its key there).
+                self.assertEqual((os.stat(state).st_uid, os.stat(state).st_gid), gh.service_ids())
             self.assertTrue(os.path.isdir(os.path.join(base, "var", "lib")))
             self.assertTrue(os.path.exists(os.path.join(state, "digest-nonce.key")))
         finally:

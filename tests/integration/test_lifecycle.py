@@ -355,6 +355,19 @@ class ShutdownWhileWaiting(gh.GuiseTestCase):
         # drain (1 s) + the rest of pam-timeout + sending: never the 6 s hang.
         self.assertLess(took, 6.0)
 
+    def test_sigterm_while_a_plugin_never_completes(self):
+        # Without PAM (pam_wrapper may be missing): 4 calls that never end.
+        srv = self.server("never")
+        answers, threads = self.start_clients(srv, {f"stall{i}": self.stall_request(i) for i in range(4)})
+        time.sleep(0.5)
+        self.sigterm(srv, threads)
+        self.assertEqual(srv.stop(), 0, srv.events()[-3000:])
+        for i in range(4):
+            self.assertTrue(answers[f"stall{i}"].startswith(b"HTTP/1.1 503"), answers[f"stall{i}"][:200])
+        ev = srv.events()
+        self.assertRegex(ev, r"4 request\(s\) still waiting answered now")
+        self.assertNotRegex(ev, r"still running after|Sanitizer|runtime error")
+
     def test_sigterm_while_a_worker_job_hangs(self):
         # A job that outlives shutdown-timeout twice: its clients still get
         # an answer, and the process ends without freeing what the job uses.
