@@ -1,11 +1,12 @@
 # A thin wrapper around Meson; see README.md.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 30
 MESON      ?= meson
 
-.PHONY: all build deps run test asan fuzz bench soak stress install clean format
+.PHONY: all build deps run test asan tsan fuzz bench soak stress install clean format
 
 all: build
 
@@ -32,6 +33,15 @@ asan:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	  GUISE_SANITIZED=1 $(MESON) test -C $(ASAN_BUILD) --print-errorlogs --num-processes 2 --timeout-multiplier 3
+
+# ThreadSanitizer: the unit suites that run plug-ins and the host on threads
+# (core, basic, digest, negotiate). tests/tsan.supp lists what is known.
+tsan:
+	@test -f $(TSAN_BUILD)/build.ninja || $(MESON) setup $(TSAN_BUILD) -Db_sanitize=thread -Db_lundef=false -Dbuildtype=debug
+	ninja -C $(TSAN_BUILD)
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/tsan.supp \
+	  GUISE_SANITIZED=1 $(MESON) test -C $(TSAN_BUILD) --print-errorlogs --num-processes 2 \
+	  --timeout-multiplier 5 --suite core --suite basic --suite digest --suite negotiate
 
 fuzz:
 	@test -f $(FUZZ_BUILD)/build.ninja || CC=clang $(MESON) setup $(FUZZ_BUILD) -Dfuzzing=true -Dtests=false -Dbuildtype=debugoptimized

@@ -71,6 +71,7 @@ probe="$WORK/probe.conf"
     echo '[publishing-point "bench"]'
     echo "path = $WORK/www/bench"
 } >"$probe"
+guise_readable "$WORK"
 if ! "$GUISED" -t -c "$probe" >"$WORK/logs/probe.log" 2>&1; then
     echo "digest: skipped: guised -t refuses authentication = digest:"
     sed 's/^/  /' "$WORK/logs/probe.log"

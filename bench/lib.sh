@@ -66,7 +66,15 @@ bench_init() {
     # The peers drop to www-data/nobody: they must reach the files.
     chmod 755 "$WORK"
     mkdir -p "$WORK/www/bench" "$WORK/logs" "$WORK/results" "$WORK/nginx-temp"
-    [ "$IS_ROOT" -eq 1 ] && chown www-data "$WORK/logs"
+    if [ "$IS_ROOT" -eq 1 ]; then
+        chown www-data "$WORK/logs"
+        # A root-started guised works as its service account (server-account,
+        # default guise, as make install creates it): its access log goes
+        # beside the peers' logs.
+        id guise >/dev/null 2>&1 ||
+            useradd --system --user-group --no-create-home --shell /usr/sbin/nologin guise
+        chmod 1777 "$WORK/logs"
+    fi
     trap bench_cleanup EXIT
     trap 'exit 130' INT TERM
 }
@@ -144,6 +152,16 @@ server_port() {
 
 # ---- servers ----
 
+# guise_readable STATE_DIR: as root, gives STATE_DIR to the service account
+# and lets it read the keys and user files the scripts made in $WORK (as
+# docs/SECURITY.md asks of an install: group guise, group-readable).
+guise_readable() {
+    [ "$IS_ROOT" -eq 1 ] || return 0
+    chown guise:guise "$1"
+    find "$WORK" -maxdepth 1 -type f \( -name '*.digest' -o -name '*.key' -o -name '*.htpasswd' \
+        -o -name '*.map' -o -name '*.keytab' \) -exec chgrp guise {} + -exec chmod g+r {} +
+}
+
 # start_guised NAME PORT IMPERSONATION [AUTHN [EXTRA_SECTIONS_FILE]]
 start_guised() {
     local name=$1 port=$2 imp=$3 authn=${4:-anonymous} extra=${5:-}
@@ -164,6 +182,7 @@ start_guised() {
         echo "path = $WORK/www/bench"
     } >"$conf"
     mkdir -p "$WORK/$name-state"
+    guise_readable "$WORK/$name-state"
     "$GUISED" -t -c "$conf" >"$WORK/logs/$name.test" 2>&1 || {
         cat "$WORK/logs/$name.test" >&2
         die "guised rejects $conf"

@@ -11,7 +11,11 @@
  * SECRET matches the `secret` property, the client is NAME and impersonates
  * `account`. It shows every part of the ABI a real scheme needs: flags,
  * challenge, contexts, asynchronous completion, identity and token. It is
- * an example: a shared secret in a header is only as safe as TLS makes it. */
+ * an example: a shared secret in a header is only as safe as TLS makes it.
+ *
+ * It links no guise library: properties, tokens, the worker pool and the
+ * event log all come through the guise_host_services table init receives
+ * (ABI 1.1), which is the one channel between a plug-in and the host. */
 /* strdup is POSIX, not C11: ask for it, whatever -std the builder uses. */
 #define _POSIX_C_SOURCE 200809L
 #include <guise/plugin.h>
@@ -49,10 +53,13 @@ static void hello_shutdown(void *plugin)
 static guise_result hello_init(const struct guise_host_services *host, const guise_props *props,
                                void **out)
 {
-    const char *secret = guise_props_get(props, "secret");
+    /* The accessors this example uses arrived with ABI 1.1. */
+    if (host->abi_minor < 1 || !host->props_get)
+        return GUISE_E_ABI_MISMATCH;
+    const char *secret = host->props_get(props, "secret");
     if (!secret || strlen(secret) < 8)
-        return guise_props_fail(props, "secret", "must be at least 8 characters");
-    const char *account = guise_props_get(props, "account");
+        return host->props_fail(props, "secret", "must be at least 8 characters");
+    const char *account = host->props_get(props, "account");
     struct hello *h = calloc(1, sizeof *h);
     if (!h)
         return GUISE_E_OUTOFMEMORY;
@@ -80,7 +87,7 @@ static guise_result hello_create_context(void *plugin, void **ctx)
 static void hello_destroy_context(void *plugin, void *ctx)
 {
     struct hello_ctx *c = ctx;
-    guise_token_unref(c->token);
+    c->plugin->host->token_unref(c->token);
     free(c);
 }
 
@@ -113,7 +120,10 @@ static void lookup_on_worker(void *arg)
 {
     struct lookup_job *j = arg;
     struct hello *h = j->ctx->plugin;
-    guise_result r = h->host->token_for_account(h->host->host, h->account, &j->ctx->token);
+    /* The client went away while the job waited: nobody needs the token. */
+    guise_result r = h->host->work_cancelled(h->host->host)
+                         ? GUISE_E_ABORTED
+                         : h->host->token_for_account(h->host->host, h->account, &j->ctx->token);
     finish_lookup(j->ctx, r, j->done, j->cookie);
     free(j);
 }
@@ -137,19 +147,21 @@ static guise_result hello_authenticate(void *plugin, void *ctx, const struct gui
     }
     memcpy(c->user, blob, (size_t)(colon - blob));
     c->user[colon - blob] = '\0';
-    guise_token_unref(c->token);
+    h->host->token_unref(c->token);
     c->token = NULL;
     guise_result r = h->host->try_token_for_account(h->host->host, h->account, &c->token);
     if (r != GUISE_E_PENDING) {
         finish_lookup(c, r, done, cookie);
         return GUISE_S_OK;
     }
-    /* NSS may block: never on the caller's (I/O) thread. */
+    /* NSS may block: never on the caller's (I/O) thread. A look-up is a
+     * short job: the quick lane. A full queue (GUISE_E_BUSY) is passed on,
+     * and the host answers 503 for this request. */
     struct lookup_job *j = malloc(sizeof *j);
     if (!j)
         return GUISE_E_OUTOFMEMORY;
     *j = (struct lookup_job){c, done, cookie};
-    r = h->host->submit_work(h->host->host, lookup_on_worker, j);
+    r = h->host->submit_quick_work(h->host->host, lookup_on_worker, j);
     if (r != GUISE_S_OK)
         free(j);
     return r;
@@ -179,7 +191,8 @@ static guise_result hello_account(void *ctx, const char **out)
 
 static guise_result hello_token(void *ctx, guise_token **out)
 {
-    *out = guise_token_ref(((struct hello_ctx *)ctx)->token);
+    struct hello_ctx *c = ctx;
+    *out = c->plugin->host->token_ref(c->token);
     return GUISE_S_OK;
 }
 

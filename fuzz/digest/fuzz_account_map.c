@@ -9,23 +9,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    guise_account_map *m = NULL;
+    pk_account_map *m = NULL;
     char err[256];
-    if (guise_account_map_parse((const char *)data, size, &m, err, sizeof err) != GUISE_S_OK) {
+    if (pk_account_map_parse((const char *)data, size, &m, err, sizeof err) != GUISE_S_OK) {
         if (m || strncmp(err, "line ", 5) != 0)
             abort();
         return 0;
     }
     static const char *const users[] = {"alice", "bob", "*", "", "root"};
     for (size_t i = 0; i < sizeof users / sizeof users[0]; i++) {
-        const char *a = guise_account_map_resolve(m, users[i], NULL);
-        const char *own = guise_account_map_lookup(m, users[i]);
+        const char *a = pk_account_map_resolve(m, users[i], NULL);
+        const char *own = pk_account_map_lookup(m, users[i]);
         if (!a || (own && strcmp(a, own) != 0))
             abort();
         /* Whatever the map says is a valid account name. */
-        if (a != users[i] && !guise_account_name_ok(a))
+        if (a != users[i] && !pk_account_name_ok(a))
             abort();
     }
-    guise_account_map_free(m);
+    pk_account_map_free(m);
     return 0;
 }

@@ -60,17 +60,18 @@ enum {
  * lock held: do not log from inside. */
 typedef void (*guise_event_hook)(const struct guise_event *ev, void *arg);
 
-guise_result guise_eventlog_new(enum guise_event_sink sink, size_t diag_capacity,
-                                guise_eventlog **out);
-void guise_eventlog_free(guise_eventlog *log);
-void guise_eventlog_set_sink(guise_eventlog *log, enum guise_event_sink sink);
-void guise_eventlog_set_hook(guise_eventlog *log, guise_event_hook hook, void *arg);
+GUISE_API guise_result guise_eventlog_new(enum guise_event_sink sink, size_t diag_capacity,
+                                          guise_eventlog **out);
+GUISE_API void guise_eventlog_free(guise_eventlog *log);
+GUISE_API void guise_eventlog_set_sink(guise_eventlog *log, enum guise_event_sink sink);
+GUISE_API void guise_eventlog_set_hook(guise_eventlog *log, guise_event_hook hook, void *arg);
 
-void guise_eventlog_write(guise_eventlog *log, enum guise_event_level level, const char *source,
-                          uint32_t event_id, guise_result code, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
-void guise_eventlog_vwrite(guise_eventlog *log, enum guise_event_level level, const char *source,
-                           uint32_t event_id, guise_result code, const char *fmt, va_list ap)
+GUISE_API void guise_eventlog_write(guise_eventlog *log, enum guise_event_level level,
+                                    const char *source, uint32_t event_id, guise_result code,
+                                    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+GUISE_API void guise_eventlog_vwrite(guise_eventlog *log, enum guise_event_level level,
+                                     const char *source, uint32_t event_id, guise_result code,
+                                     const char *fmt, va_list ap)
     __attribute__((format(printf, 6, 0)));
 
 /* One entry of the diagnostics list: a plain copy, nothing to free. */
@@ -84,9 +85,10 @@ struct guise_diag_entry {
     uint64_t seq; /* monotonically increasing */
 };
 /* Copies up to max entries, newest first, into out; returns how many. */
-size_t guise_eventlog_diagnostics(guise_eventlog *log, struct guise_diag_entry *out, size_t max);
-void guise_eventlog_clear_diagnostics(guise_eventlog *log);
-const char *guise_event_level_name(enum guise_event_level level);
+GUISE_API size_t guise_eventlog_diagnostics(guise_eventlog *log, struct guise_diag_entry *out,
+                                            size_t max);
+GUISE_API void guise_eventlog_clear_diagnostics(guise_eventlog *log);
+GUISE_API const char *guise_event_level_name(enum guise_event_level level);
 
 #ifdef __cplusplus
 }

@@ -14,6 +14,7 @@
 
 #include <guise/events.h>
 #include <guise/plugin.h>
+#include <guise/props.h>
 #include <guise/token.h>
 
 #include <stdbool.h>
@@ -43,21 +44,24 @@ struct guise_host_options {
     const char *state_dir;         /* default "/var/lib/guise" */
 };
 
-guise_result guise_host_new(const struct guise_host_options *opt, guise_host **out);
+GUISE_API guise_result guise_host_new(const struct guise_host_options *opt, guise_host **out);
 /* Shuts down every instance (disable, then shutdown) and unloads modules. */
-void guise_host_free(guise_host *h);
-guise_eventlog *guise_host_eventlog(guise_host *h);
+GUISE_API void guise_host_free(guise_host *h);
+GUISE_API guise_eventlog *guise_host_eventlog(guise_host *h);
 
 /* ---- types ---- */
 /* Registers a plug-in type. Fails with GUISE_E_ABI_MISMATCH (and an event)
  * when desc->abi_major differs from GUISE_ABI_MAJOR, GUISE_E_INVALIDARG when
  * the descriptor is incomplete or its name is taken. */
-guise_result guise_host_add_type(guise_host *h, const struct guise_plugin_descriptor *desc);
+GUISE_API guise_result guise_host_add_type(guise_host *h,
+                                           const struct guise_plugin_descriptor *desc);
 /* dlopen()s path, finds GUISE_PLUGIN_ENTRY_SYMBOL and registers the type.
  * On failure writes a message naming the file (and, for an ABI mismatch, both
  * versions) to err and logs it as an event. */
-guise_result guise_host_load_module(guise_host *h, const char *path, char *err, size_t errsz);
-const struct guise_plugin_descriptor *guise_host_find_type(guise_host *h, const char *name);
+GUISE_API guise_result guise_host_load_module(guise_host *h, const char *path, char *err,
+                                              size_t errsz);
+GUISE_API const struct guise_plugin_descriptor *guise_host_find_type(guise_host *h,
+                                                                     const char *name);
 
 /* ---- instances ---- */
 /* Creates an instance of plug-in type `type` named `name` (NULL: the type's
@@ -65,69 +69,73 @@ const struct guise_plugin_descriptor *guise_host_find_type(guise_host *h, const 
  * takes ownership of props). init failures are recorded; err gets
  * "file:line: key 'k': why" when the plug-in blamed a property. The instance
  * starts DISABLED. */
-guise_result guise_host_instantiate(guise_host *h, const char *type, const char *name,
-                                    guise_props *props, guise_plugin **out, char *err,
-                                    size_t errsz);
-guise_plugin *guise_host_plugin(guise_host *h, const char *name);
-size_t guise_host_plugin_count(guise_host *h);
-guise_plugin *guise_host_plugin_at(guise_host *h, size_t i);
+GUISE_API guise_result guise_host_instantiate(guise_host *h, const char *type, const char *name,
+                                              guise_props *props, guise_plugin **out, char *err,
+                                              size_t errsz);
+GUISE_API guise_plugin *guise_host_plugin(guise_host *h, const char *name);
+GUISE_API size_t guise_host_plugin_count(guise_host *h);
+GUISE_API guise_plugin *guise_host_plugin_at(guise_host *h, size_t i);
 
-guise_result guise_plugin_enable(guise_plugin *p);
-guise_result guise_plugin_disable(guise_plugin *p);
-enum guise_plugin_state guise_plugin_state_of(const guise_plugin *p);
-const char *guise_plugin_state_name(enum guise_plugin_state s);
-const struct guise_plugin_descriptor *guise_plugin_descriptor_of(const guise_plugin *p);
+GUISE_API guise_result guise_plugin_enable(guise_plugin *p);
+GUISE_API guise_result guise_plugin_disable(guise_plugin *p);
+GUISE_API enum guise_plugin_state guise_plugin_state_of(const guise_plugin *p);
+GUISE_API const char *guise_plugin_state_name(enum guise_plugin_state s);
+GUISE_API const struct guise_plugin_descriptor *guise_plugin_descriptor_of(const guise_plugin *p);
 /* Instance name ("digest", "pp-acl@lectures"). */
-const char *guise_plugin_name(const guise_plugin *p);
-const guise_props *guise_plugin_props(const guise_plugin *p);
+GUISE_API const char *guise_plugin_name(const guise_plugin *p);
+GUISE_API const guise_props *guise_plugin_props(const guise_plugin *p);
 /* Last error: code (GUISE_S_OK when none) and message copied into msg. */
-guise_result guise_plugin_last_error(const guise_plugin *p, char *msg, size_t msgsz);
+GUISE_API guise_result guise_plugin_last_error(const guise_plugin *p, char *msg, size_t msgsz);
+/* Calls into the instance begun and not yet ended (asynchronous calls count
+ * until their completion): what a disable waits for. */
+GUISE_API unsigned guise_plugin_calls_in_flight(const guise_plugin *p);
 /* Records the failure of a plug-in method the way the model asks: unless code
  * is GUISE_E_PLUGIN_ERROR_REPORTED an ERROR event names plug-in, method,
  * code and its name; in every case the last error is set, the instance
  * enters the error state and its scopes become critical. */
-void guise_plugin_report_failure(guise_plugin *p, const char *method, guise_result code);
+GUISE_API void guise_plugin_report_failure(guise_plugin *p, const char *method, guise_result code);
 
 /* ---- calls into plug-ins (wrapped) ---- */
-guise_result guise_plugin_challenge(guise_plugin *p, const struct guise_request_info *req,
-                                    struct guise_challenge_sink *sink);
-guise_result guise_plugin_authorize(guise_plugin *p, uint32_t event,
-                                    const struct guise_identity *who,
-                                    const struct guise_request_info *req, guise_authz_done_fn done,
-                                    void *cookie);
+GUISE_API guise_result guise_plugin_challenge(guise_plugin *p, const struct guise_request_info *req,
+                                              struct guise_challenge_sink *sink);
+GUISE_API guise_result guise_plugin_authorize(guise_plugin *p, uint32_t event,
+                                              const struct guise_identity *who,
+                                              const struct guise_request_info *req,
+                                              guise_authz_done_fn done, void *cookie);
 
-guise_result guise_auth_ctx_new(guise_plugin *p, guise_auth_ctx **out);
-void guise_auth_ctx_free(guise_auth_ctx *c);
+GUISE_API guise_result guise_auth_ctx_new(guise_plugin *p, guise_auth_ctx **out);
+GUISE_API void guise_auth_ctx_free(guise_auth_ctx *c);
 /* GetAuthenticationPlugin */
-guise_plugin *guise_auth_ctx_authenticator(const guise_auth_ctx *c);
-guise_result guise_auth_ctx_authenticate(guise_auth_ctx *c, const struct guise_blob *response,
-                                         const struct guise_request_info *req,
-                                         guise_auth_done_fn done, void *cookie);
+GUISE_API guise_plugin *guise_auth_ctx_authenticator(const guise_auth_ctx *c);
+GUISE_API guise_result guise_auth_ctx_authenticate(guise_auth_ctx *c,
+                                                   const struct guise_blob *response,
+                                                   const struct guise_request_info *req,
+                                                   guise_auth_done_fn done, void *cookie);
 /* After SUCCESS: the identity strings (owned by the context) and a new token
  * reference. A failing getter is reported like any plug-in failure. */
-guise_result guise_auth_ctx_identity(guise_auth_ctx *c, const char **logical_user,
-                                     const char **account, guise_token **token);
+GUISE_API guise_result guise_auth_ctx_identity(guise_auth_ctx *c, const char **logical_user,
+                                               const char **account, guise_token **token);
 
 /* After DENIED: the user name the client claimed, when the plug-in knows it
  * (its logical_user_id answers), else NULL. Never reported as a failure:
  * used to throttle guessing per user. */
-const char *guise_auth_ctx_claimed_user(guise_auth_ctx *c);
+GUISE_API const char *guise_auth_ctx_claimed_user(guise_auth_ctx *c);
 
 /* ---- scopes ---- */
 /* A scope lists authentication and authorization instances in selection
  * order. The arrays are copied. */
-guise_result guise_scope_new(guise_host *h, const char *name, guise_plugin *const *authn,
-                             size_t nauthn, guise_plugin *const *authz, size_t nauthz,
-                             guise_scope **out);
-const char *guise_scope_name(const guise_scope *s);
-bool guise_scope_critical(const guise_scope *s);
+GUISE_API guise_result guise_scope_new(guise_host *h, const char *name, guise_plugin *const *authn,
+                                       size_t nauthn, guise_plugin *const *authz, size_t nauthz,
+                                       guise_scope **out);
+GUISE_API const char *guise_scope_name(const guise_scope *s);
+GUISE_API bool guise_scope_critical(const guise_scope *s);
 /* Clears the critical-error state; instances still in error state are
  * re-enabled first. Fails (and stays critical) when one cannot be enabled. */
-guise_result guise_scope_reenable(guise_scope *s);
-size_t guise_scope_authn(const guise_scope *s, guise_plugin *const **list);
-size_t guise_scope_authz(const guise_scope *s, guise_plugin *const **list);
-size_t guise_host_scope_count(guise_host *h);
-guise_scope *guise_host_scope_at(guise_host *h, size_t i);
+GUISE_API guise_result guise_scope_reenable(guise_scope *s);
+GUISE_API size_t guise_scope_authn(const guise_scope *s, guise_plugin *const **list);
+GUISE_API size_t guise_scope_authz(const guise_scope *s, guise_plugin *const **list);
+GUISE_API size_t guise_host_scope_count(guise_host *h);
+GUISE_API guise_scope *guise_host_scope_at(guise_host *h, size_t i);
 
 #ifdef __cplusplus
 }

@@ -12,6 +12,23 @@
  * own GUISE_ABI_MAJOR; minor versions only ever append members at the end of
  * the structures, so a newer host accepts an older minor.
  *
+ * Calls in flight (the host's rule, so that no plug-in needs its own).
+ * The host counts every call into an instance from its start until it ends:
+ * a synchronous method when it returns, authenticate and authorize when the
+ * plug-in has called their completion (or returned a failure, which means no
+ * completion). disable is called only when the instance is no longer
+ * ENABLED (no new call begins) and every call begun before has ended,
+ * completions included; enable is called only when no call is in flight.
+ * enable, disable and shutdown never run concurrently with each other, nor
+ * with authenticate, authorize, challenge or create_context. So disable may
+ * free what enable acquired without locks or reference counts. Exceptions:
+ * destroy_context and the identity getters (logical_user_id,
+ * impersonation_account_name, impersonation_token) are context methods: the
+ * host may call them in any state, also while disable runs, and they must
+ * touch only the context. Work a plug-in submits runs inside the call that
+ * submitted it (the call ends with the completion), so a job may use what
+ * enable acquired until it calls the completion, and not after.
+ *
  * Threading. Every call may come from any thread. Asynchronous methods take a
  * completion callback and a cookie; the plug-in calls the callback exactly
  * once, either before the method returns or later from any thread, and passes
@@ -29,20 +46,20 @@
 #define GUISE_PLUGIN_H
 
 #include <guise/result.h>
-#include <guise/token.h>
 
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 #define GUISE_ABI_MAJOR 1
-#define GUISE_ABI_MINOR 0
+#define GUISE_ABI_MINOR 1
 
 /* Loadable plug-ins export this symbol, a guise_plugin_entry_fn:
  *   const struct guise_plugin_descriptor *guise_plugin_entry(void);
@@ -51,27 +68,20 @@ extern "C" {
 #define GUISE_PLUGIN_ENTRY_SYMBOL "guise_plugin_entry"
 typedef const struct guise_plugin_descriptor *(*guise_plugin_entry_fn)(void);
 
+/* An impersonation token: an immutable, reference-counted handle to one OS
+ * account (name, uid, gid, groups), owned by the host. A plug-in holds
+ * references only through the services' token_ref and token_unref. */
+typedef struct guise_token guise_token;
+
 /* ---- properties --------------------------------------------------------- */
 
 /* The key=value pairs of a [plugin "name"] section, with where each came from.
  * Read-only for the plug-in. */
 typedef struct guise_props guise_props;
 
-/* Last value of key, or NULL. */
-const char *guise_props_get(const guise_props *p, const char *key);
-/* Number of values of key (repeatable keys), and the i-th one. */
-size_t guise_props_count(const guise_props *p, const char *key);
-const char *guise_props_at(const guise_props *p, const char *key, size_t i);
-/* Records a configuration error on key ("file:line: key 'k': message") that
- * the host prints when init fails. Returns GUISE_E_INVALIDARG for convenience:
- *   return guise_props_fail(p, "algorithms", "unknown algorithm '%s'", a); */
-guise_result guise_props_fail(const guise_props *p, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-/* Typed helpers: parse the last value of key or use dflt when absent; on a bad
- * value they call guise_props_fail and return GUISE_E_INVALIDARG. */
-guise_result guise_props_uint(const guise_props *p, const char *key, unsigned long dflt,
-                              unsigned long min, unsigned long max, unsigned long *out);
-guise_result guise_props_bool(const guise_props *p, const char *key, bool dflt, bool *out);
+/* Plug-ins read it through the accessors of guise_host_services (props_get,
+ * props_count, props_at, props_fail, props_uint, props_bool), never by
+ * link-time symbols: a loadable plug-in links no guise library. */
 
 /* Property declaration: the host refuses unknown keys in the config. */
 #define GUISE_PROP_SECRET     0x1u /* redacted by the admin API */
@@ -144,8 +154,12 @@ struct guise_host_services {
     void (*log_event)(void *host, enum guise_event_level level, uint32_t event_id,
                       guise_result code, const char *fmt, ...)
         __attribute__((format(printf, 5, 6)));
-    /* Runs fn(arg) on the worker pool (blocking work: PAM, GSSAPI, NSS,
-     * crypt). Fails with GUISE_E_OUTOFMEMORY when the queue is full. */
+    /* Runs fn(arg) on the worker pool's slow lane (blocking work: PAM,
+     * GSSAPI, crypt). Fails with GUISE_E_BUSY when the queue is full: pass
+     * that on (as the result of authenticate, or as the code of a denial),
+     * never as a failure. Work submitted from inside authenticate, or from
+     * a job, belongs to the same authentication context (see
+     * work_cancelled). */
     guise_result (*submit_work)(void *host, guise_work_fn fn, void *arg);
     /* Resolves an account (user first, then group) to a token under the
      * server's min-uid policy. May block on NSS: call from a worker. */
@@ -158,6 +172,54 @@ struct guise_host_services {
     const char *(*realm)(void *host);
     /* Directory for the plug-in's state files (nonce keys, caches). */
     const char *(*state_dir)(void *host);
+
+    /* ABI 1.1 (abi_minor >= 1; check before use). */
+
+    /* Like submit_work, on the quick lane: threads of their own for short
+     * jobs (an NSS token look-up), so that these never wait behind slow
+     * password checks. GUISE_E_BUSY when its queue is full. */
+    guise_result (*submit_quick_work)(void *host, guise_work_fn fn, void *arg);
+    /* From a job: true when nobody waits for its result any more (the
+     * server freed the authentication context the job was submitted for,
+     * because the client went away). The job should then skip its costly
+     * part (the password check) and complete at once, with GUISE_AUTH_DENIED
+     * and GUISE_E_ABORTED; the host drops that completion. False outside a
+     * job, and for jobs of no context. */
+    bool (*work_cancelled)(void *host);
+
+    /* Properties (the set init received; valid until shutdown returns).
+     * Any thread. props_get: the last value of key, or NULL. props_count
+     * and props_at: the values of a repeatable key. props_fail records a
+     * configuration error on key ("file:line: key 'k': message") that the
+     * host prints when init fails, and returns GUISE_E_INVALIDARG:
+     *   return host->props_fail(props, "mode", "unknown mode '%s'", v);
+     * props_uint and props_bool parse the last value of key, or use dflt
+     * when absent; a bad value is reported with props_fail and answers
+     * GUISE_E_INVALIDARG. */
+    const char *(*props_get)(const guise_props *props, const char *key);
+    size_t (*props_count)(const guise_props *props, const char *key);
+    const char *(*props_at)(const guise_props *props, const char *key, size_t i);
+    guise_result (*props_fail)(const guise_props *props, const char *key, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+    guise_result (*props_uint)(const guise_props *props, const char *key, unsigned long dflt,
+                               unsigned long min, unsigned long max, unsigned long *out);
+    guise_result (*props_bool)(const guise_props *props, const char *key, bool dflt, bool *out);
+
+    /* Tokens. Any thread; NULL-safe. token_ref adds a reference and returns
+     * token (what impersonation_token hands out); token_unref drops one.
+     * The getters read the immutable account: name, uid, primary gid, and
+     * the supplementary groups (including the primary gid; the array lives
+     * as long as the token). */
+    guise_token *(*token_ref)(guise_token *token);
+    void (*token_unref)(guise_token *token);
+    const char *(*token_name)(const guise_token *token);
+    uid_t (*token_uid)(const guise_token *token);
+    gid_t (*token_gid)(const guise_token *token);
+    size_t (*token_groups)(const guise_token *token, const gid_t **groups);
+
+    /* The symbolic name of a result code, for messages (see
+     * guise_result_name in result.h). Never NULL. */
+    const char *(*result_name)(guise_result code);
 };
 
 /* ---- authentication --------------------------------------------------------- */
@@ -293,7 +355,21 @@ struct guise_plugin_descriptor {
 
     const struct guise_authn_ops *authn; /* kind == AUTHENTICATION */
     const struct guise_authz_ops *authz; /* kind == AUTHORIZATION */
+
+    /* ABI 1.1. The host reads this member only from a descriptor whose
+     * abi_minor is at least 1 (an older module's shorter structure ends
+     * before it). */
+
+    /* The module's next descriptor, or NULL: one entry point may register
+     * several plug-in types (Negotiate and NTLM share one implementation).
+     * Each descriptor of the chain carries its own abi_major and
+     * abi_minor. */
+    const struct guise_plugin_descriptor *next;
 };
+
+/* Size of the descriptor a module built for ABI minor `minor` declares:
+ * what the host may read of it. */
+#define GUISE_DESCRIPTOR_SIZE_MINOR0 offsetof(struct guise_plugin_descriptor, next)
 
 #ifdef __cplusplus
 }

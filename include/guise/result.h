@@ -16,6 +16,16 @@ extern "C" {
 
 typedef int32_t guise_result;
 
+/* Marks a function libguise exports; everything else in the library is
+ * hidden (built with -fvisibility=hidden). The exported list is checked by
+ * tests/unit/core/check_exports.py against src/core/libguise.exports: a new
+ * export is a conscious change. */
+#if defined(GUISE_BUILDING_LIBGUISE)
+#define GUISE_API __attribute__((visibility("default")))
+#else
+#define GUISE_API
+#endif
+
 #define GUISE_S_OK           ((guise_result)0)
 #define GUISE_E_PENDING      ((guise_result)0x8000000A) /* E_PENDING: would block */
 #define GUISE_E_NOTIMPL      ((guise_result)0x80004001)
@@ -43,6 +53,10 @@ typedef int32_t guise_result;
  * code of a denial, the host never puts the plug-in in the error state for
  * it, and the server answers 503 with Retry-After. */
 #define GUISE_E_BUSY ((guise_result)0x800700AA)
+/* E_ABORT: the work was cancelled because nobody waits for it any more (the
+ * client's connection closed and the server freed its authentication
+ * context). Like GUISE_E_BUSY, never a plug-in failure. */
+#define GUISE_E_ABORTED ((guise_result)0x80004004)
 /* HRESULT_FROM_WIN32(ERROR_OLD_WIN_VERSION) is not a good fit; guise uses a
  * facility-4 (ITF) code for the ABI mismatch of a loadable plug-in. */
 #define GUISE_E_ABI_MISMATCH ((guise_result)0x80040201)
@@ -60,10 +74,10 @@ typedef int32_t guise_result;
 /* Returns the symbolic name of a code ("GUISE_E_ACCESSDENIED", "errno:EACCES",
  * ...) or "0xXXXXXXXX" for an unknown code. The string is static or lives in
  * thread-local storage until the next call on the same thread. Never NULL. */
-const char *guise_result_name(guise_result r);
+GUISE_API const char *guise_result_name(guise_result r);
 
 /* If r carries a POSIX errno (see GUISE_RESULT_FROM_ERRNO), returns it, else 0. */
-int guise_result_errno(guise_result r);
+GUISE_API int guise_result_errno(guise_result r);
 
 #ifdef __cplusplus
 }

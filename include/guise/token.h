@@ -42,20 +42,20 @@ typedef struct guise_imp guise_imp;
 /* ---- tokens ---------------------------------------------------------- */
 
 /* Adds a reference; returns t. NULL-safe. Thread-safe. */
-guise_token *guise_token_ref(guise_token *t);
+GUISE_API guise_token *guise_token_ref(guise_token *t);
 /* Drops a reference; frees the token with the last one. NULL-safe. */
-void guise_token_unref(guise_token *t);
+GUISE_API void guise_token_unref(guise_token *t);
 
-const char *guise_token_name(const guise_token *t);
-uid_t guise_token_uid(const guise_token *t);
-gid_t guise_token_gid(const guise_token *t);
+GUISE_API const char *guise_token_name(const guise_token *t);
+GUISE_API uid_t guise_token_uid(const guise_token *t);
+GUISE_API gid_t guise_token_gid(const guise_token *t);
 /* Supplementary groups (including the primary gid). */
-size_t guise_token_groups(const guise_token *t, const gid_t **groups);
-bool guise_token_is_group(const guise_token *t);
+GUISE_API size_t guise_token_groups(const guise_token *t, const gid_t **groups);
+GUISE_API bool guise_token_is_group(const guise_token *t);
 /* True when gid is the primary gid or one of the supplementary groups. */
-bool guise_token_in_group(const guise_token *t, gid_t gid);
+GUISE_API bool guise_token_in_group(const guise_token *t, gid_t gid);
 /* A process-unique serial number, never reused, for caches keyed by token. */
-uint64_t guise_token_serial(const guise_token *t);
+GUISE_API uint64_t guise_token_serial(const guise_token *t);
 
 /* ---- token store ----------------------------------------------------- */
 
@@ -81,35 +81,39 @@ struct guise_token_store_options {
     const char *const *guests; /* NULL-terminated guest account names (see above) */
 };
 
-guise_result guise_token_store_new(const struct guise_token_store_options *opt,
-                                   guise_token_store **out);
-void guise_token_store_free(guise_token_store *s);
+GUISE_API guise_result guise_token_store_new(const struct guise_token_store_options *opt,
+                                             guise_token_store **out);
+GUISE_API void guise_token_store_free(guise_token_store *s);
 
 /* Resolves a user account by name. Returns GUISE_E_NOT_FOUND for an unknown
  * account, GUISE_E_ACCESSDENIED for uid 0 or an account below the minimum.
  * *out holds a new reference. May block on NSS: call it from a worker, never
  * while impersonating. Thread-safe. */
-guise_result guise_token_for_user(guise_token_store *s, const char *name, guise_token **out);
+GUISE_API guise_result guise_token_for_user(guise_token_store *s, const char *name,
+                                            guise_token **out);
 /* Resolves a group account by name (see the top of this file). */
-guise_result guise_token_for_group(guise_token_store *s, const char *name, guise_token **out);
+GUISE_API guise_result guise_token_for_group(guise_token_store *s, const char *name,
+                                             guise_token **out);
 /* User first, then group: what an "account name" means in configuration. */
-guise_result guise_token_for_account(guise_token_store *s, const char *name, guise_token **out);
+GUISE_API guise_result guise_token_for_account(guise_token_store *s, const char *name,
+                                               guise_token **out);
 /* guise_token_for_account() for the anonymous guest: a name in the
  * options' guests is resolved without the min-uid/min-gid minimums (never
  * uid 0 or gid 0); any other name exactly as guise_token_for_account(). The
  * host offers it to anonymous authentication plug-ins only. */
-guise_result guise_token_for_guest(guise_token_store *s, const char *name, guise_token **out);
+GUISE_API guise_result guise_token_for_guest(guise_token_store *s, const char *name,
+                                             guise_token **out);
 /* Non-blocking guise_token_for_guest(), answering as
  * guise_token_store_lookup_cached() does. */
-guise_result guise_token_store_lookup_cached_guest(guise_token_store *s, const char *name,
-                                                   guise_token **out);
+GUISE_API guise_result guise_token_store_lookup_cached_guest(guise_token_store *s, const char *name,
+                                                             guise_token **out);
 /* Non-blocking lookup: GUISE_S_OK with a new reference when name is cached
  * and fresh; GUISE_E_PENDING when only an NSS lookup could answer; the
  * cached refusal (GUISE_E_NOT_FOUND / GUISE_E_ACCESSDENIED) otherwise. */
-guise_result guise_token_store_lookup_cached(guise_token_store *s, const char *name,
-                                             guise_token **out);
+GUISE_API guise_result guise_token_store_lookup_cached(guise_token_store *s, const char *name,
+                                                       guise_token **out);
 /* Drops every cached entry (used on reload and by tests). */
-void guise_token_store_flush(guise_token_store *s);
+GUISE_API void guise_token_store_flush(guise_token_store *s);
 
 /* ---- impersonation engine --------------------------------------------- */
 
@@ -130,13 +134,13 @@ enum guise_imp_mode {
  * switching the fsuid would not drop the capabilities that bypass file
  * permissions (a non-root server holding CAP_DAC_OVERRIDE, or
  * SECBIT_NO_SETUID_FIXUP). */
-guise_result guise_imp_new(enum guise_imp_mode mode, guise_imp **out, const char **why);
-void guise_imp_free(guise_imp *imp);
+GUISE_API guise_result guise_imp_new(enum guise_imp_mode mode, guise_imp **out, const char **why);
+GUISE_API void guise_imp_free(guise_imp *imp);
 /* The mode actually in use (never AUTO). */
-enum guise_imp_mode guise_imp_mode_of(const guise_imp *imp);
-const char *guise_imp_mode_name(enum guise_imp_mode mode);
+GUISE_API enum guise_imp_mode guise_imp_mode_of(const guise_imp *imp);
+GUISE_API const char *guise_imp_mode_name(enum guise_imp_mode mode);
 /* Parses "auto", "io_uring", "syscalls", "off". Returns false otherwise. */
-bool guise_imp_mode_parse(const char *s, enum guise_imp_mode *out);
+GUISE_API bool guise_imp_mode_parse(const char *s, enum guise_imp_mode *out);
 
 /* Opens path (relative; a leading '/' is ignored) beneath root_fd with the
  * token's credentials. flags are open(2) flags; O_CLOEXEC is always added,
@@ -146,12 +150,12 @@ bool guise_imp_mode_parse(const char *s, enum guise_imp_mode *out);
  * for a magic link... token NULL means the server's own credentials and is
  * only accepted in GUISE_IMP_OFF mode. Thread-safe; the calling thread's
  * credentials are the server's own again on return. */
-guise_result guise_open_as(guise_imp *imp, const guise_token *token, int root_fd, const char *path,
-                           int flags, int *fd_out);
+GUISE_API guise_result guise_open_as(guise_imp *imp, const guise_token *token, int root_fd,
+                                     const char *path, int flags, int *fd_out);
 
 /* fstatat beneath root_fd as the token (same resolution rules). */
-guise_result guise_stat_as(guise_imp *imp, const guise_token *token, int root_fd, const char *path,
-                           struct stat *st);
+GUISE_API guise_result guise_stat_as(guise_imp *imp, const guise_token *token, int root_fd,
+                                     const char *path, struct stat *st);
 
 /* ---- writing beneath a directory as a token (src/token/imp_write.c) --
  *
@@ -174,23 +178,23 @@ guise_result guise_stat_as(guise_imp *imp, const guise_token *token, int root_fd
  * it. flags must hold O_WRONLY or O_RDWR; O_CREAT and O_CLOEXEC are always
  * added; O_TMPFILE is refused. mode holds permission bits only (07777 minus
  * S_ISUID and S_ISGID: the server never makes a set-id file). */
-guise_result guise_create_as(guise_imp *imp, const guise_token *token, int dir_fd, const char *path,
-                             int flags, mode_t mode, int *fd_out);
+GUISE_API guise_result guise_create_as(guise_imp *imp, const guise_token *token, int dir_fd,
+                                       const char *path, int flags, mode_t mode, int *fd_out);
 /* mkdirat beneath dir_fd; mode may hold S_ISGID and S_ISVTX, not S_ISUID. */
-guise_result guise_mkdir_as(guise_imp *imp, const guise_token *token, int dir_fd, const char *path,
-                            mode_t mode);
+GUISE_API guise_result guise_mkdir_as(guise_imp *imp, const guise_token *token, int dir_fd,
+                                      const char *path, mode_t mode);
 /* unlinkat beneath dir_fd; flags 0 or AT_REMOVEDIR. */
-guise_result guise_unlink_as(guise_imp *imp, const guise_token *token, int dir_fd, const char *path,
-                             int flags);
+GUISE_API guise_result guise_unlink_as(guise_imp *imp, const guise_token *token, int dir_fd,
+                                       const char *path, int flags);
 /* renameat2 of from to to, both beneath dir_fd; flags 0, RENAME_NOREPLACE
  * or RENAME_EXCHANGE. A rename over an existing file replaces it
  * atomically (how a live playlist is published). */
-guise_result guise_rename_as(guise_imp *imp, const guise_token *token, int dir_fd, const char *from,
-                             const char *to, unsigned flags);
+GUISE_API guise_result guise_rename_as(guise_imp *imp, const guise_token *token, int dir_fd,
+                                       const char *from, const char *to, unsigned flags);
 
 /* The calling thread's current filesystem credentials, for tests and
  * assertions: fsuid and fsgid (compare the groups with getgroups(2)). */
-void guise_imp_thread_creds(uid_t *fsuid, gid_t *fsgid);
+GUISE_API void guise_imp_thread_creds(uid_t *fsuid, gid_t *fsgid);
 
 #ifdef __cplusplus
 }

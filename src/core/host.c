@@ -3,10 +3,14 @@
 #include "core/props_internal.h"
 #include "core/workers.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+static void call_end(guise_plugin *p);
 
 int guise_ptr_append(void *array_ptr, size_t *n, void *item)
 {
@@ -17,6 +21,92 @@ int guise_ptr_append(void *array_ptr, size_t *n, void *item)
     v[(*n)++] = item;
     *arr = v;
     return 0;
+}
+
+/* ---- calls in flight ---- */
+
+/* Begins a call into p: counted first, then the state is checked, so that a
+ * disable that has switched the state either sees this call in the count or
+ * this call sees the new state (both sides use sequentially consistent
+ * atomics). false: the instance may not be called now. */
+static bool call_begin(guise_plugin *p)
+{
+    atomic_fetch_add(&p->inflight, 1);
+    if (atomic_load(&p->state) == GUISE_PLUGIN_ENABLED)
+        return true;
+    call_end(p);
+    return false;
+}
+
+/* Counts a call that is allowed in any state (destroy_context). */
+static void call_begin_any(guise_plugin *p)
+{
+    atomic_fetch_add(&p->inflight, 1);
+}
+
+/* Ends a call. Once the count reaches zero a draining disable may free or
+ * reuse what p points to, so the decrement must be the last touch of p: the
+ * fast path ends with it, and while a disable waits the decrement and the
+ * wake-up happen under drain_lock, which the waiter holds while it looks at
+ * the count. (A call that checked `draining` just before it was set
+ * decrements without a wake-up; the waiter polls, see drain_calls.) */
+static void call_end(guise_plugin *p)
+{
+    if (!atomic_load(&p->draining)) {
+        atomic_fetch_sub(&p->inflight, 1);
+        return;
+    }
+    pthread_mutex_lock(&p->drain_lock);
+    if (atomic_fetch_sub(&p->inflight, 1) == 1)
+        pthread_cond_broadcast(&p->drained);
+    pthread_mutex_unlock(&p->drain_lock);
+}
+
+/* Waits until every call begun on p has ended, completions included. The
+ * state no longer admits new calls. Polls every 10 ms besides the wake-up
+ * (see call_end), and warns every 10 s while a call hangs, so that an
+ * administrator waiting for a disable sees why. */
+static void drain_calls(guise_plugin *p)
+{
+    atomic_store(&p->draining, true);
+    pthread_mutex_lock(&p->drain_lock);
+    unsigned polls = 0;
+    while (atomic_load(&p->inflight) != 0) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 10 * 1000 * 1000;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        if (pthread_cond_timedwait(&p->drained, &p->drain_lock, &until) == ETIMEDOUT &&
+            ++polls % 1000 == 0)
+            guise_eventlog_write(p->host->log, GUISE_EVENT_WARNING, "server",
+                                 GUISE_EV_PLUGIN_DISABLED, GUISE_E_PENDING,
+                                 "plug-in '%s': waiting %u s for %u calls in flight to end "
+                                 "before disabling it",
+                                 p->name, polls / 100, atomic_load(&p->inflight));
+    }
+    atomic_store(&p->draining, false);
+    pthread_mutex_unlock(&p->drain_lock);
+}
+
+static void plugin_locks_init(guise_plugin *p)
+{
+    pthread_mutex_init(&p->err_lock, NULL);
+    pthread_mutex_init(&p->drain_lock, NULL);
+    pthread_cond_init(&p->drained, NULL);
+    pthread_mutex_init(&p->life_lock, NULL);
+    atomic_init(&p->inflight, 0);
+    atomic_init(&p->draining, false);
+}
+
+static void plugin_locks_destroy(guise_plugin *p)
+{
+    pthread_mutex_destroy(&p->err_lock);
+    pthread_mutex_destroy(&p->drain_lock);
+    pthread_cond_destroy(&p->drained);
+    pthread_mutex_destroy(&p->life_lock);
 }
 
 guise_result guise_host_new(const struct guise_host_options *opt, guise_host **out)
@@ -53,12 +143,14 @@ void guise_host_free(guise_host *h)
         return;
     for (size_t i = h->nplugins; i-- > 0;) {
         guise_plugin *p = h->plugins[i];
-        if (atomic_load(&p->state) == GUISE_PLUGIN_ENABLED && p->desc->disable)
+        int prev = atomic_exchange(&p->state, GUISE_PLUGIN_DISABLED);
+        drain_calls(p);
+        if (prev == GUISE_PLUGIN_ENABLED && p->desc->disable)
             p->desc->disable(p->instance);
         if (p->desc->shutdown)
             p->desc->shutdown(p->instance);
         guise_props_free(p->props);
-        pthread_mutex_destroy(&p->err_lock);
+        plugin_locks_destroy(p);
         free(p->name);
         free(p);
     }
@@ -70,6 +162,8 @@ void guise_host_free(guise_host *h)
     }
     free(h->scopes);
     free(h->plugins);
+    for (size_t i = 0; i < h->ntypes; i++)
+        free((void *)h->types[i]);
     free(h->types);
     guise_host_unload_modules(h);
     pthread_mutex_destroy(&h->lock);
@@ -104,7 +198,19 @@ guise_result guise_host_add_type(guise_host *h, const struct guise_plugin_descri
         return GUISE_E_INVALIDARG;
     if (guise_host_find_type(h, d->name))
         return GUISE_E_INVALIDARG;
-    return guise_ptr_append(&h->types, &h->ntypes, (void *)d) ? GUISE_E_OUTOFMEMORY : GUISE_S_OK;
+    /* The host keeps a full-size copy and reads of the module's descriptor
+     * only what its minor version declares: a module built for an older
+     * minor has a shorter structure, and the members it lacks are zero. */
+    struct guise_plugin_descriptor *copy = calloc(1, sizeof *copy);
+    if (!copy)
+        return GUISE_E_OUTOFMEMORY;
+    memcpy(copy, d, d->abi_minor >= 1 ? sizeof *copy : GUISE_DESCRIPTOR_SIZE_MINOR0);
+    copy->next = NULL; /* the loader walks the module's chain, not the copy's */
+    if (guise_ptr_append(&h->types, &h->ntypes, copy)) {
+        free(copy);
+        return GUISE_E_OUTOFMEMORY;
+    }
+    return GUISE_S_OK;
 }
 
 /* ---- services given to each instance ---- */
@@ -169,6 +275,21 @@ static guise_result svc_submit_work(void *host, guise_work_fn fn, void *arg)
     if (!p->host->workers)
         return GUISE_E_NOT_SUPPORTED;
     return guise_workers_submit(p->host->workers, fn, arg);
+}
+
+static guise_result svc_submit_quick_work(void *host, guise_work_fn fn, void *arg)
+{
+    guise_plugin *p = host;
+    if (!p->host->workers)
+        return GUISE_E_NOT_SUPPORTED;
+    return guise_workers_submit_to(p->host->workers, GUISE_LANE_QUICK, fn, arg,
+                                   guise_work_owner_current());
+}
+
+static bool svc_work_cancelled(void *host)
+{
+    (void)host;
+    return guise_work_owner_cancelled(guise_work_owner_current());
 }
 
 /* Only an anonymous authentication plug-in may reach the guest account
@@ -269,7 +390,7 @@ guise_result guise_host_instantiate(guise_host *h, const char *type, const char 
         return GUISE_E_OUTOFMEMORY;
     }
     p->props = props;
-    pthread_mutex_init(&p->err_lock, NULL);
+    plugin_locks_init(p);
     atomic_init(&p->state, GUISE_PLUGIN_DISABLED);
     p->services = (struct guise_host_services){
         .abi_major = GUISE_ABI_MAJOR,
@@ -281,6 +402,21 @@ guise_result guise_host_instantiate(guise_host *h, const char *type, const char 
         .try_token_for_account = svc_try_token_for_account,
         .realm = svc_realm,
         .state_dir = svc_state_dir,
+        .submit_quick_work = svc_submit_quick_work,
+        .work_cancelled = svc_work_cancelled,
+        .props_get = guise_props_get,
+        .props_count = guise_props_count,
+        .props_at = guise_props_at,
+        .props_fail = guise_props_fail,
+        .props_uint = guise_props_uint,
+        .props_bool = guise_props_bool,
+        .token_ref = guise_token_ref,
+        .token_unref = guise_token_unref,
+        .token_name = guise_token_name,
+        .token_uid = guise_token_uid,
+        .token_gid = guise_token_gid,
+        .token_groups = guise_token_groups,
+        .result_name = guise_result_name,
     };
     guise_result r = d->init(&p->services, props, &p->instance);
     if (r != GUISE_S_OK) {
@@ -295,7 +431,7 @@ guise_result guise_host_instantiate(guise_host *h, const char *type, const char 
                                  "plug-in '%s' method init failed with %s%s%s", name,
                                  guise_result_name(r), why[0] ? ": " : "", why);
         guise_props_free(props);
-        pthread_mutex_destroy(&p->err_lock);
+        plugin_locks_destroy(p);
         free(p->name);
         free(p);
         return r;
@@ -307,6 +443,7 @@ guise_result guise_host_instantiate(guise_host *h, const char *type, const char 
         if (d->shutdown)
             d->shutdown(p->instance);
         guise_props_free(props);
+        plugin_locks_destroy(p);
         free(p->name);
         free(p);
         return GUISE_E_OUTOFMEMORY;
@@ -339,6 +476,11 @@ guise_plugin *guise_host_plugin_at(guise_host *h, size_t i)
 
 void guise_plugin_report_failure(guise_plugin *p, const char *method, guise_result code)
 {
+    /* A temporary refusal (a full worker queue) is load, not a broken
+     * plug-in: the request gets 503, the plug-in stays enabled. Work
+     * cancelled because its client went away is no failure either. */
+    if (code == GUISE_E_BUSY || code == GUISE_E_ABORTED)
+        return;
     char msg[512];
     snprintf(msg, sizeof msg, "plug-in '%s' method %s failed with %s (0x%08X)", p->name, method,
              guise_result_name(code), (unsigned)code);
@@ -358,10 +500,10 @@ void guise_plugin_report_failure(guise_plugin *p, const char *method, guise_resu
     enter_error_state(p);
 }
 
-guise_result guise_plugin_enable(guise_plugin *p)
+/* Runs the plug-in's enable; the caller holds life_lock and the state is
+ * not ENABLED, so no call is in flight. */
+static guise_result enable_locked(guise_plugin *p)
 {
-    if (atomic_load(&p->state) == GUISE_PLUGIN_ENABLED)
-        return GUISE_S_OK;
     if (p->desc->enable) {
         guise_result r = p->desc->enable(p->instance);
         if (r != GUISE_S_OK) {
@@ -373,12 +515,29 @@ guise_result guise_plugin_enable(guise_plugin *p)
     return GUISE_S_OK;
 }
 
+guise_result guise_plugin_enable(guise_plugin *p)
+{
+    pthread_mutex_lock(&p->life_lock);
+    guise_result r = GUISE_S_OK;
+    if (atomic_load(&p->state) != GUISE_PLUGIN_ENABLED)
+        r = enable_locked(p);
+    pthread_mutex_unlock(&p->life_lock);
+    return r;
+}
+
 guise_result guise_plugin_disable(guise_plugin *p)
 {
+    pthread_mutex_lock(&p->life_lock);
+    /* No new call from here on; the plug-in's disable runs only when the
+     * calls that began before have ended, completions included. */
     int prev = atomic_exchange(&p->state, GUISE_PLUGIN_DISABLED);
-    if (prev == GUISE_PLUGIN_DISABLED || !p->desc->disable)
-        return GUISE_S_OK;
-    guise_result r = p->desc->disable(p->instance);
+    guise_result r = GUISE_S_OK;
+    if (prev != GUISE_PLUGIN_DISABLED) {
+        drain_calls(p);
+        if (p->desc->disable)
+            r = p->desc->disable(p->instance);
+    }
+    pthread_mutex_unlock(&p->life_lock);
     if (r != GUISE_S_OK)
         guise_plugin_report_failure(p, "disable", r);
     return r;
@@ -428,20 +587,40 @@ guise_result guise_plugin_last_error(const guise_plugin *cp, char *msg, size_t m
     return code;
 }
 
-static bool callable(guise_plugin *p)
+unsigned guise_plugin_calls_in_flight(const guise_plugin *p)
 {
-    return atomic_load(&p->state) == GUISE_PLUGIN_ENABLED;
+    return atomic_load(&((guise_plugin *)p)->inflight);
 }
 
 guise_result guise_plugin_challenge(guise_plugin *p, const struct guise_request_info *req,
                                     struct guise_challenge_sink *sink)
 {
-    if (!callable(p) || !p->desc->authn || !p->desc->authn->challenge)
+    if (!p->desc->authn || !p->desc->authn->challenge || !call_begin(p))
         return GUISE_E_UNEXPECTED;
     guise_result r = p->desc->authn->challenge(p->instance, req, sink);
+    call_end(p);
     if (r != GUISE_S_OK)
         guise_plugin_report_failure(p, "challenge", r);
     return r;
+}
+
+/* An authorization in flight: the caller's completion, called through the
+ * host so that the call ends when the plug-in completes. */
+struct authz_call {
+    guise_plugin *plugin;
+    guise_authz_done_fn done;
+    void *cookie;
+};
+
+static void authz_complete(enum guise_authz_decision decision, guise_result code, void *cookie)
+{
+    struct authz_call *call = cookie;
+    guise_plugin *p = call->plugin;
+    guise_authz_done_fn done = call->done;
+    void *caller_cookie = call->cookie;
+    free(call);
+    done(decision, code, caller_cookie);
+    call_end(p);
 }
 
 guise_result guise_plugin_authorize(guise_plugin *p, uint32_t event,
@@ -449,32 +628,69 @@ guise_result guise_plugin_authorize(guise_plugin *p, uint32_t event,
                                     const struct guise_request_info *req, guise_authz_done_fn done,
                                     void *cookie)
 {
-    if (!callable(p) || !p->desc->authz)
+    if (!p->desc->authz)
         return GUISE_E_UNEXPECTED;
-    guise_result r = p->desc->authz->authorize(p->instance, event, who, req, done, cookie);
-    if (r != GUISE_S_OK)
+    struct authz_call *call = malloc(sizeof *call);
+    if (!call)
+        return GUISE_E_OUTOFMEMORY;
+    if (!call_begin(p)) {
+        free(call);
+        return GUISE_E_UNEXPECTED;
+    }
+    *call = (struct authz_call){p, done, cookie};
+    guise_result r = p->desc->authz->authorize(p->instance, event, who, req, authz_complete, call);
+    if (r != GUISE_S_OK) {
+        free(call); /* done will not be called */
+        call_end(p);
         guise_plugin_report_failure(p, "authorize", r);
+    }
     return r;
 }
 
 /* ---- authentication contexts ---- */
 
+/* The handle the server holds, and the host's record of the plug-in's
+ * context. refs: one for the server's handle until guise_auth_ctx_free, one
+ * while an authenticate is in flight. The plug-in's context is destroyed
+ * when both are gone, so that a job still running on a worker never sees it
+ * freed; the server's completion is not called after the server freed the
+ * handle. */
 struct guise_auth_ctx {
     guise_plugin *plugin;
     void *ctx;
+    guise_work_owner *owner; /* the jobs submitted for this context */
+    pthread_mutex_t lock;
+    unsigned refs;
+    bool freed; /* the server let go of the handle */
+    guise_auth_done_fn done;
+    void *cookie;
 };
 
 guise_result guise_auth_ctx_new(guise_plugin *p, guise_auth_ctx **out)
 {
-    if (!callable(p) || !p->desc->authn)
+    if (!p->desc->authn)
         return GUISE_E_UNEXPECTED;
     guise_auth_ctx *c = calloc(1, sizeof *c);
     if (!c)
         return GUISE_E_OUTOFMEMORY;
+    if (!(c->owner = guise_work_owner_new())) {
+        free(c);
+        return GUISE_E_OUTOFMEMORY;
+    }
+    if (!call_begin(p)) {
+        guise_work_owner_unref(c->owner);
+        free(c);
+        return GUISE_E_UNEXPECTED;
+    }
     c->plugin = p;
+    c->refs = 1;
+    pthread_mutex_init(&c->lock, NULL);
     guise_result r = p->desc->authn->create_context(p->instance, &c->ctx);
+    call_end(p);
     if (r != GUISE_S_OK) {
         guise_plugin_report_failure(p, "create_context", r);
+        pthread_mutex_destroy(&c->lock);
+        guise_work_owner_unref(c->owner);
         free(c);
         return r;
     }
@@ -482,12 +698,35 @@ guise_result guise_auth_ctx_new(guise_plugin *p, guise_auth_ctx **out)
     return GUISE_S_OK;
 }
 
+/* Drops one reference; the last destroys the plug-in's context. */
+static void ctx_unref(guise_auth_ctx *c)
+{
+    pthread_mutex_lock(&c->lock);
+    bool last = --c->refs == 0;
+    pthread_mutex_unlock(&c->lock);
+    if (!last)
+        return;
+    guise_plugin *p = c->plugin;
+    /* Allowed in any state (plugin.h); counted so that shutdown waits. */
+    call_begin_any(p);
+    p->desc->authn->destroy_context(p->instance, c->ctx);
+    call_end(p);
+    guise_work_owner_unref(c->owner);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
 void guise_auth_ctx_free(guise_auth_ctx *c)
 {
     if (!c)
         return;
-    c->plugin->desc->authn->destroy_context(c->plugin->instance, c->ctx);
-    free(c);
+    pthread_mutex_lock(&c->lock);
+    c->freed = true;
+    pthread_mutex_unlock(&c->lock);
+    /* Queued jobs of this context are now unwanted: they complete without
+     * doing their costly part, and nobody is told. */
+    guise_work_owner_cancel(c->owner);
+    ctx_unref(c);
 }
 
 guise_plugin *guise_auth_ctx_authenticator(const guise_auth_ctx *c)
@@ -495,18 +734,65 @@ guise_plugin *guise_auth_ctx_authenticator(const guise_auth_ctx *c)
     return c->plugin;
 }
 
+/* The plug-in's completion of an authenticate, whatever thread it comes on.
+ * The caller's completion is called unless the caller freed the handle
+ * meanwhile; the call ends after it. */
+static void auth_complete(enum guise_auth_status status, guise_result code,
+                          const struct guise_blob *challenge, void *cookie)
+{
+    guise_auth_ctx *c = cookie;
+    guise_plugin *p = c->plugin;
+    pthread_mutex_lock(&c->lock);
+    guise_auth_done_fn done = c->done;
+    void *caller_cookie = c->cookie;
+    bool wanted = !c->freed;
+    c->done = NULL;
+    pthread_mutex_unlock(&c->lock);
+    /* The call has ended for the context before the caller hears of it: the
+     * caller may authenticate again, or free the handle, from its
+     * completion. The plug-in instance stays counted until we return. */
+    call_begin_any(p);
+    ctx_unref(c);
+    if (wanted && done)
+        done(status, code, challenge, caller_cookie);
+    call_end(p);
+    call_end(p);
+}
+
 guise_result guise_auth_ctx_authenticate(guise_auth_ctx *c, const struct guise_blob *response,
                                          const struct guise_request_info *req,
                                          guise_auth_done_fn done, void *cookie)
 {
     guise_plugin *p = c->plugin;
-    if (!callable(p))
+    pthread_mutex_lock(&c->lock);
+    if (c->done || c->freed) {
+        /* One authentication at a time per context. */
+        pthread_mutex_unlock(&c->lock);
         return GUISE_E_UNEXPECTED;
+    }
+    if (!call_begin(p)) {
+        pthread_mutex_unlock(&c->lock);
+        return GUISE_E_UNEXPECTED;
+    }
+    c->done = done;
+    c->cookie = cookie;
+    c->refs++;
+    pthread_mutex_unlock(&c->lock);
     static const struct guise_blob empty = {"", 0};
+    /* Work the plug-in submits from here belongs to this context. */
+    guise_work_owner *prev = guise_work_owner_set_current(c->owner);
     guise_result r = p->desc->authn->authenticate(p->instance, c->ctx, response ? response : &empty,
-                                                  req, done, cookie);
-    if (r != GUISE_S_OK)
+                                                  req, auth_complete, c);
+    guise_work_owner_set_current(prev);
+    if (r != GUISE_S_OK) {
+        /* done will not be called: end the call here. */
+        pthread_mutex_lock(&c->lock);
+        c->done = NULL;
+        pthread_mutex_unlock(&c->lock);
+        ctx_unref(c);
+        call_end(p);
         guise_plugin_report_failure(p, "authenticate", r);
+    }
     return r;
 }
 
@@ -605,11 +891,18 @@ guise_result guise_scope_reenable(guise_scope *s)
             guise_plugin *p = lists[l][i];
             if (guise_plugin_state_of(p) != GUISE_PLUGIN_ERROR)
                 continue;
-            /* Give the instance a clean start: release, then acquire again. */
-            if (p->desc->disable)
-                p->desc->disable(p->instance);
-            atomic_store(&p->state, GUISE_PLUGIN_DISABLED);
-            guise_result r = guise_plugin_enable(p);
+            /* Give the instance a clean start: release, then acquire again,
+             * once the calls begun before the error have ended. */
+            pthread_mutex_lock(&p->life_lock);
+            guise_result r = GUISE_S_OK;
+            if (guise_plugin_state_of(p) == GUISE_PLUGIN_ERROR) {
+                drain_calls(p);
+                if (p->desc->disable)
+                    p->desc->disable(p->instance);
+                atomic_store(&p->state, GUISE_PLUGIN_DISABLED);
+                r = enable_locked(p);
+            }
+            pthread_mutex_unlock(&p->life_lock);
             if (r != GUISE_S_OK)
                 return r;
         }

@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 
 struct loaded_module {
     void *handle;
@@ -20,6 +21,16 @@ struct guise_plugin {
     void *instance; /* what desc->init returned */
     struct guise_host_services services;
     _Atomic int state; /* enum guise_plugin_state */
+    /* Calls into the instance that have begun and not ended: synchronous
+     * calls until they return, asynchronous ones until their completion
+     * (see "Calls in flight" in plugin.h). disable waits for zero. */
+    atomic_uint inflight;
+    atomic_bool draining; /* a disable waits: the last call ends it */
+    pthread_mutex_t drain_lock;
+    pthread_cond_t drained;
+    /* Serialises enable, disable and re-enable of this instance; never held
+     * by a call into a plug-in other than enable and disable themselves. */
+    pthread_mutex_t life_lock;
     pthread_mutex_t err_lock;
     guise_result last_code;
     char last_msg[512];

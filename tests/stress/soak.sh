@@ -80,7 +80,14 @@ chmod 644 "$WORK/pub/small.bin" "$WORK/prot/small.bin"
 echo "$PASSWORD" | "$PASSWD" -c -a MD5 --stdin "$WORK/users.digest" "$REALM" "$USER_NAME" >/dev/null 2>&1
 
 imp=off
-[ "$(id -u)" -eq 0 ] && imp=auto
+if [ "$(id -u)" -eq 0 ]; then
+    imp=auto
+    # A root-started guised switches to the service account (server-account,
+    # default guise): it must own its state directory, user file and log.
+    id guise >/dev/null 2>&1 ||
+        useradd --system --user-group --no-create-home --shell /usr/sbin/nologin guise
+    chown -R guise:guise "$WORK"
+fi
 cat >"$WORK/guised.conf" <<CONF
 [server]
 listen = 127.0.0.1:$PORT

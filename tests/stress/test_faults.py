@@ -96,7 +96,7 @@ def digest_users(work, user="alice", password="alice-pw", realm="guise"):
     path = work.join("users.digest")
     subprocess.run([PASSWD, "-c", "-a", "SHA-256", "--stdin", path, realm, user], input=password + "\n",
                    text=True, check=True, capture_output=True)
-    return path
+    return gh.service_readable(path)  # a root-started guised reads it as its service account
 
 
 def make_cert(work):
@@ -107,7 +107,7 @@ def make_cert(work):
          "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
         check=True, capture_output=True,
     )
-    return cert, key
+    return cert, gh.service_readable(key)
 
 
 def make_big_file(path, size=BIG):
@@ -477,7 +477,10 @@ class AccessLogDiskFull(gh.GuiseTestCase):
         gh.require_root("mounting a tmpfs")
         self.work.write("pub/a.txt", "public\n")
         mnt = self.work.mkdir("logfs")
-        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,mode=0755", "tmpfs", mnt], check=True)
+        # The log's file system belongs to the account guised writes it as.
+        uid, gid = gh.service_ids()
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size=64k,mode=0755,uid={uid},gid={gid}", "tmpfs", mnt],
+                       check=True)
         self.addCleanup(subprocess.run, ["umount", "-l", mnt])
         log = os.path.join(mnt, "access.log")
         cfg = gh.Config(authentication="anonymous", access_log=log)

@@ -1,6 +1,9 @@
 /* Anonymous authentication: no credentials, the configured guest account.
  * WMS's "WMS Anonymous User Authentication" plug-in. */
 #include "plugins/builtin.h"
+#include <guise/props.h>
+#include <guise/token.h>
+#include "plugins/common/host_work.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +102,12 @@ static void anon_lookup_job(void *arg)
     struct anon *a = j->ctx->plugin;
     guise_token_unref(j->ctx->token);
     j->ctx->token = NULL;
+    if (pk_work_cancelled(a->host)) {
+        /* The client went away: nobody waits for this look-up. */
+        j->done(GUISE_AUTH_DENIED, GUISE_E_ABORTED, NULL, j->cookie);
+        free(j);
+        return;
+    }
     guise_result r = a->host->token_for_account(a->host->host, a->account, &j->ctx->token);
     complete(j->ctx, r, j->done, j->cookie);
     free(j);
@@ -121,7 +130,10 @@ static guise_result anon_authenticate(void *plugin, void *ctx, const struct guis
     if (!j)
         return GUISE_E_OUTOFMEMORY;
     *j = (struct anon_job){c, done, cookie};
-    r = a->host->submit_work(a->host->host, anon_lookup_job, j);
+    /* An NSS look-up: the quick lane, never behind password checks. A full
+     * queue answers GUISE_E_BUSY, which passes on (503 for this request,
+     * never an error of the plug-in). */
+    r = pk_submit_quick(a->host, anon_lookup_job, j);
     if (r != GUISE_S_OK)
         free(j);
     return r;

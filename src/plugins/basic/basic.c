@@ -16,7 +16,11 @@
 #include "plugins/common/account_map.h"
 #include "plugins/common/account_token.h"
 #include "plugins/common/auth_identity.h"
+#include "plugins/common/host_work.h"
 #include "plugins/common/watched_file.h"
+#include "plugins/stores/htdigest.h"
+#include "plugins/stores/htpasswd.h"
+#include "plugins/stores/pam.h"
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
@@ -28,26 +32,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* What enable acquires. Reference-counted: a check still running on a
- * worker keeps it alive when the administrator disables the plug-in. */
+/* What enable acquires and disable frees. The host calls disable only when
+ * every authentication has completed (plugin.h, "Calls in flight"), so a
+ * check running on a worker uses it without a reference. */
 struct basic_live {
-    atomic_int refs;
-    guise_account_mapper *mapper;
+    pk_account_mapper *mapper;
     struct basic_cache *cache; /* NULL: cache-ttl = 0 */
-    /* A yescrypt hash of a random password, for unknown users when the
-     * file has no usable entry to stand in for them. */
-    char dummy_hash[CRYPT_OUTPUT_SIZE];
-
-    pthread_mutex_t users_lock;
-    struct basic_userdb *users; /* NULL: the file is unusable, nobody logs in */
-    struct guise_file_watch users_watch;
+    /* Who checks passwords: the credential store of `backend`
+     * (plugins/stores: PAM, htpasswd, htdigest). */
+    struct pk_store *store;
+    /* The store's generation the cache was filled against: a changed user
+     * file empties the cache. */
+    atomic_uint_fast64_t store_generation;
 };
 
 struct basic_plugin {
     const struct guise_host_services *host;
     struct basic_config cfg;
 
-    pthread_mutex_t live_lock;
     struct basic_live *live; /* NULL while disabled */
 
     /* At most one client-caused event a second: clients must not be able to
@@ -60,51 +62,35 @@ struct basic_plugin {
 /* One authentication between its start and its completion. */
 struct basic_job {
     struct basic_plugin *p;
-    struct basic_live *live; /* a reference */
+    struct basic_live *live; /* the plug-in's, valid until the completion */
     /* The context is only an identity (plugins/common/auth_identity.h). Its
      * user is the name sent, set before the check: after a denial, the name
      * claimed, which logical_user_id answers for the host's per-user
      * throttling. */
-    struct guise_auth_identity *ctx;
+    struct pk_auth_identity *ctx;
     guise_auth_done_fn done;
     void *cookie;
     struct basic_credentials cred;
     uint8_t key[BASIC_CACHE_KEY_SIZE];
-    char *hash;  /* htpasswd: the stored hash, or the dummy one */
-    bool known;  /* htpasswd: the user has a usable entry */
-    char *rhost; /* PAM_RHOST */
+    char *rhost; /* the client's address, for the store (PAM_RHOST) */
     char *name;  /* the name the check authenticated */
     char *account;
 };
 
-static void live_unref(struct basic_live *l)
+static void live_free(struct basic_live *l)
 {
-    if (!l || atomic_fetch_sub(&l->refs, 1) != 1)
+    if (!l)
         return;
-    basic_userdb_unref(l->users);
-    guise_account_mapper_free(l->mapper);
+    pk_store_free(l->store);
+    pk_account_mapper_free(l->mapper);
     basic_cache_free(l->cache);
-    pthread_mutex_destroy(&l->users_lock);
     free(l);
-}
-
-/* A reference to the live state, NULL while disabled. */
-static struct basic_live *live_get(struct basic_plugin *p)
-{
-    pthread_mutex_lock(&p->live_lock);
-    struct basic_live *l = p->live;
-    if (l)
-        atomic_fetch_add(&l->refs, 1);
-    pthread_mutex_unlock(&p->live_lock);
-    return l;
 }
 
 static void job_free(struct basic_job *j)
 {
-    live_unref(j->live);
     basic_credentials_clear(&j->cred);
     explicit_bzero(j->key, sizeof j->key);
-    free(j->hash);
     free(j->rhost);
     free(j->name);
     free(j->account);
@@ -116,7 +102,7 @@ static void job_free(struct basic_job *j)
 static void client_event(struct basic_plugin *p, enum guise_event_level level, uint32_t id,
                          guise_result code, const struct guise_request_info *req, const char *what)
 {
-    uint64_t now = guise_monotonic_ms();
+    uint64_t now = pk_monotonic_ms();
     unsigned long suppressed = 0;
     bool log = false;
     pthread_mutex_lock(&p->warn_lock);
@@ -152,70 +138,6 @@ static guise_result basic_challenge(void *plugin, const struct guise_request_inf
     return GUISE_S_OK;
 }
 
-/* ---- the user file ---- */
-
-static guise_result load_users(struct basic_plugin *p, struct basic_live *l,
-                               struct basic_userdb **out, char *err, size_t err_size)
-{
-    char *data;
-    size_t len;
-    struct stat st;
-    guise_result r =
-        guise_file_read(p->cfg.user_file, BASIC_USERFILE_MAX_SIZE, &data, &len, &st, err, err_size);
-    if (r != GUISE_S_OK) {
-        guise_file_watch_stat(&l->users_watch, p->cfg.user_file);
-        return r;
-    }
-    guise_file_watch_seen(&l->users_watch, &st);
-    char why[256];
-    r = basic_userdb_parse(data, len, out, why, sizeof why);
-    explicit_bzero(data, len);
-    free(data);
-    if (r != GUISE_S_OK) {
-        snprintf(err, err_size, "%s: %s", p->cfg.user_file, why);
-        return r;
-    }
-    char names[256];
-    size_t bad = basic_userdb_unusable(*out, names, sizeof names);
-    if (bad)
-        p->host->log_event(p->host->host, GUISE_EVENT_WARNING, BASIC_EVENT_USER_FILE,
-                           GUISE_E_NOT_SUPPORTED,
-                           "user file %s: %zu entries with a plain-text or unsupported hash "
-                           "are refused (%s); use htpasswd -B or -5",
-                           p->cfg.user_file, bad, names);
-    return GUISE_S_OK;
-}
-
-/* The current users, re-read first when the file changed. */
-static struct basic_userdb *current_users(struct basic_plugin *p, struct basic_live *l)
-{
-    pthread_mutex_lock(&l->users_lock);
-    if (guise_file_watch_poll(&l->users_watch, p->cfg.user_file, 1000)) {
-        char err[512];
-        struct basic_userdb *fresh = NULL;
-        guise_result r = load_users(p, l, &fresh, err, sizeof err);
-        basic_userdb_unref(l->users);
-        l->users = fresh;
-        /* Passwords may have changed or users gone: forget what was checked
-         * against the old file. */
-        if (l->cache)
-            basic_cache_clear(l->cache);
-        if (r == GUISE_S_OK)
-            p->host->log_event(p->host->host, GUISE_EVENT_INFORMATION, BASIC_EVENT_USER_FILE,
-                               GUISE_S_OK, "user file %s reloaded (%zu users)", p->cfg.user_file,
-                               basic_userdb_count(fresh));
-        else
-            /* Fail closed until the file is fixed; WARNING, not ERROR,
-             * which would disable the plug-in. */
-            p->host->log_event(p->host->host, GUISE_EVENT_WARNING, BASIC_EVENT_USER_FILE, r,
-                               "user file not reloaded, denying every user until it is fixed: %s",
-                               err);
-    }
-    struct basic_userdb *db = basic_userdb_ref(l->users);
-    pthread_mutex_unlock(&l->users_lock);
-    return db;
-}
-
 /* ---- completion ---- */
 
 static void token_done(guise_result r, guise_token *token, void *arg)
@@ -225,7 +147,7 @@ static void token_done(guise_result r, guise_token *token, void *arg)
     guise_auth_done_fn done = j->done;
     void *cookie = j->cookie;
     if (r == GUISE_S_OK) {
-        guise_auth_identity_grant(j->ctx, &j->account, token);
+        pk_auth_identity_grant(j->ctx, &j->account, token);
         job_free(j);
         done(GUISE_AUTH_SUCCESS, GUISE_S_OK, NULL, cookie);
         return;
@@ -241,7 +163,12 @@ static void token_done(guise_result r, guise_token *token, void *arg)
         return;
     }
     job_free(j);
-    done(GUISE_AUTH_ERROR, r, NULL, cookie);
+    /* A full look-up queue, or the client gone: a refusal of this request,
+     * not a plug-in failure. */
+    if (r == GUISE_E_BUSY || r == GUISE_E_ABORTED)
+        done(GUISE_AUTH_DENIED, r, NULL, cookie);
+    else
+        done(GUISE_AUTH_ERROR, r, NULL, cookie);
 }
 
 static void deny(struct basic_job *j, guise_result code)
@@ -255,13 +182,13 @@ static void deny(struct basic_job *j, guise_result code)
 /* The password is right; j->name is who it authenticated. */
 static void authenticated(struct basic_job *j)
 {
-    guise_result r = guise_account_mapper_resolve(j->live->mapper, j->name, &j->account);
+    guise_result r = pk_account_mapper_resolve(j->live->mapper, j->name, &j->account);
     if (r != GUISE_S_OK) {
         /* The account map is unusable (its reload was logged). */
         deny(j, GUISE_E_ACCESSDENIED);
         return;
     }
-    guise_account_token_get(j->p->host, j->account, token_done, j);
+    pk_account_token_get(j->p->host, j->account, token_done, j);
 }
 
 /* The check is over: ok with j->name set, or denied. */
@@ -276,57 +203,68 @@ static void checked(struct basic_job *j, bool ok)
         return;
     }
     if (cache)
-        basic_cache_insert(cache, j->key, j->cred.user, j->name, guise_monotonic_ms());
+        basic_cache_insert(cache, j->key, j->cred.user, j->name, pk_monotonic_ms());
     authenticated(j);
 }
 
 /* ---- the checks, on a worker ---- */
 
-static void htpasswd_work(void *arg)
+/* The client went away while the job waited: no costly check for nobody.
+ * Not a wrong password either: no claimed name, the cache is untouched. */
+static bool abandoned(struct basic_job *j)
 {
-    struct basic_job *j = arg;
-    bool match = basic_hash_verify(j->hash, j->cred.password, j->cred.password_len);
-    bool ok = match && j->known;
-    if (ok && !(j->name = strdup(j->cred.user))) {
-        deny(j, GUISE_E_OUTOFMEMORY);
-        return;
-    }
-    checked(j, ok);
+    if (!pk_work_cancelled(j->p->host))
+        return false;
+    free(j->ctx->user);
+    j->ctx->user = NULL;
+    deny(j, GUISE_E_ABORTED);
+    return true;
 }
 
-static void pam_work(void *arg)
+/* The store's answer, on a worker for a blocking store, else inline. */
+static void store_check(struct basic_job *j)
 {
-    struct basic_job *j = arg;
     struct basic_plugin *p = j->p;
-    struct basic_pam_result res;
-    basic_pam_check(p->cfg.pam_service, j->cred.user, j->cred.password, j->cred.password_len,
-                    j->rhost, (unsigned)p->cfg.pam_timeout * 1000u, &res);
-    switch (res.status) {
-    case BASIC_PAM_OK:
+    struct pk_check_result res;
+    j->live->store->ops->check_password(j->live->store, j->cred.user, j->cred.password,
+                                        j->cred.password_len, j->rhost, &res);
+    switch (res.verdict) {
+    case PK_CHECK_OK:
         j->name = res.name;
         checked(j, true);
         return;
-    case BASIC_PAM_DENIED:
+    case PK_CHECK_DENIED:
         checked(j, false);
         return;
-    case BASIC_PAM_TIMEOUT:
-        p->host->log_event(p->host->host, GUISE_EVENT_WARNING, BASIC_EVENT_PAM_TIMEOUT,
-                           GUISE_E_ACCESSDENIED, "PAM service '%s', user '%s': %s; denied",
-                           p->cfg.pam_service, j->cred.user, res.detail);
-        break;
-    case BASIC_PAM_FAILED:
-    case BASIC_PAM_BUSY:
-        p->host->log_event(p->host->host, GUISE_EVENT_WARNING, BASIC_EVENT_PAM_FAILURE,
-                           GUISE_E_FAIL, "PAM service '%s', user '%s': %s; denied",
-                           p->cfg.pam_service, j->cred.user, res.detail);
+    case PK_CHECK_TIMEOUT:
+    case PK_CHECK_FAILED:
         break;
     }
+    uint32_t id =
+        res.verdict == PK_CHECK_TIMEOUT ? BASIC_EVENT_PAM_TIMEOUT : BASIC_EVENT_PAM_FAILURE;
+    guise_result code = res.verdict == PK_CHECK_TIMEOUT ? GUISE_E_ACCESSDENIED : GUISE_E_FAIL;
+    if (p->cfg.backend == BASIC_BACKEND_PAM)
+        p->host->log_event(p->host->host, GUISE_EVENT_WARNING, id, code,
+                           "PAM service '%s', user '%s': %s; denied", p->cfg.pam_service,
+                           j->cred.user, res.detail);
+    else
+        p->host->log_event(p->host->host, GUISE_EVENT_WARNING, id, code,
+                           "%s store, user '%s': %s; denied", j->live->store->ops->kind,
+                           j->cred.user, res.detail);
     /* Not a wrong password: the cache keeps the user's entries, and no
-     * claimed name is reported, so that a PAM outage does not lock users
-     * out by name (the client's address is still throttled). */
+     * claimed name is reported, so that a back-end outage does not lock
+     * users out by name (the client's address is still throttled). */
     free(j->ctx->user);
     j->ctx->user = NULL;
     deny(j, GUISE_E_ACCESSDENIED);
+}
+
+static void store_work(void *arg)
+{
+    struct basic_job *j = arg;
+    if (abandoned(j))
+        return;
+    store_check(j);
 }
 
 /* ---- authenticate ---- */
@@ -336,8 +274,8 @@ static guise_result basic_authenticate(void *plugin, void *ctxp, const struct gu
                                        guise_auth_done_fn done, void *cookie)
 {
     struct basic_plugin *p = plugin;
-    struct guise_auth_identity *ctx = ctxp;
-    guise_auth_identity_reset(ctx);
+    struct pk_auth_identity *ctx = ctxp;
+    pk_auth_identity_reset(ctx);
 
     if (!transport_ok(p, req)) {
         client_event(p, GUISE_EVENT_INFORMATION, BASIC_EVENT_PLAINTEXT, GUISE_E_ACCESSDENIED, req,
@@ -350,7 +288,7 @@ static guise_result basic_authenticate(void *plugin, void *ctxp, const struct gu
     struct basic_job *j = calloc(1, sizeof *j);
     if (!j)
         return GUISE_E_OUTOFMEMORY;
-    if (!(j->live = live_get(p))) {
+    if (!(j->live = p->live)) {
         free(j);
         return GUISE_E_UNEXPECTED;
     }
@@ -374,49 +312,40 @@ static guise_result basic_authenticate(void *plugin, void *ctxp, const struct gu
         return GUISE_E_OUTOFMEMORY;
     }
 
-    /* The user file first: its reload empties the cache. */
-    guise_work_fn work = pam_work;
-    if (p->cfg.backend == BASIC_BACKEND_HTPASSWD) {
-        struct basic_userdb *db = current_users(p, j->live);
-        enum basic_hash_kind kind = BASIC_HASH_UNSUPPORTED;
-        const char *hash = basic_userdb_find(db, j->cred.user, &kind);
-        j->known = hash && kind != BASIC_HASH_UNSUPPORTED;
-        /* Unknown users cost what a user of the file costs (bcrypt at 2 ms
-         * or yescrypt at 40 ms): response times do not list the users. The
-         * check cannot succeed (known is false). */
-        const char *sample = basic_userdb_sample_hash(db);
-        j->hash = strdup(j->known ? hash : sample ? sample : j->live->dummy_hash);
-        basic_userdb_unref(db);
-        if (!j->hash) {
-            job_free(j);
-            return GUISE_E_OUTOFMEMORY;
-        }
-        work = htpasswd_work;
-    }
-
+    /* The store first: a changed user file empties the cache. */
+    struct pk_store *store = j->live->store;
+    uint64_t generation = pk_store_refresh(store);
     struct basic_cache *cache = j->live->cache;
+    if (cache && atomic_exchange(&j->live->store_generation, generation) != generation)
+        basic_cache_clear(cache);
     if (cache) {
         basic_cache_key(cache, j->cred.user, j->cred.password, j->cred.password_len, j->key);
-        if (basic_cache_lookup(cache, j->key, guise_monotonic_ms(), &j->name)) {
+        if (basic_cache_lookup(cache, j->key, pk_monotonic_ms(), &j->name)) {
             authenticated(j);
             return GUISE_S_OK;
         }
     }
 
-    if (work == pam_work && req && req->client_ip && !(j->rhost = strdup(req->client_ip))) {
+    if (req && req->client_ip && !(j->rhost = strdup(req->client_ip))) {
         job_free(j);
         return GUISE_E_OUTOFMEMORY;
     }
-    guise_result r = p->host->submit_work(p->host->host, work, j);
+    if (!store->ops->blocking) {
+        /* A cheap check (an htdigest HA1): no worker needed. */
+        store_check(j);
+        return GUISE_S_OK;
+    }
+    guise_result r = p->host->submit_work(p->host->host, store_work, j);
     if (r != GUISE_S_OK) {
-        /* A full queue is load, not a broken plug-in: deny this request
-         * rather than fail (which would disable the plug-in). The claimed
-         * user is not to blame either. */
+        /* A full queue is load, not a broken plug-in: refuse this request
+         * with GUISE_E_BUSY (the server answers 503 with Retry-After), never
+         * fail (which would disable the plug-in). The claimed user is not
+         * to blame either. */
         client_event(p, GUISE_EVENT_WARNING, BASIC_EVENT_PAM_FAILURE, r, req,
-                     "password check not started (worker queue full); denied");
+                     "password check not started (worker queue full); refused for now");
         free(ctx->user);
         ctx->user = NULL;
-        deny(j, GUISE_E_ACCESSDENIED);
+        deny(j, r == GUISE_E_BUSY ? GUISE_E_BUSY : GUISE_E_ACCESSDENIED);
     }
     return GUISE_S_OK;
 }
@@ -435,7 +364,6 @@ static guise_result basic_init(const struct guise_host_services *host, const gui
         return r;
     }
     p->host = host;
-    pthread_mutex_init(&p->live_lock, NULL);
     pthread_mutex_init(&p->warn_lock, NULL);
     *plugin = p;
     return GUISE_S_OK;
@@ -446,54 +374,23 @@ static guise_result enable_failed(struct basic_plugin *p, struct basic_live *l, 
 {
     p->host->log_event(p->host->host, GUISE_EVENT_ERROR, BASIC_EVENT_ENABLE_FAILED, r,
                        "cannot enable: %s: %s", what, err);
-    live_unref(l);
+    live_free(l);
     return GUISE_E_PLUGIN_ERROR_REPORTED;
-}
-
-/* The dummy hash: yescrypt, the default of Debian's passwd and a costly
- * one, of a random password nobody knows. */
-static guise_result make_dummy_hash(struct basic_live *l)
-{
-    uint8_t rnd[16];
-    char pw[2 * sizeof rnd + 1];
-    char setting[CRYPT_GENSALT_OUTPUT_SIZE];
-    struct crypt_data *data = calloc(1, sizeof *data);
-    if (!data)
-        return GUISE_E_OUTOFMEMORY;
-    guise_result r = GUISE_E_FAIL;
-    if (gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof rnd) == 0 &&
-        crypt_gensalt_rn("$y$", 0, NULL, 0, setting, sizeof setting)) {
-        for (size_t i = 0; i < sizeof rnd; i++)
-            snprintf(pw + 2 * i, 3, "%02x", rnd[i]);
-        const char *h = crypt_rn(pw, setting, data, (int)sizeof *data);
-        if (h && h[0] != '*' && strlen(h) < sizeof l->dummy_hash) {
-            strcpy(l->dummy_hash, h);
-            r = GUISE_S_OK;
-        }
-    }
-    explicit_bzero(data, sizeof *data);
-    free(data);
-    return r;
 }
 
 static guise_result basic_enable(void *plugin)
 {
     struct basic_plugin *p = plugin;
     char err[512];
-    pthread_mutex_lock(&p->live_lock);
-    bool enabled = p->live != NULL;
-    pthread_mutex_unlock(&p->live_lock);
-    if (enabled)
+    if (p->live)
         return GUISE_S_OK;
 
     struct basic_live *l = calloc(1, sizeof *l);
     if (!l)
         return GUISE_E_OUTOFMEMORY;
-    atomic_init(&l->refs, 1);
-    pthread_mutex_init(&l->users_lock, NULL);
-    guise_file_watch_init(&l->users_watch);
-    guise_result r = guise_account_mapper_new(p->host, BASIC_EVENT_ACCOUNT_MAP, p->cfg.account_map,
-                                              p->cfg.account, &l->mapper, err, sizeof err);
+    atomic_init(&l->store_generation, 0);
+    guise_result r = pk_account_mapper_new(p->host, BASIC_EVENT_ACCOUNT_MAP, p->cfg.account_map,
+                                           p->cfg.account, &l->mapper, err, sizeof err);
     if (r != GUISE_S_OK)
         return enable_failed(p, l, r, "account map", err);
     if (p->cfg.cache_ttl) {
@@ -502,31 +399,37 @@ static guise_result basic_enable(void *plugin)
             return enable_failed(p, l, GUISE_E_OUTOFMEMORY, "credentials cache",
                                  "out of memory or no random key");
     }
-    if (p->cfg.backend == BASIC_BACKEND_HTPASSWD) {
-        if ((r = make_dummy_hash(l)) != GUISE_S_OK)
-            return enable_failed(p, l, r, "crypt", "cannot make a yescrypt hash");
-        r = load_users(p, l, &l->users, err, sizeof err);
+    switch (p->cfg.backend) {
+    case BASIC_BACKEND_PAM:
+        r = pk_pam_store_new(p->cfg.pam_service, (unsigned)p->cfg.pam_timeout * 1000u, &l->store,
+                             err, sizeof err);
+        if (r != GUISE_S_OK)
+            return enable_failed(p, l, r, "PAM service", err);
+        break;
+    case BASIC_BACKEND_HTPASSWD:
+        r = pk_htpasswd_store_new(p->host, BASIC_EVENT_USER_FILE, p->cfg.user_file, &l->store, err,
+                                  sizeof err);
         if (r != GUISE_S_OK)
             return enable_failed(p, l, r, "user file", err);
+        break;
+    case BASIC_BACKEND_HTDIGEST:
+        r = pk_htdigest_store_new(p->host, BASIC_EVENT_USER_FILE, p->cfg.user_file, p->cfg.realm,
+                                  &l->store, err, sizeof err);
+        if (r != GUISE_S_OK)
+            return enable_failed(p, l, r, "user file", err);
+        break;
     }
-    pthread_mutex_lock(&p->live_lock);
-    struct basic_live *old = p->live;
+    atomic_store(&l->store_generation, pk_store_refresh(l->store));
     p->live = l;
-    pthread_mutex_unlock(&p->live_lock);
-    live_unref(old);
     return GUISE_S_OK;
 }
 
-/* Checks still running keep their reference; they finish on the state they
- * started with. */
+/* No check is running: the host has drained every call first. */
 static guise_result basic_disable(void *plugin)
 {
     struct basic_plugin *p = plugin;
-    pthread_mutex_lock(&p->live_lock);
-    struct basic_live *l = p->live;
+    live_free(p->live);
     p->live = NULL;
-    pthread_mutex_unlock(&p->live_lock);
-    live_unref(l);
     return GUISE_S_OK;
 }
 
@@ -537,7 +440,6 @@ static void basic_shutdown(void *plugin)
         return;
     basic_disable(p);
     basic_config_free(&p->cfg);
-    pthread_mutex_destroy(&p->live_lock);
     pthread_mutex_destroy(&p->warn_lock);
     free(p);
 }
@@ -545,13 +447,13 @@ static void basic_shutdown(void *plugin)
 static const struct guise_authn_ops basic_authn = {
     .protocol = "Basic",
     .flags = GUISE_AUTH_TEXT_CHALLENGE | GUISE_AUTH_CLIENT_SHOWS_UI | GUISE_AUTH_CHALLENGE_FIRST,
-    .create_context = guise_auth_identity_create_context,
-    .destroy_context = guise_auth_identity_destroy_context,
+    .create_context = pk_auth_identity_create_context,
+    .destroy_context = pk_auth_identity_destroy_context,
     .authenticate = basic_authenticate,
     .challenge = basic_challenge,
-    .logical_user_id = guise_auth_identity_logical_user_id,
-    .impersonation_account_name = guise_auth_identity_account_name,
-    .impersonation_token = guise_auth_identity_token,
+    .logical_user_id = pk_auth_identity_logical_user_id,
+    .impersonation_account_name = pk_auth_identity_account_name,
+    .impersonation_token = pk_auth_identity_token,
 };
 
 const struct guise_plugin_descriptor guise_basic_plugin = {

@@ -1,5 +1,6 @@
 /* Basic plug-in: properties. */
 #include "plugins/basic/basic_config.h"
+#include <guise/props.h>
 
 #include "plugins/common/account_map.h"
 
@@ -9,7 +10,9 @@
 
 const struct guise_property_spec basic_properties[] = {
     {"realm", 0, "realm of the challenge (default: the server realm)"},
-    {"backend", 0, "who checks passwords: pam (default) or htpasswd"},
+    {"backend", 0,
+     "who checks passwords: pam (default), htpasswd, or htdigest (the user file of Digest, "
+     "users of `realm`)"},
     {"pam-service", 0, "PAM service name, /etc/pam.d/<name> (default guise)"},
     {"pam-timeout", 0, "seconds a PAM check may take before it is denied (default 10)"},
     {"user-file", 0, "Apache htpasswd file (backend htpasswd; re-read when it changes)"},
@@ -81,14 +84,18 @@ static guise_result parse_backend(const guise_props *props, struct basic_config 
         cfg->backend = BASIC_BACKEND_PAM;
     else if (strcmp(v, "htpasswd") == 0)
         cfg->backend = BASIC_BACKEND_HTPASSWD;
+    else if (strcmp(v, "htdigest") == 0)
+        cfg->backend = BASIC_BACKEND_HTDIGEST;
     else
-        return guise_props_fail(props, "backend", "unknown backend '%s' (pam, htpasswd)", v);
+        return guise_props_fail(props, "backend", "unknown backend '%s' (pam, htpasswd, htdigest)",
+                                v);
 
-    bool htpasswd = cfg->backend == BASIC_BACKEND_HTPASSWD;
+    /* htpasswd and htdigest: a user file (the htdigest users of `realm`). */
+    bool htpasswd = cfg->backend != BASIC_BACKEND_PAM;
     if (htpasswd && !guise_props_get(props, "user-file"))
-        return guise_props_fail(props, "user-file", "required by backend htpasswd");
+        return guise_props_fail(props, "user-file", "required by backend %s", v);
     if (!htpasswd && guise_props_get(props, "user-file"))
-        return guise_props_fail(props, "user-file", "only used by backend htpasswd");
+        return guise_props_fail(props, "user-file", "only used by backends htpasswd and htdigest");
     if (htpasswd && guise_props_get(props, "pam-service"))
         return guise_props_fail(props, "pam-service", "only used by backend pam");
     if (htpasswd && guise_props_get(props, "pam-timeout"))
@@ -115,7 +122,7 @@ guise_result basic_config_parse(const struct guise_host_services *host, const gu
         goto out;
 
     const char *account = guise_props_get(props, "account");
-    if (account && !guise_account_name_ok(account)) {
+    if (account && !pk_account_name_ok(account)) {
         r = guise_props_fail(props, "account", "'%s' is not a valid account name", account);
         goto out;
     }

@@ -11,6 +11,7 @@
 enum basic_backend {
     BASIC_BACKEND_PAM,
     BASIC_BACKEND_HTPASSWD,
+    BASIC_BACKEND_HTDIGEST,
 };
 
 struct basic_config {
@@ -19,7 +20,7 @@ struct basic_config {
     enum basic_backend backend;
     char *pam_service;
     unsigned long pam_timeout; /* seconds */
-    char *user_file;           /* htpasswd only */
+    char *user_file;           /* htpasswd and htdigest */
     char *account_map;         /* NULL: none */
     char *account;             /* NULL: none */
     unsigned long cache_ttl;   /* seconds, 0: no cache */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 /* A module that keeps prompting is broken or hostile: stop answering. */
@@ -254,4 +255,32 @@ void basic_pam_check(const char *service, const char *user, const char *password
 int basic_pam_running(void)
 {
     return atomic_load(&running);
+}
+
+bool basic_pam_service_file(const char *service, char *found, size_t found_size)
+{
+    /* Under pam_wrapper (the tests), libpam reads the wrapper's directory
+     * instead: look where libpam will look. */
+    const char *wrapped = getenv("PAM_WRAPPER");
+    const char *wrapped_dir = getenv("PAM_WRAPPER_SERVICE_DIR");
+    const char *dirs[2] = {"/etc/pam.d", "/usr/lib/pam.d"};
+    size_t ndirs = 2;
+    if (wrapped && strcmp(wrapped, "1") == 0 && wrapped_dir && *wrapped_dir) {
+        dirs[0] = wrapped_dir;
+        ndirs = 1;
+    }
+    for (size_t i = 0; i < ndirs; i++) {
+        char path[4096];
+        int n = snprintf(path, sizeof path, "%s/%s", dirs[i], service);
+        struct stat st;
+        if (n > 0 && (size_t)n < sizeof path && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+            if (found && found_size)
+                snprintf(found, found_size, "%s", path);
+            return true;
+        }
+    }
+    if (found && found_size)
+        snprintf(found, found_size, "%s/%s%s%s/%s", dirs[0], service, ndirs > 1 ? " or " : "",
+                 ndirs > 1 ? dirs[1] : "", ndirs > 1 ? service : "");
+    return false;
 }

@@ -13,6 +13,7 @@
 #ifndef GUISE_BASIC_PAM_H
 #define GUISE_BASIC_PAM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define BASIC_PAM_MAX_THREADS 64
@@ -37,6 +38,12 @@ struct basic_pam_result {
 void basic_pam_check(const char *service, const char *user, const char *password,
                      size_t password_len, const char *rhost, unsigned timeout_ms,
                      struct basic_pam_result *res);
+/* Whether service has a file where libpam looks (/etc/pam.d, then
+ * /usr/lib/pam.d; under pam_wrapper, its PAM_WRAPPER_SERVICE_DIR). Without
+ * one libpam silently uses the "other" service (on Debian: common-auth,
+ * every local account), so enabling must fail closed. found gets the file,
+ * or on false the paths looked at. */
+bool basic_pam_service_file(const char *service, char *found, size_t found_size);
 /* Checks started and not yet returned from PAM (for tests). */
 int basic_pam_running(void);
 

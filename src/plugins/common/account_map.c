@@ -14,7 +14,7 @@ struct pair {
     size_t line;
 };
 
-struct guise_account_map {
+struct pk_account_map {
     struct pair *pairs; /* sorted by user, without '*' */
     size_t count;
     char *star; /* account of '*', or NULL */
@@ -40,7 +40,7 @@ static bool name_chars_ok(const char *s, size_t len, bool account)
     return true;
 }
 
-bool guise_account_name_ok(const char *s)
+bool pk_account_name_ok(const char *s)
 {
     return s && name_chars_ok(s, strlen(s), true) && strcmp(s, "*") != 0 && s[0] != '#';
 }
@@ -50,7 +50,7 @@ static int cmp_pair(const void *a, const void *b)
     return strcmp(((const struct pair *)a)->user, ((const struct pair *)b)->user);
 }
 
-void guise_account_map_free(guise_account_map *m)
+void pk_account_map_free(pk_account_map *m)
 {
     if (!m)
         return;
@@ -82,7 +82,7 @@ static size_t split(const char *p, size_t len, const char **f, size_t *flen)
 }
 
 /* Parses one line into m; returns NULL or a reason. */
-static const char *parse_line(guise_account_map *m, size_t *cap, const char *p, size_t len,
+static const char *parse_line(pk_account_map *m, size_t *cap, const char *p, size_t len,
                               size_t lineno, char *why, size_t why_size)
 {
     const char *f[3];
@@ -141,20 +141,20 @@ static const char *parse_line(guise_account_map *m, size_t *cap, const char *p, 
     return NULL;
 }
 
-guise_result guise_account_map_parse(const char *buf, size_t len, guise_account_map **out,
-                                     char *err, size_t err_size)
+guise_result pk_account_map_parse(const char *buf, size_t len, pk_account_map **out, char *err,
+                                  size_t err_size)
 {
     char why[128];
     size_t cap = 0, lineno = 0;
     const char *p = buf, *end = buf + len;
 
     *out = NULL;
-    guise_account_map *m = calloc(1, sizeof *m);
+    pk_account_map *m = calloc(1, sizeof *m);
     if (!m)
         return GUISE_E_OUTOFMEMORY;
     if (len > GUISE_ACCOUNT_MAP_MAX_SIZE) {
         snprintf(err, err_size, "larger than %u bytes", GUISE_ACCOUNT_MAP_MAX_SIZE);
-        guise_account_map_free(m);
+        pk_account_map_free(m);
         return GUISE_E_BAD_FORMAT;
     }
     while (p < end) {
@@ -164,7 +164,7 @@ guise_result guise_account_map_parse(const char *buf, size_t len, guise_account_
         const char *bad = parse_line(m, &cap, p, (size_t)(eol - p), lineno, why, sizeof why);
         if (bad) {
             snprintf(err, err_size, "line %zu: %s", lineno, bad);
-            guise_account_map_free(m);
+            pk_account_map_free(m);
             return strcmp(bad, "out of memory") == 0 ? GUISE_E_OUTOFMEMORY : GUISE_E_BAD_FORMAT;
         }
         p = nl ? nl + 1 : end;
@@ -176,7 +176,7 @@ guise_result guise_account_map_parse(const char *buf, size_t len, guise_account_
             size_t a = m->pairs[i - 1].line, b = m->pairs[i].line;
             snprintf(err, err_size, "line %zu: user '%s' already mapped on line %zu", a > b ? a : b,
                      m->pairs[i].user, a < b ? a : b);
-            guise_account_map_free(m);
+            pk_account_map_free(m);
             return GUISE_E_BAD_FORMAT;
         }
     }
@@ -184,36 +184,34 @@ guise_result guise_account_map_parse(const char *buf, size_t len, guise_account_
     return GUISE_S_OK;
 }
 
-static guise_result load_with_stat(const char *path, guise_account_map **out, struct stat *st,
+static guise_result load_with_stat(const char *path, pk_account_map **out, struct stat *st,
                                    char *err, size_t err_size)
 {
     char *data;
     size_t len;
-    guise_result r =
-        guise_file_read(path, GUISE_ACCOUNT_MAP_MAX_SIZE, &data, &len, st, err, err_size);
+    guise_result r = pk_file_read(path, GUISE_ACCOUNT_MAP_MAX_SIZE, &data, &len, st, err, err_size);
     if (r != GUISE_S_OK)
         return r;
     char why[256];
-    r = guise_account_map_parse(data, len, out, why, sizeof why);
+    r = pk_account_map_parse(data, len, out, why, sizeof why);
     free(data);
     if (r != GUISE_S_OK)
         snprintf(err, err_size, "%s: %s", path, why);
     return r;
 }
 
-guise_result guise_account_map_load(const char *path, guise_account_map **out, char *err,
-                                    size_t err_size)
+guise_result pk_account_map_load(const char *path, pk_account_map **out, char *err, size_t err_size)
 {
     struct stat st;
     return load_with_stat(path, out, &st, err, err_size);
 }
 
-size_t guise_account_map_count(const guise_account_map *m)
+size_t pk_account_map_count(const pk_account_map *m)
 {
     return m->count + (m->star != NULL);
 }
 
-const char *guise_account_map_lookup(const guise_account_map *m, const char *user)
+const char *pk_account_map_lookup(const pk_account_map *m, const char *user)
 {
     if (m->count == 0)
         return NULL; /* pairs may be NULL: not for bsearch */
@@ -222,11 +220,11 @@ const char *guise_account_map_lookup(const guise_account_map *m, const char *use
     return p ? p->account : NULL;
 }
 
-const char *guise_account_map_resolve(const guise_account_map *m, const char *user,
-                                      const char *fixed_account)
+const char *pk_account_map_resolve(const pk_account_map *m, const char *user,
+                                   const char *fixed_account)
 {
     if (m) {
-        const char *a = guise_account_map_lookup(m, user);
+        const char *a = pk_account_map_lookup(m, user);
         if (a)
             return a;
         if (m->star)
@@ -239,52 +237,52 @@ const char *guise_account_map_resolve(const guise_account_map *m, const char *us
 
 /* ---- mapper ---- */
 
-struct guise_account_mapper {
+struct pk_account_mapper {
     const struct guise_host_services *host;
     uint32_t event_id;
     char *path; /* NULL: no map file */
     char *fixed;
     pthread_mutex_t lock;
-    struct guise_file_watch watch;
-    guise_account_map *map;
+    struct pk_file_watch watch;
+    pk_account_map *map;
     bool broken; /* the current file version failed to load */
 };
 
-guise_result guise_account_mapper_new(const struct guise_host_services *host, uint32_t event_id,
-                                      const char *map_path, const char *fixed_account,
-                                      guise_account_mapper **out, char *err, size_t err_size)
+guise_result pk_account_mapper_new(const struct guise_host_services *host, uint32_t event_id,
+                                   const char *map_path, const char *fixed_account,
+                                   pk_account_mapper **out, char *err, size_t err_size)
 {
     *out = NULL;
-    guise_account_mapper *m = calloc(1, sizeof *m);
+    pk_account_mapper *m = calloc(1, sizeof *m);
     if (!m)
         return GUISE_E_OUTOFMEMORY;
     pthread_mutex_init(&m->lock, NULL);
     m->host = host;
     m->event_id = event_id;
-    guise_file_watch_init(&m->watch);
+    pk_file_watch_init(&m->watch);
     if ((map_path && !(m->path = strdup(map_path))) ||
         (fixed_account && !(m->fixed = strdup(fixed_account)))) {
-        guise_account_mapper_free(m);
+        pk_account_mapper_free(m);
         return GUISE_E_OUTOFMEMORY;
     }
     if (m->path) {
         struct stat st;
         guise_result r = load_with_stat(m->path, &m->map, &st, err, err_size);
         if (r != GUISE_S_OK) {
-            guise_account_mapper_free(m);
+            pk_account_mapper_free(m);
             return r;
         }
-        guise_file_watch_seen(&m->watch, &st);
+        pk_file_watch_seen(&m->watch, &st);
     }
     *out = m;
     return GUISE_S_OK;
 }
 
-void guise_account_mapper_free(guise_account_mapper *m)
+void pk_account_mapper_free(pk_account_mapper *m)
 {
     if (!m)
         return;
-    guise_account_map_free(m->map);
+    pk_account_map_free(m->map);
     free(m->path);
     free(m->fixed);
     pthread_mutex_destroy(&m->lock);
@@ -292,24 +290,24 @@ void guise_account_mapper_free(guise_account_mapper *m)
 }
 
 /* Called with the lock held. */
-static void reload(guise_account_mapper *m)
+static void reload(pk_account_mapper *m)
 {
     char err[512];
     struct stat st;
-    guise_account_map *fresh = NULL;
+    pk_account_map *fresh = NULL;
     guise_result r = load_with_stat(m->path, &fresh, &st, err, sizeof err);
     if (r == GUISE_S_OK) {
-        guise_file_watch_seen(&m->watch, &st);
-        guise_account_map_free(m->map);
+        pk_file_watch_seen(&m->watch, &st);
+        pk_account_map_free(m->map);
         m->map = fresh;
         m->broken = false;
         if (m->host)
             m->host->log_event(m->host->host, GUISE_EVENT_INFORMATION, m->event_id, GUISE_S_OK,
                                "account map %s reloaded (%zu entries)", m->path,
-                               guise_account_map_count(fresh));
+                               pk_account_map_count(fresh));
         return;
     }
-    guise_file_watch_stat(&m->watch, m->path);
+    pk_file_watch_stat(&m->watch, m->path);
     m->broken = true;
     /* WARNING, not ERROR: an ERROR event would make the host disable the
      * plug-in. Authentication fails closed meanwhile (every resolution is
@@ -320,17 +318,17 @@ static void reload(guise_account_mapper *m)
                            err);
 }
 
-guise_result guise_account_mapper_resolve(guise_account_mapper *m, const char *user, char **account)
+guise_result pk_account_mapper_resolve(pk_account_mapper *m, const char *user, char **account)
 {
     guise_result r = GUISE_S_OK;
     *account = NULL;
     pthread_mutex_lock(&m->lock);
-    if (m->path && guise_file_watch_poll(&m->watch, m->path, 1000))
+    if (m->path && pk_file_watch_poll(&m->watch, m->path, 1000))
         reload(m);
     if (m->broken) {
         r = GUISE_E_BAD_FORMAT;
     } else {
-        *account = strdup(guise_account_map_resolve(m->map, user, m->fixed));
+        *account = strdup(pk_account_map_resolve(m->map, user, m->fixed));
         if (!*account)
             r = GUISE_E_OUTOFMEMORY;
     }

@@ -33,28 +33,28 @@
 
 /* ---- the map itself (immutable once parsed) ---- */
 
-typedef struct guise_account_map guise_account_map;
+typedef struct pk_account_map pk_account_map;
 
 /* Parses a map from a buffer (need not be NUL-terminated). On a syntax error
  * returns GUISE_E_BAD_FORMAT and writes "line N: reason" to err. */
-guise_result guise_account_map_parse(const char *buf, size_t len, guise_account_map **out,
-                                     char *err, size_t err_size);
+guise_result pk_account_map_parse(const char *buf, size_t len, pk_account_map **out, char *err,
+                                  size_t err_size);
 /* Reads and parses a map file; err gets "path: line N: reason". */
-guise_result guise_account_map_load(const char *path, guise_account_map **out, char *err,
-                                    size_t err_size);
-void guise_account_map_free(guise_account_map *m);
+guise_result pk_account_map_load(const char *path, pk_account_map **out, char *err,
+                                 size_t err_size);
+void pk_account_map_free(pk_account_map *m);
 
 /* Number of lines with a user (the '*' line included). */
-size_t guise_account_map_count(const guise_account_map *m);
+size_t pk_account_map_count(const pk_account_map *m);
 /* The account of user's own line (no fallback), or NULL. */
-const char *guise_account_map_lookup(const guise_account_map *m, const char *user);
+const char *pk_account_map_lookup(const pk_account_map *m, const char *user);
 /* The account user impersonates, by the order above. m and fixed_account may
  * be NULL. Returns a string owned by m, by fixed_account or user itself. */
-const char *guise_account_map_resolve(const guise_account_map *m, const char *user,
-                                      const char *fixed_account);
+const char *pk_account_map_resolve(const pk_account_map *m, const char *user,
+                                   const char *fixed_account);
 
 /* True when s is acceptable as an account name (the `account` property). */
-bool guise_account_name_ok(const char *s);
+bool pk_account_name_ok(const char *s);
 
 /* ---- a map file kept up to date ---- */
 
@@ -62,19 +62,18 @@ bool guise_account_name_ok(const char *s);
  * changes (checked at most once a second, on use). A map that fails to
  * re-read is not replaced by the old one: resolution then fails until the
  * file is fixed, because falling back could hand out a wrong account. */
-typedef struct guise_account_mapper guise_account_mapper;
+typedef struct pk_account_mapper pk_account_mapper;
 
 /* map_path and fixed_account may be NULL. The first read of map_path must
  * succeed (err says why not). Reload failures and successes are logged
  * through host with event_id (WARNING and INFORMATION). host may be NULL in
  * tests: nothing is logged then. */
-guise_result guise_account_mapper_new(const struct guise_host_services *host, uint32_t event_id,
-                                      const char *map_path, const char *fixed_account,
-                                      guise_account_mapper **out, char *err, size_t err_size);
-void guise_account_mapper_free(guise_account_mapper *m);
+guise_result pk_account_mapper_new(const struct guise_host_services *host, uint32_t event_id,
+                                   const char *map_path, const char *fixed_account,
+                                   pk_account_mapper **out, char *err, size_t err_size);
+void pk_account_mapper_free(pk_account_mapper *m);
 /* Resolves user to a malloc'd account name in *account. GUISE_E_BAD_FORMAT
  * when the map file is unusable right now. Thread-safe. */
-guise_result guise_account_mapper_resolve(guise_account_mapper *m, const char *user,
-                                          char **account);
+guise_result pk_account_mapper_resolve(pk_account_mapper *m, const char *user, char **account);
 
 #endif

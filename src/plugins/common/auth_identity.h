@@ -4,13 +4,13 @@
  * three getters of struct guise_authn_ops that answer them.
  *
  * The getters take the plug-in's context as it is handed to the ops table: a
- * context that is a struct guise_auth_identity, or that starts with one
+ * context that is a struct pk_auth_identity, or that starts with one
  * (its first member; check it with _Static_assert and offsetof). A plug-in
  * whose context is nothing but the identity uses
- * guise_auth_identity_create_context and _destroy_context as well.
+ * pk_auth_identity_create_context and _destroy_context as well.
  *
  * Ownership. The identity owns user and account (malloc'd strings, freed by
- * guise_auth_identity_reset) and one reference to token. The getters hand
+ * pk_auth_identity_reset) and one reference to token. The getters hand
  * out strings that live until the next reset (the next authenticate, or the
  * end of the context), and a new token reference the caller releases.
  *
@@ -32,7 +32,7 @@
 
 #include <stdbool.h>
 
-struct guise_auth_identity {
+struct pk_auth_identity {
     bool ok;            /* authentication succeeded: account and token are set */
     char *user;         /* logical user; after a denial, maybe the name claimed */
     char *account;      /* impersonated account (ok only) */
@@ -40,21 +40,21 @@ struct guise_auth_identity {
 };
 
 /* Forgets everything: frees the strings, drops the token, clears ok. */
-void guise_auth_identity_reset(struct guise_auth_identity *id);
+void pk_auth_identity_reset(struct pk_auth_identity *id);
 
 /* Success: takes *account (and sets it to NULL) and the token reference,
  * and sets ok. user must already be set by the plug-in. */
-void guise_auth_identity_grant(struct guise_auth_identity *id, char **account, guise_token *token);
+void pk_auth_identity_grant(struct pk_auth_identity *id, char **account, guise_token *token);
 
 /* create_context / destroy_context for a context that is only an identity
- * (a zeroed struct guise_auth_identity). */
-guise_result guise_auth_identity_create_context(void *plugin, void **ctx);
-void guise_auth_identity_destroy_context(void *plugin, void *ctx);
+ * (a zeroed struct pk_auth_identity). */
+guise_result pk_auth_identity_create_context(void *plugin, void **ctx);
+void pk_auth_identity_destroy_context(void *plugin, void *ctx);
 
 /* logical_user_id, impersonation_account_name, impersonation_token: ctx is
- * (or starts with) a struct guise_auth_identity. */
-guise_result guise_auth_identity_logical_user_id(void *ctx, const char **out);
-guise_result guise_auth_identity_account_name(void *ctx, const char **out);
-guise_result guise_auth_identity_token(void *ctx, guise_token **out);
+ * (or starts with) a struct pk_auth_identity. */
+guise_result pk_auth_identity_logical_user_id(void *ctx, const char **out);
+guise_result pk_auth_identity_account_name(void *ctx, const char **out);
+guise_result pk_auth_identity_token(void *ctx, guise_token **out);
 
 #endif

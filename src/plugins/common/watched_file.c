@@ -9,8 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-guise_result guise_file_read(const char *path, size_t max, char **data, size_t *len,
-                             struct stat *st, char *err, size_t err_size)
+guise_result pk_file_read(const char *path, size_t max, char **data, size_t *len, struct stat *st,
+                          char *err, size_t err_size)
 {
     *data = NULL;
     *len = 0;
@@ -62,19 +62,19 @@ guise_result guise_file_read(const char *path, size_t max, char **data, size_t *
     return GUISE_S_OK;
 }
 
-uint64_t guise_monotonic_ms(void)
+uint64_t pk_monotonic_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-void guise_file_watch_init(struct guise_file_watch *w)
+void pk_file_watch_init(struct pk_file_watch *w)
 {
     memset(w, 0, sizeof *w);
 }
 
-void guise_file_watch_seen(struct guise_file_watch *w, const struct stat *st)
+void pk_file_watch_seen(struct pk_file_watch *w, const struct stat *st)
 {
     w->present = true;
     w->dev = st->st_dev;
@@ -84,11 +84,11 @@ void guise_file_watch_seen(struct guise_file_watch *w, const struct stat *st)
     w->ctime = st->st_ctim;
 }
 
-void guise_file_watch_stat(struct guise_file_watch *w, const char *path)
+void pk_file_watch_stat(struct pk_file_watch *w, const char *path)
 {
     struct stat st;
     if (stat(path, &st) == 0)
-        guise_file_watch_seen(w, &st);
+        pk_file_watch_seen(w, &st);
     else
         w->present = false;
 }
@@ -98,9 +98,9 @@ static bool same_time(const struct timespec *a, const struct timespec *b)
     return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
-bool guise_file_watch_poll(struct guise_file_watch *w, const char *path, unsigned interval_ms)
+bool pk_file_watch_poll(struct pk_file_watch *w, const char *path, unsigned interval_ms)
 {
-    uint64_t now = guise_monotonic_ms();
+    uint64_t now = pk_monotonic_ms();
     if (now < w->next_check_ms)
         return false;
     w->next_check_ms = now + interval_ms;

@@ -11,6 +11,7 @@
 #include "plugins/digest/digest_nonce.h"
 #include "plugins/digest/digest_replay.h"
 #include "plugins/digest/digest_userfile.h"
+#include "plugins/stores/htdigest.h"
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
@@ -36,11 +37,11 @@ struct digest_plugin {
     /* HA1 of no user: unknown users cost the same as wrong passwords. */
     char dummy_ha1[DIGEST_HASH_COUNT][DIGEST_MAX_HEX + 1];
     struct digest_replay *replay;
-    guise_account_mapper *mapper;
+    pk_account_mapper *mapper;
 
-    pthread_mutex_t users_lock;
-    struct digest_userdb *users; /* NULL: the file is unusable, nobody logs in */
-    struct guise_file_watch users_watch;
+    /* The credential store of the user file (plugins/stores): HA1 values
+     * per user and hash, re-read when the file changes. */
+    struct pk_store *users;
 
     /* At most one malformed-credentials warning a second. */
     pthread_mutex_t warn_lock;
@@ -90,72 +91,12 @@ static guise_result digest_challenge(void *plugin, const struct guise_request_in
     return GUISE_S_OK;
 }
 
-/* ---- the user file ---- */
-
-static guise_result load_users(struct digest_plugin *p, struct digest_userdb **out, char *err,
-                               size_t err_size)
-{
-    char *data;
-    size_t len;
-    struct stat st;
-    guise_result r = guise_file_read(p->cfg.user_file, DIGEST_USERFILE_MAX_SIZE, &data, &len, &st,
-                                     err, err_size);
-    if (r != GUISE_S_OK) {
-        guise_file_watch_stat(&p->users_watch, p->cfg.user_file);
-        return r;
-    }
-    guise_file_watch_seen(&p->users_watch, &st);
-    char why[256];
-    r = digest_userdb_parse(data, len, p->cfg.realm, out, why, sizeof why);
-    explicit_bzero(data, len);
-    free(data);
-    if (r != GUISE_S_OK) {
-        snprintf(err, err_size, "%s: %s", p->cfg.user_file, why);
-        return r;
-    }
-    if (st.st_mode & S_IROTH)
-        p->host->log_event(p->host->host, GUISE_EVENT_WARNING, DIGEST_EVENT_USER_FILE, GUISE_S_OK,
-                           "user file %s is world-readable: its HA1 values are password "
-                           "equivalents (chmod o-r)",
-                           p->cfg.user_file);
-    return GUISE_S_OK;
-}
-
-/* The current users, re-read first when the file changed. */
-static struct digest_userdb *current_users(struct digest_plugin *p)
-{
-    pthread_mutex_lock(&p->users_lock);
-    if (guise_file_watch_poll(&p->users_watch, p->cfg.user_file, 1000)) {
-        char err[512];
-        struct digest_userdb *fresh = NULL;
-        guise_result r = load_users(p, &fresh, err, sizeof err);
-        digest_userdb_unref(p->users);
-        p->users = fresh;
-        if (r == GUISE_S_OK) {
-            p->host->log_event(p->host->host, GUISE_EVENT_INFORMATION, DIGEST_EVENT_USER_FILE,
-                               GUISE_S_OK, "user file %s reloaded (%zu users in realm '%s')",
-                               p->cfg.user_file, digest_userdb_count(fresh), p->cfg.realm);
-        } else {
-            /* Keeping the old users would keep accounts the administrator
-             * just removed; fail closed until the file is fixed. WARNING and
-             * not ERROR, which would disable the plug-in. */
-            p->host->log_event(p->host->host, GUISE_EVENT_WARNING, DIGEST_EVENT_USER_FILE, r,
-                               "user file not reloaded, denying every user until it is "
-                               "fixed: %s",
-                               err);
-        }
-    }
-    struct digest_userdb *db = digest_userdb_ref(p->users);
-    pthread_mutex_unlock(&p->users_lock);
-    return db;
-}
-
 /* ---- authentication ---- */
 
 static void warn_malformed(struct digest_plugin *p, const struct guise_request_info *req,
                            const char *why)
 {
-    uint64_t now = guise_monotonic_ms();
+    uint64_t now = pk_monotonic_ms();
     unsigned long suppressed = 0;
     bool log = false;
     pthread_mutex_lock(&p->warn_lock);
@@ -198,7 +139,7 @@ struct pending_auth {
      * user is the authenticated user after SUCCESS; after a wrong password,
      * the user the client claimed to be, which the host asks for to
      * throttle guessing per user; else none. */
-    struct guise_auth_identity *ctx;
+    struct pk_auth_identity *ctx;
     const struct guise_request_info *req;
     guise_auth_done_fn done;
     void *cookie;
@@ -224,7 +165,7 @@ static void token_done(guise_result r, guise_token *token, void *arg)
     if (r == GUISE_S_OK) {
         a->ctx->user = a->user;
         a->user = NULL;
-        guise_auth_identity_grant(a->ctx, &a->account, token);
+        pk_auth_identity_grant(a->ctx, &a->account, token);
         a->req->add_response_header(a->req, "Authentication-Info", a->auth_info);
         pending_free(a);
         done(GUISE_AUTH_SUCCESS, GUISE_S_OK, NULL, cookie);
@@ -245,13 +186,17 @@ static void token_done(guise_result r, guise_token *token, void *arg)
     }
     /* Anything else (a full worker queue, an NSS failure) is load or the
      * environment, not a broken plug-in: deny this request with a WARNING
-     * rather than fail, which would disable the plug-in. */
-    a->p->host->log_event(a->p->host->host, GUISE_EVENT_WARNING, DIGEST_EVENT_ACCOUNT_REFUSED, r,
-                          "user '%s' authenticated but the token of account '%s' could not be "
-                          "obtained; denied",
-                          a->user, a->account);
+     * rather than fail, which would disable the plug-in. A full queue or a
+     * client gone passes its code on (503, or nobody told). */
+    if (r != GUISE_E_ABORTED)
+        a->p->host->log_event(
+            a->p->host->host, GUISE_EVENT_WARNING, DIGEST_EVENT_ACCOUNT_REFUSED, r,
+            "user '%s' authenticated but the token of account '%s' could not "
+            "be obtained; %s",
+            a->user, a->account, r == GUISE_E_BUSY ? "refused for now (queue full)" : "denied");
     pending_free(a);
-    done(GUISE_AUTH_DENIED, GUISE_E_ACCESSDENIED, NULL, cookie);
+    done(GUISE_AUTH_DENIED, r == GUISE_E_BUSY || r == GUISE_E_ABORTED ? r : GUISE_E_ACCESSDENIED,
+         NULL, cookie);
 }
 
 /* Authentication-Info (RFC 7616 3.5). rspauth is the response computed with
@@ -315,21 +260,22 @@ static char *build_auth_info(const struct digest_plugin *p, const struct digest_
     return out;
 }
 
+/* The stored HA1 and the user's name, as the store answered. */
+struct stored_user {
+    char name[PK_STORE_NAME_MAX + 1];
+    char ha1[PK_HA1_HEX_MAX + 1];
+};
+
 /* The password check proper. Returns true when the response is right. */
-static bool check_response(const struct digest_plugin *p, const struct digest_userdb *db,
-                           const struct digest_credentials *c, const struct guise_request_info *req,
+static bool check_response(const struct digest_plugin *p, const struct digest_credentials *c,
+                           const struct guise_request_info *req, struct stored_user *su,
                            const char **name, const char **ha1_out)
 {
     enum digest_hash hash = digest_alg_hash(c->alg);
-    const struct digest_user *u = NULL;
-    if (db)
-        u = c->userhash ? digest_userdb_find_hashed(db, hash, c->username)
-                        : digest_userdb_find(db, c->username);
-    const char *ha1 = u ? digest_user_ha1(u, hash) : NULL;
-    bool known = ha1 != NULL;
+    bool known = p->users->ops->find_ha1(p->users, c->username, c->userhash, (enum pk_ha1_hash)hash,
+                                         su->name, sizeof su->name, su->ha1);
     /* Same work for unknown users and users without this hash. */
-    if (!known)
-        ha1 = p->dummy_ha1[hash];
+    const char *ha1 = known ? su->ha1 : p->dummy_ha1[hash];
 
     char expected[DIGEST_MAX_HEX + 1];
     char got[DIGEST_MAX_HEX + 1];
@@ -350,7 +296,7 @@ static bool check_response(const struct digest_plugin *p, const struct digest_us
     for (size_t i = 0; i < len; i++)
         got[i] = (char)tolower((unsigned char)c->response[i]);
     bool match = memeql_sec(expected, got, len) != 0;
-    *name = u ? digest_user_name(u) : NULL;
+    *name = known ? su->name : NULL;
     *ha1_out = ha1;
     return match && known;
 }
@@ -405,10 +351,10 @@ static guise_result digest_authenticate(void *plugin, void *ctxp, const struct g
                                         guise_auth_done_fn done, void *cookie)
 {
     struct digest_plugin *p = plugin;
-    struct guise_auth_identity *ctx = ctxp;
+    struct pk_auth_identity *ctx = ctxp;
     if (!p->enabled)
         return GUISE_E_UNEXPECTED;
-    guise_auth_identity_reset(ctx);
+    pk_auth_identity_reset(ctx);
 
     struct scratch *s = scratch_get();
     if (!s)
@@ -446,14 +392,14 @@ static guise_result digest_authenticate(void *plugin, void *ctxp, const struct g
         return GUISE_S_OK;
     }
 
-    struct digest_userdb *db = current_users(p);
+    struct stored_user su;
     const char *name = NULL, *ha1 = NULL;
-    bool ok = check_response(p, db, c, req, &name, &ha1);
+    bool ok = check_response(p, c, req, &su, &name, &ha1);
     if (!ok) {
         /* A failed guess: tell the host who was guessed (the real name when
          * a hashed one matched a user). Failure to copy only loses that. */
         ctx->user = strdup(name ? name : c->username);
-        digest_userdb_unref(db);
+        explicit_bzero(&su, sizeof su);
         scratch_put(s);
         done(GUISE_AUTH_DENIED, GUISE_E_ACCESSDENIED, NULL, cookie);
         return GUISE_S_OK;
@@ -466,7 +412,7 @@ static guise_result digest_authenticate(void *plugin, void *ctxp, const struct g
     if (ns == DIGEST_NONCE_EXPIRED ||
         digest_replay_check(p->replay, ni.id, ni.stamp_us, c->nc) != DIGEST_REPLAY_FRESH) {
         enum digest_alg alg = c->alg;
-        digest_userdb_unref(db);
+        explicit_bzero(&su, sizeof su);
         scratch_put(s);
         deny_stale(p, alg, done, cookie);
         return GUISE_S_OK;
@@ -475,16 +421,16 @@ static guise_result digest_authenticate(void *plugin, void *ctxp, const struct g
     struct pending_auth *a = calloc(1, sizeof *a);
     if (!a || !(a->user = strdup(name)) ||
         !(a->auth_info = build_auth_info(p, c, ha1, req, ni.age_us))) {
-        digest_userdb_unref(db);
+        explicit_bzero(&su, sizeof su);
         scratch_put(s);
         if (a)
             pending_free(a);
         return GUISE_E_OUTOFMEMORY;
     }
-    digest_userdb_unref(db);
+    explicit_bzero(&su, sizeof su);
     scratch_put(s);
 
-    guise_result r = guise_account_mapper_resolve(p->mapper, a->user, &a->account);
+    guise_result r = pk_account_mapper_resolve(p->mapper, a->user, &a->account);
     if (r != GUISE_S_OK) {
         /* The account map is unusable (its reload was logged): deny. */
         pending_free(a);
@@ -496,7 +442,7 @@ static guise_result digest_authenticate(void *plugin, void *ctxp, const struct g
     a->req = req;
     a->done = done;
     a->cookie = cookie;
-    guise_account_token_get(p->host, a->account, token_done, a);
+    pk_account_token_get(p->host, a->account, token_done, a);
     return GUISE_S_OK;
 }
 
@@ -517,9 +463,7 @@ static guise_result digest_init(const struct guise_host_services *host, const gu
     snprintf(p->qop_list, sizeof p->qop_list, "%s%s%s", p->cfg.qop_auth ? "auth" : "",
              p->cfg.qop_auth && p->cfg.qop_auth_int ? ", " : "",
              p->cfg.qop_auth_int ? "auth-int" : "");
-    pthread_mutex_init(&p->users_lock, NULL);
     pthread_mutex_init(&p->warn_lock, NULL);
-    guise_file_watch_init(&p->users_watch);
     *plugin = p;
     return GUISE_S_OK;
 }
@@ -527,9 +471,9 @@ static guise_result digest_init(const struct guise_host_services *host, const gu
 static void release(struct digest_plugin *p)
 {
     p->enabled = false;
-    digest_userdb_unref(p->users);
+    pk_store_free(p->users);
     p->users = NULL;
-    guise_account_mapper_free(p->mapper);
+    pk_account_mapper_free(p->mapper);
     p->mapper = NULL;
     digest_replay_free(p->replay);
     p->replay = NULL;
@@ -585,13 +529,13 @@ static guise_result digest_enable(void *plugin)
      * now are treated as forgotten (stale) rather than replayable. */
     digest_replay_forget_until(p->replay, digest_nonce_now_us());
 
-    r = guise_account_mapper_new(p->host, DIGEST_EVENT_ACCOUNT_MAP, p->cfg.account_map,
-                                 p->cfg.account, &p->mapper, err, sizeof err);
+    r = pk_account_mapper_new(p->host, DIGEST_EVENT_ACCOUNT_MAP, p->cfg.account_map, p->cfg.account,
+                              &p->mapper, err, sizeof err);
     if (r != GUISE_S_OK)
         return enable_failed(p, r, "account map", err);
 
-    guise_file_watch_init(&p->users_watch);
-    r = load_users(p, &p->users, err, sizeof err);
+    r = pk_htdigest_store_new(p->host, DIGEST_EVENT_USER_FILE, p->cfg.user_file, p->cfg.realm,
+                              &p->users, err, sizeof err);
     if (r != GUISE_S_OK)
         return enable_failed(p, r, "user file", err);
     p->enabled = true;
@@ -611,7 +555,6 @@ static void digest_shutdown(void *plugin)
         return;
     release(p);
     digest_config_free(&p->cfg);
-    pthread_mutex_destroy(&p->users_lock);
     pthread_mutex_destroy(&p->warn_lock);
     free(p);
 }
@@ -619,13 +562,13 @@ static void digest_shutdown(void *plugin)
 static const struct guise_authn_ops digest_authn = {
     .protocol = "Digest",
     .flags = GUISE_AUTH_TEXT_CHALLENGE | GUISE_AUTH_CLIENT_SHOWS_UI | GUISE_AUTH_CHALLENGE_FIRST,
-    .create_context = guise_auth_identity_create_context,
-    .destroy_context = guise_auth_identity_destroy_context,
+    .create_context = pk_auth_identity_create_context,
+    .destroy_context = pk_auth_identity_destroy_context,
     .authenticate = digest_authenticate,
     .challenge = digest_challenge,
-    .logical_user_id = guise_auth_identity_logical_user_id,
-    .impersonation_account_name = guise_auth_identity_account_name,
-    .impersonation_token = guise_auth_identity_token,
+    .logical_user_id = pk_auth_identity_logical_user_id,
+    .impersonation_account_name = pk_auth_identity_account_name,
+    .impersonation_token = pk_auth_identity_token,
 };
 
 const struct guise_plugin_descriptor guise_digest_plugin = {

@@ -1,5 +1,6 @@
 /* Digest plug-in: properties. */
 #include "plugins/digest/digest_config.h"
+#include <guise/props.h>
 
 #include "plugins/common/account_map.h"
 #include "plugins/digest/digest_userfile.h"
@@ -201,7 +202,7 @@ guise_result digest_config_parse(const struct guise_host_services *host, const g
         goto out;
 
     const char *account = guise_props_get(props, "account");
-    if (account && !guise_account_name_ok(account)) {
+    if (account && !pk_account_name_ok(account)) {
         r = guise_props_fail(props, "account", "'%s' is not a valid account name", account);
         goto out;
     }

@@ -2,6 +2,7 @@
  * wins; with an allow list, only listed addresses pass. Server level only,
  * like WMS's "WMS IP Address Authorization". */
 #include "plugins/builtin.h"
+#include <guise/props.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

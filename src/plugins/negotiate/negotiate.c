@@ -14,7 +14,7 @@
  * Accounts. The logical user is the client's full name as GSSAPI displays
  * it ("alice@REALM", "DOMAIN\alice"). The impersonated account is, in
  * order: the account map's line for that name, its '*' line, the fixed
- * `account` property (guise_account_mapper_resolve on the full name); and
+ * `account` property (pk_account_mapper_resolve on the full name); and
  * when none of these applies, the account map's line for the local name
  * gss_localname gives (Kerberos auth_to_local rules; gss-ntlmssp: the user
  * name when such an account exists), else that local name itself. A client
@@ -25,6 +25,7 @@
 #include "plugins/common/account_map.h"
 #include "plugins/common/account_token.h"
 #include "plugins/common/auth_identity.h"
+#include "plugins/common/host_work.h"
 #include "plugins/common/watched_file.h"
 #include "plugins/negotiate/negotiate_config.h"
 #include "plugins/negotiate/negotiate_gss.h"
@@ -33,19 +34,17 @@
 #include <gssapi/gssapi.h>
 #include <gssapi/gssapi_ext.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* What enable acquired. A job in flight holds a reference, so that an
- * administrator disabling the plug-in does not pull the credential from
- * under a worker. */
+/* What enable acquired and disable frees. The host calls disable only when
+ * every leg has completed (plugin.h, "Calls in flight"), so a job on a
+ * worker uses it without a reference. */
 struct negotiate_live {
-    atomic_uint refs;
     gss_cred_id_t cred;
-    guise_account_mapper *mapper;
+    pk_account_mapper *mapper;
 };
 
 struct negotiate_plugin {
@@ -53,7 +52,6 @@ struct negotiate_plugin {
     struct negotiate_config cfg;
     const char *scheme; /* "Negotiate" or "NTLM", for messages */
 
-    pthread_mutex_t live_lock;
     struct negotiate_live *live; /* NULL while disabled */
 
     /* At most one refused-token warning a second. */
@@ -68,7 +66,7 @@ struct negotiate_ctx {
      * when GSSAPI had proved the client's name (its account was refused),
      * or to the name a wrong NTLM password was given for, for the host's
      * per-user throttling. */
-    struct guise_auth_identity id;
+    struct pk_auth_identity id;
     gss_ctx_id_t gss;
     bool established; /* gss holds a finished exchange */
 };
@@ -77,25 +75,15 @@ _Static_assert(offsetof(struct negotiate_ctx, id) == 0,
 
 /* ---- live state ---- */
 
-static void live_unref(struct negotiate_live *l)
+static void live_free(struct negotiate_live *l)
 {
-    if (!l || atomic_fetch_sub(&l->refs, 1) != 1)
+    if (!l)
         return;
     OM_uint32 min;
     if (l->cred != GSS_C_NO_CREDENTIAL)
         gss_release_cred(&min, &l->cred);
-    guise_account_mapper_free(l->mapper);
+    pk_account_mapper_free(l->mapper);
     free(l);
-}
-
-static struct negotiate_live *live_get(struct negotiate_plugin *p)
-{
-    pthread_mutex_lock(&p->live_lock);
-    struct negotiate_live *l = p->live;
-    if (l)
-        atomic_fetch_add(&l->refs, 1);
-    pthread_mutex_unlock(&p->live_lock);
-    return l;
 }
 
 /* ---- contexts ---- */
@@ -125,7 +113,7 @@ static void negotiate_destroy_context(void *plugin, void *ctx)
         return;
     struct negotiate_ctx *c = ctx;
     ctx_forget_exchange(c);
-    guise_auth_identity_reset(&c->id);
+    pk_auth_identity_reset(&c->id);
     free(c);
 }
 
@@ -135,10 +123,8 @@ static guise_result negotiate_challenge(void *plugin, const struct guise_request
                                         struct guise_challenge_sink *sink)
 {
     struct negotiate_plugin *p = plugin;
-    struct negotiate_live *l = live_get(p);
-    if (!l)
+    if (!p->live)
         return GUISE_E_UNEXPECTED;
-    live_unref(l);
     /* RFC 4559 4.1: the bare scheme name; the client speaks first. */
     sink->add(sink, "");
     return GUISE_S_OK;
@@ -164,7 +150,6 @@ static void job_free(struct job *j)
 {
     OM_uint32 min;
     gss_release_buffer(&min, &j->out);
-    live_unref(j->live);
     free(j->user);
     free(j->account);
     free(j);
@@ -172,7 +157,7 @@ static void job_free(struct job *j)
 
 static void warn_refused(struct negotiate_plugin *p, const char *client_ip, const char *why)
 {
-    uint64_t now = guise_monotonic_ms();
+    uint64_t now = pk_monotonic_ms();
     unsigned long suppressed = 0;
     bool log = false;
     pthread_mutex_lock(&p->warn_lock);
@@ -212,7 +197,7 @@ static void token_done(guise_result r, guise_token *token, void *arg)
     struct job *j = arg;
     struct negotiate_ctx *c = j->ctx;
     if (r == GUISE_S_OK) {
-        guise_auth_identity_grant(&c->id, &j->account, token);
+        pk_auth_identity_grant(&c->id, &j->account, token);
         finish(j, GUISE_AUTH_SUCCESS, GUISE_S_OK, true);
         return;
     }
@@ -226,6 +211,12 @@ static void token_done(guise_result r, guise_token *token, void *arg)
         finish(j, GUISE_AUTH_DENIED, GUISE_E_ACCESSDENIED, false);
         return;
     }
+    /* A full look-up queue, or the client gone: a refusal of this request,
+     * not a plug-in failure. */
+    if (r == GUISE_E_BUSY || r == GUISE_E_ABORTED) {
+        finish(j, GUISE_AUTH_DENIED, r, false);
+        return;
+    }
     finish(j, GUISE_AUTH_ERROR, r, false);
 }
 
@@ -233,10 +224,10 @@ static void token_done(guise_result r, guise_token *token, void *arg)
  * Returns GUISE_S_OK with j->account set, or a failure already logged. */
 static guise_result resolve_account(struct job *j, gss_name_t src, gss_OID mech)
 {
-    guise_account_mapper *m = j->live->mapper;
+    pk_account_mapper *m = j->live->mapper;
     const char *user = j->ctx->id.user;
     char *account = NULL;
-    guise_result r = guise_account_mapper_resolve(m, user, &account);
+    guise_result r = pk_account_mapper_resolve(m, user, &account);
     if (r != GUISE_S_OK)
         return r; /* the map is unusable: its reload failure was logged */
     if (strcmp(account, user) != 0) {
@@ -261,8 +252,8 @@ static guise_result resolve_account(struct job *j, gss_name_t src, gss_OID mech)
                               user, why[0] ? why : "unusable name");
         return GUISE_E_NOT_FOUND;
     }
-    r = guise_account_mapper_resolve(m, local_name, &j->account);
-    if (r == GUISE_S_OK && !guise_account_name_ok(j->account)) {
+    r = pk_account_mapper_resolve(m, local_name, &j->account);
+    if (r == GUISE_S_OK && !pk_account_name_ok(j->account)) {
         /* auth_to_local rules can produce anything. */
         j->p->host->log_event(j->p->host->host, GUISE_EVENT_WARNING,
                               NEGOTIATE_EVENT_ACCOUNT_REFUSED, GUISE_E_NOT_FOUND,
@@ -291,7 +282,7 @@ static void established(struct job *j, gss_name_t src, gss_OID mech)
         finish(j, GUISE_AUTH_DENIED, GUISE_E_ACCESSDENIED, false);
         return;
     }
-    guise_account_token_get(j->p->host, j->account, token_done, j);
+    pk_account_token_get(j->p->host, j->account, token_done, j);
 }
 
 /* One leg, on a worker thread. */
@@ -300,6 +291,11 @@ static void accept_leg(void *arg)
     struct job *j = arg;
     struct negotiate_ctx *c = j->ctx;
     OM_uint32 maj, min;
+    if (pk_work_cancelled(j->p->host)) {
+        /* The client went away: nobody waits for this leg. */
+        finish(j, GUISE_AUTH_DENIED, GUISE_E_ABORTED, false);
+        return;
+    }
 
     /* A client starts over after a finished exchange (a new request that
      * re-authenticates) or in the middle of one (it gave up a leg). */
@@ -347,22 +343,19 @@ static guise_result negotiate_authenticate(void *plugin, void *ctxp,
 {
     struct negotiate_plugin *p = plugin;
     struct negotiate_ctx *c = ctxp;
-    struct negotiate_live *l = live_get(p);
+    struct negotiate_live *l = p->live;
     if (!l)
         return GUISE_E_UNEXPECTED;
-    guise_auth_identity_reset(&c->id);
+    pk_auth_identity_reset(&c->id);
     const char *client_ip = req->client_ip ? req->client_ip : "?";
     if (!response || !response->data || response->len == 0) {
-        live_unref(l);
         warn_refused(p, client_ip, "empty token");
         done(GUISE_AUTH_DENIED, GUISE_E_BAD_FORMAT, NULL, cookie);
         return GUISE_S_OK;
     }
     struct job *j = calloc(1, sizeof *j + response->len + NEGOTIATE_NTLM_GROWTH);
-    if (!j) {
-        live_unref(l);
+    if (!j)
         return GUISE_E_OUTOFMEMORY;
-    }
     j->p = p;
     j->live = l;
     j->ctx = c;
@@ -379,6 +372,8 @@ static guise_result negotiate_authenticate(void *plugin, void *ctxp,
     }
     guise_result r = p->host->submit_work(p->host->host, accept_leg, j);
     if (r != GUISE_S_OK) {
+        /* GUISE_E_BUSY (a full queue) passes on: the host answers 503 and
+         * does not count it against the plug-in. */
         job_free(j);
         return r;
     }
@@ -400,7 +395,6 @@ static guise_result init_mode(enum negotiate_mode mode, const struct guise_host_
     }
     p->host = host;
     p->scheme = mode == NEGOTIATE_MODE_NTLM ? "NTLM" : "Negotiate";
-    pthread_mutex_init(&p->live_lock, NULL);
     pthread_mutex_init(&p->warn_lock, NULL);
     *plugin = p;
     return GUISE_S_OK;
@@ -426,7 +420,7 @@ static guise_result enable_failed(struct negotiate_plugin *p, struct negotiate_l
 {
     p->host->log_event(p->host->host, GUISE_EVENT_ERROR, NEGOTIATE_EVENT_ENABLE_FAILED, r,
                        "cannot enable %s: %s", p->scheme, err);
-    live_unref(l);
+    live_free(l);
     return GUISE_E_PLUGIN_ERROR_REPORTED;
 }
 
@@ -452,21 +446,16 @@ static void log_enabled(struct negotiate_plugin *p, const struct negotiate_accep
 static guise_result negotiate_enable(void *plugin)
 {
     struct negotiate_plugin *p = plugin;
-    pthread_mutex_lock(&p->live_lock);
-    bool enabled = p->live != NULL;
-    pthread_mutex_unlock(&p->live_lock);
-    if (enabled)
+    if (p->live)
         return GUISE_S_OK;
 
     struct negotiate_live *l = calloc(1, sizeof *l);
     if (!l)
         return GUISE_E_OUTOFMEMORY;
-    atomic_init(&l->refs, 1);
     l->cred = GSS_C_NO_CREDENTIAL;
     char err[1024];
-    guise_result r =
-        guise_account_mapper_new(p->host, NEGOTIATE_EVENT_ACCOUNT_MAP, p->cfg.account_map,
-                                 p->cfg.account, &l->mapper, err, sizeof err);
+    guise_result r = pk_account_mapper_new(p->host, NEGOTIATE_EVENT_ACCOUNT_MAP, p->cfg.account_map,
+                                           p->cfg.account, &l->mapper, err, sizeof err);
     if (r != GUISE_S_OK)
         return enable_failed(p, l, r, err);
     struct negotiate_acceptor_info info;
@@ -475,22 +464,16 @@ static guise_result negotiate_enable(void *plugin)
         return enable_failed(p, l, r, err);
     log_enabled(p, &info);
 
-    pthread_mutex_lock(&p->live_lock);
-    struct negotiate_live *old = p->live;
     p->live = l;
-    pthread_mutex_unlock(&p->live_lock);
-    live_unref(old);
     return GUISE_S_OK;
 }
 
+/* No leg is running: the host has drained every call first. */
 static guise_result negotiate_disable(void *plugin)
 {
     struct negotiate_plugin *p = plugin;
-    pthread_mutex_lock(&p->live_lock);
-    struct negotiate_live *l = p->live;
+    live_free(p->live);
     p->live = NULL;
-    pthread_mutex_unlock(&p->live_lock);
-    live_unref(l);
     return GUISE_S_OK;
 }
 
@@ -501,7 +484,6 @@ static void negotiate_shutdown(void *plugin)
         return;
     negotiate_disable(p);
     negotiate_config_free(&p->cfg);
-    pthread_mutex_destroy(&p->live_lock);
     pthread_mutex_destroy(&p->warn_lock);
     free(p);
 }
@@ -513,9 +495,9 @@ static const struct guise_authn_ops negotiate_authn = {
     .destroy_context = negotiate_destroy_context,
     .authenticate = negotiate_authenticate,
     .challenge = negotiate_challenge,
-    .logical_user_id = guise_auth_identity_logical_user_id,
-    .impersonation_account_name = guise_auth_identity_account_name,
-    .impersonation_token = guise_auth_identity_token,
+    .logical_user_id = pk_auth_identity_logical_user_id,
+    .impersonation_account_name = pk_auth_identity_account_name,
+    .impersonation_token = pk_auth_identity_token,
 };
 
 static const struct guise_authn_ops ntlm_authn = {
@@ -525,9 +507,9 @@ static const struct guise_authn_ops ntlm_authn = {
     .destroy_context = negotiate_destroy_context,
     .authenticate = negotiate_authenticate,
     .challenge = negotiate_challenge,
-    .logical_user_id = guise_auth_identity_logical_user_id,
-    .impersonation_account_name = guise_auth_identity_account_name,
-    .impersonation_token = guise_auth_identity_token,
+    .logical_user_id = pk_auth_identity_logical_user_id,
+    .impersonation_account_name = pk_auth_identity_account_name,
+    .impersonation_token = pk_auth_identity_token,
 };
 
 const struct guise_plugin_descriptor guise_negotiate_plugin = {

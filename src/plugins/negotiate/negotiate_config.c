@@ -1,5 +1,6 @@
 /* Negotiate / NTLM plug-ins: properties. */
 #include "plugins/negotiate/negotiate_config.h"
+#include <guise/props.h>
 
 #include "plugins/common/account_map.h"
 
@@ -166,7 +167,7 @@ guise_result negotiate_config_parse(enum negotiate_mode mode, const guise_props 
     if ((r = parse_path(props, "account-map", &cfg->account_map)) != GUISE_S_OK)
         goto out;
     const char *account = guise_props_get(props, "account");
-    if (account && !guise_account_name_ok(account)) {
+    if (account && !pk_account_name_ok(account)) {
         r = guise_props_fail(props, "account", "'%s' is not a valid account name", account);
         goto out;
     }

@@ -7,6 +7,8 @@
  *   everyone    anybody (the default for read; write defaults to nobody)
  * WMS: "WMS Publishing Points ACL Authorization". */
 #include "plugins/builtin.h"
+#include <guise/props.h>
+#include <guise/token.h>
 
 #include <grp.h>
 #include <stdlib.h>

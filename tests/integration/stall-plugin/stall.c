@@ -32,15 +32,15 @@ static const struct guise_property_spec stall_properties[] = {
 static guise_result stall_init(const struct guise_host_services *host, const guise_props *props,
                                void **out)
 {
-    const char *mode = guise_props_get(props, "mode");
+    const char *mode = host->props_get(props, "mode");
     if (mode && strcmp(mode, "never") != 0 && strcmp(mode, "worker") != 0)
-        return guise_props_fail(props, "mode", "'%s' is not never or worker", mode);
+        return host->props_fail(props, "mode", "'%s' is not never or worker", mode);
     struct stall *s = calloc(1, sizeof *s);
     if (!s)
         return GUISE_E_OUTOFMEMORY;
     s->host = host;
     s->never = !mode || !strcmp(mode, "never");
-    guise_result r = guise_props_uint(props, "hang-ms", 3000, 0, 600000, &s->hang_ms);
+    guise_result r = host->props_uint(props, "hang-ms", 3000, 0, 600000, &s->hang_ms);
     if (r != GUISE_S_OK) {
         free(s);
         return r;

@@ -211,6 +211,27 @@ static void write_services(const char *dir)
                     0644);
 }
 
+/* A service without a file would be libpam's "other" (on Debian every
+ * local account): enabling fails closed, with an ERROR event naming it. */
+static void test_missing_service_fails_closed(void **state)
+{
+    struct bt_plugin bt;
+    memset(&bt, 0, sizeof bt);
+    const char *kv[] = {"pam-service", "guise-no-such-service", NULL};
+    assert_int_equal(bt_plugin_init(&bt, kv), GUISE_S_OK);
+    assert_int_equal(guise_basic_plugin.enable(bt.plugin), GUISE_E_PLUGIN_ERROR_REPORTED);
+    assert_int_equal(fake_host_events(&bt.host, GUISE_EVENT_ERROR, BASIC_EVENT_ENABLE_FAILED), 1);
+    assert_non_null(strstr(fake_host_last_message(&bt.host), "guise-no-such-service"));
+    assert_non_null(strstr(fake_host_last_message(&bt.host), "'other'"));
+    guise_basic_plugin.shutdown(bt.plugin);
+    bt.plugin = NULL;
+    bt_plugin_stop(&bt);
+    /* The helper itself: the wrapper's directory holds "guise". */
+    char found[4096];
+    assert_true(basic_pam_service_file("guise", found, sizeof found));
+    assert_false(basic_pam_service_file("guise-no-such-service", found, sizeof found));
+}
+
 int main(int argc, char **argv)
 {
     if (!getenv("PAM_WRAPPER")) {
@@ -241,9 +262,13 @@ int main(int argc, char **argv)
         return 1;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_passwords),       cmocka_unit_test(test_cache),
-        cmocka_unit_test(test_account_refused), cmocka_unit_test(test_timeout),
-        cmocka_unit_test(test_broken_stack),    cmocka_unit_test(test_pam_user_mapping),
+        cmocka_unit_test(test_passwords),
+        cmocka_unit_test(test_cache),
+        cmocka_unit_test(test_account_refused),
+        cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_broken_stack),
+        cmocka_unit_test(test_pam_user_mapping),
+        cmocka_unit_test(test_missing_service_fails_closed),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     test_rmtree(service_dir());

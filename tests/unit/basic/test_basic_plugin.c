@@ -356,43 +356,49 @@ static void test_queue_full(void **state)
     bt.host.refuse_work = true;
     bt_auth(&bt, bt_blob("alice", "password"), true, &cap, 1);
     assert_int_equal(cap.status, GUISE_AUTH_DENIED);
+    /* A temporary refusal (503), not a wrong password and not a failure. */
+    assert_int_equal(cap.code, GUISE_E_BUSY);
     /* Load is not the user's fault: no claimed name to throttle. */
     assert_null(bt_logical_user(&bt));
     assert_int_equal(fake_host_events(&bt.host, GUISE_EVENT_WARNING, BASIC_EVENT_PAM_FAILURE), 1);
     bt_plugin_stop(&bt);
 }
 
-/* The administrator disables the plug-in while a check runs on a worker:
- * the check completes on the state it started with. */
-static void test_disable_in_flight(void **state)
+/* backend = htdigest: Basic checks passwords against Digest's user file (one
+ * credential store serving both schemes): H(user:realm:password) with the
+ * strongest hash the user has; users of another realm are not users. */
+static const char htdigest_users[] =
+    "alice:basic-realm:e239e9fc0a46cafecb0595bfb7061677eda3d4bc5176980fda1a2fd5d8243d8e\n"
+    "alice:basic-realm:7195a62963347e224d073ed78957290a\n"
+    "mufasa:basic-realm:a776ed165ef3e6311654f34efd25cb23\n"
+    "eve:other-realm:78a63399e5ab32cdb72b8def3dc44a25\n";
+
+static void test_htdigest_backend(void **state)
 {
-    static const char *const kv[] = {"cache-ttl", "60", NULL};
     struct bt_plugin bt;
     struct auth_capture cap;
-    struct fake_req req;
-    start(&bt, kv);
-    bt_req_init(&req, true);
-    const char *blob = bt_blob("carol", "correct horse");
-    struct guise_blob b = {blob, strlen(blob)};
-    auth_capture_init(&cap);
-    assert_int_equal(
-        bt.ops->authenticate(bt.plugin, bt.ctx, &b, &req.info, auth_capture_done, &cap),
-        GUISE_S_OK);
-    assert_int_equal(guise_basic_plugin.disable(bt.plugin), GUISE_S_OK);
-    assert_true(auth_capture_wait(&cap, 10));
-    assert_int_equal(cap.status, GUISE_AUTH_SUCCESS);
-    /* Disabled: no new authentication. */
-    auth_capture_init(&cap);
-    assert_int_equal(
-        bt.ops->authenticate(bt.plugin, bt.ctx, &b, &req.info, auth_capture_done, &cap),
-        GUISE_E_UNEXPECTED);
-    assert_int_equal(cap.calls, 0);
-    /* Enabled again: a fresh cache. */
-    assert_int_equal(guise_basic_plugin.enable(bt.plugin), GUISE_S_OK);
+    memset(&bt, 0, sizeof bt);
+    test_mkdtemp(bt.dir);
+    const char *file = test_write_file(bt.dir, "htdigest", htdigest_users, 0600);
+    const char *kv[] = {"backend",     "htdigest",  "user-file", file, "realm",
+                        "basic-realm", "cache-ttl", "0",         NULL};
+    bt_plugin_start(&bt, kv);
     int works = fake_host_works(&bt.host);
-    bt_auth(&bt, blob, true, &cap, 10);
+    bt_auth(&bt, bt_blob("alice", "alice pw"), true, &cap, 1);
     assert_int_equal(cap.status, GUISE_AUTH_SUCCESS);
-    assert_int_equal(fake_host_works(&bt.host), works + 1);
+    assert_string_equal(bt_logical_user(&bt), "alice");
+    bt_auth(&bt, bt_blob("mufasa", "Circle Of Life"), true, &cap, 1);
+    assert_int_equal(cap.status, GUISE_AUTH_SUCCESS); /* an MD5-only user */
+    bt_auth(&bt, bt_blob("alice", "alice PW"), true, &cap, 1);
+    assert_int_equal(cap.status, GUISE_AUTH_DENIED);
+    assert_int_equal(cap.code, GUISE_E_ACCESSDENIED);
+    assert_string_equal(bt_logical_user(&bt), "alice"); /* claimed, for throttling */
+    bt_auth(&bt, bt_blob("eve", "eve pw"), true, &cap, 1);
+    assert_int_equal(cap.status, GUISE_AUTH_DENIED); /* another realm */
+    bt_auth(&bt, bt_blob("nobody-here", "x"), true, &cap, 1);
+    assert_int_equal(cap.status, GUISE_AUTH_DENIED);
+    /* Cheap hashes: checked inline, no worker job. */
+    assert_int_equal(fake_host_works(&bt.host), works);
     bt_plugin_stop(&bt);
 }
 
@@ -410,7 +416,7 @@ int main(void)
         cmocka_unit_test(test_user_file_reload),
         cmocka_unit_test(test_enable_failure),
         cmocka_unit_test(test_queue_full),
-        cmocka_unit_test(test_disable_in_flight),
+        cmocka_unit_test(test_htdigest_backend),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

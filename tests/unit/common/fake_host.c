@@ -57,7 +57,7 @@ static guise_result fake_submit(void *host, guise_work_fn fn, void *arg)
 {
     struct fake_host *h = host;
     if (h->refuse_work)
-        return GUISE_E_OUTOFMEMORY;
+        return GUISE_E_BUSY;
     struct work *w = malloc(sizeof *w);
     pthread_t t;
     if (!w)

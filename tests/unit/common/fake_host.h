@@ -38,7 +38,7 @@ struct fake_host {
     char state_dir[256];
     guise_token *token;
     int works_submitted;
-    bool refuse_work; /* submit_work fails (OUTOFMEMORY), as a full queue */
+    bool refuse_work; /* submit_work fails (GUISE_E_BUSY), as a full queue */
 };
 
 void fake_host_init(struct fake_host *h, const char *state_dir, const char *realm);

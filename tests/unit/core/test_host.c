@@ -340,6 +340,46 @@ static void test_abi_mismatch_module_refused(void **state)
     assert_non_null(strstr(err, "/nonexistent/x.so"));
 }
 
+/* A module built for ABI 1.0 loads; the members 1.1 added read as absent. */
+static void test_older_minor_module_loads(void **state)
+{
+    char err[512];
+    assert_int_equal(guise_host_load_module(host_, module_path("tests/unit/core/guise-minor0.so"),
+                                            err, sizeof err),
+                     GUISE_S_OK);
+    const struct guise_plugin_descriptor *d = guise_host_find_type(host_, "old-minor");
+    assert_non_null(d);
+    assert_int_equal(d->abi_minor, 0);
+    assert_null(d->next);
+    guise_plugin *pl;
+    assert_int_equal(guise_host_instantiate(host_, "old-minor", NULL, NULL, &pl, err, sizeof err),
+                     GUISE_S_OK);
+    assert_int_equal(guise_plugin_enable(pl), GUISE_S_OK);
+    assert_int_equal(guise_plugin_disable(pl), GUISE_S_OK);
+}
+
+/* One entry point, two plug-in types; a module whose chain clashes with a
+ * registered name registers nothing at all. */
+static void test_module_with_several_descriptors(void **state)
+{
+    char err[512];
+    const char *path = module_path("tests/unit/core/guise-multi.so");
+    char saved[1024];
+    snprintf(saved, sizeof saved, "%s", path);
+    assert_int_equal(guise_host_load_module(host_, saved, err, sizeof err), GUISE_S_OK);
+    assert_non_null(guise_host_find_type(host_, "multi-a"));
+    assert_non_null(guise_host_find_type(host_, "multi-b"));
+    /* Loading it again: multi-a is taken, so neither is registered twice
+     * and the module is unloaded again. */
+    assert_int_equal(guise_host_load_module(host_, saved, err, sizeof err), GUISE_E_INVALIDARG);
+    assert_non_null(strstr(err, "multi-a"));
+    guise_plugin *a, *b;
+    assert_int_equal(guise_host_instantiate(host_, "multi-a", NULL, NULL, &a, err, sizeof err),
+                     GUISE_S_OK);
+    assert_int_equal(guise_host_instantiate(host_, "multi-b", NULL, NULL, &b, err, sizeof err),
+                     GUISE_S_OK);
+}
+
 static int jobs_done;
 static void job(void *arg)
 {
@@ -389,6 +429,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_plugin_logging_error_is_disabled, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_example_module, setup, teardown),
         cmocka_unit_test_setup_teardown(test_abi_mismatch_module_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_older_minor_module_loads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_module_with_several_descriptors, setup, teardown),
         cmocka_unit_test(test_workers),
         cmocka_unit_test_setup_teardown(test_builtins_register, setup, teardown),
     };

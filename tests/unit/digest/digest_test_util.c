@@ -82,7 +82,7 @@ void digest_client_header(const struct digest_client *c, char *out, size_t size)
 
 bool auth_param(const char *params, const char *name, char *out, size_t size)
 {
-    static struct digest_params p;
+    static _Thread_local struct digest_params p; /* large; one per thread */
     if (digest_params_parse(params, strlen(params), &p) != NULL)
         return false;
     const struct digest_param *q = digest_params_find(&p, name);
