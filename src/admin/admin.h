@@ -11,12 +11,17 @@
 
 #include <stddef.h>
 
-/* Starts the admin listener of cfg. 0; or -1 with why in err when an
- * explicitly configured listener cannot be set up (the default socket in use
- * by another server only logs an event). */
-int admin_start(struct server *srv, const struct guise_config *cfg, char *err, size_t errsz);
-/* Stops the listener and removes its socket file. */
-void admin_stop(struct server *srv);
+struct admin;
+
+/* Starts the admin listener of cfg; *out is the running interface (NULL
+ * when none was started). 0; or -1 with why in err when an explicitly
+ * configured listener cannot be set up (the default socket in use by
+ * another server only logs an event). The admin code reads the server only
+ * through server/server_query.h and server_current_gen. */
+int admin_start(struct server *srv, const struct guise_config *cfg, struct admin **out, char *err,
+                size_t errsz);
+/* Stops the listener and removes its socket file (NULL: nothing). */
+void admin_stop(struct admin *a);
 
 /* Applies the persisted changes made through the API after every load of
  * the configuration: property values and authentication orders into cfg

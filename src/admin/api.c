@@ -6,7 +6,7 @@
 #include "admin/admin_internal.h"
 
 #include "core/props_internal.h"
-#include "core/workers.h"
+#include "server/server_query.h"
 #include "server/stats.h"
 
 #include <errno.h>
@@ -57,8 +57,8 @@ static void changed(struct areq *q, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    guise_eventlog_write(q->a->srv->log, GUISE_EVENT_INFORMATION, "admin", ADMIN_EV_CHANGE,
-                         GUISE_S_OK, "%s: %s", q->who, msg);
+    guise_eventlog_write(server_eventlog(q->a->srv), GUISE_EVENT_INFORMATION, "admin",
+                         ADMIN_EV_CHANGE, GUISE_S_OK, "%s: %s", q->who, msg);
 }
 
 static json_t *iso_time(time_t t)
@@ -132,7 +132,7 @@ static void state_restore(struct areq *q, json_t *prev)
     char *path = current_state_path(q->a->srv);
     char err[512];
     if (path && prev && state_save(path, prev, err, sizeof err) != 0)
-        guise_eventlog_write(q->a->srv->log, GUISE_EVENT_ERROR, "admin", ADMIN_EV_STATE,
+        guise_eventlog_write(server_eventlog(q->a->srv), GUISE_EVENT_ERROR, "admin", ADMIN_EV_STATE,
                              GUISE_E_FAIL, "cannot roll back the administrative state: %s", err);
     free(path);
 }
@@ -159,7 +159,7 @@ static uint64_t stats_total(struct server *srv, enum stats_kind kind, const char
     struct stats_entry *v = calloc(1024, sizeof *v);
     if (!v)
         return 0;
-    size_t n = stats_snapshot(srv->stats, v, 1024);
+    size_t n = stats_snapshot(server_stats(srv), v, 1024);
     uint64_t t = 0;
     for (size_t i = 0; i < n; i++)
         if (v[i].kind == kind && (!a || !strcmp(v[i].a, a)))
@@ -174,7 +174,7 @@ static json_t *requests_by_status(struct server *srv, const char *point)
     json_t *o = json_object();
     if (!v)
         return o;
-    size_t n = stats_snapshot(srv->stats, v, 1024);
+    size_t n = stats_snapshot(server_stats(srv), v, 1024);
     for (size_t i = 0; i < n; i++)
         if (v[i].kind == STATS_REQUESTS && (!point || !strcmp(v[i].a, point))) {
             json_int_t have = json_integer_value(json_object_get(o, v[i].b));
@@ -206,24 +206,24 @@ static void get_server(struct areq *q, struct gen *g, struct areply *out)
     struct server *srv = q->a->srv;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
+    struct server_counts n;
+    server_counts(srv, &n);
     json_t *critical = json_array();
     for (size_t i = 0; i < guise_host_scope_count(g->host); i++) {
         guise_scope *s = guise_host_scope_at(g->host, i);
         if (guise_scope_critical(s))
             json_array_append_new(critical, json_string(guise_scope_name(s)));
     }
-    json_t *v =
-        json_pack("{s:s,s:I,s:o,s:s,s:b,s:o,s:o,s:s,s:I,s:{s:o,s:I,s:I,s:I,s:I}}", "version",
-                  GUISE_VERSION, "uptime_seconds", (json_int_t)(now.tv_sec - srv->started.tv_sec),
-                  "started", iso_time(srv->started.tv_sec), "config_file", srv->config_path,
-                  "critical", json_array_size(critical) > 0, "critical_scopes", critical, "scope",
-                  scope_json(g->root_scope), "impersonation",
-                  guise_imp_mode_name(guise_imp_mode_of(srv->imp)), "generation", (json_int_t)g->id,
-                  "counters", "requests", requests_by_status(srv, NULL), "bytes_sent",
-                  (json_int_t)stats_total(srv, STATS_BYTES, NULL), "open_connections",
-                  (json_int_t)atomic_load(&srv->open_connections), "active_requests",
-                  (json_int_t)atomic_load(&srv->active_requests), "workers_pending",
-                  (json_int_t)guise_workers_pending(srv->workers));
+    json_t *v = json_pack(
+        "{s:s,s:I,s:o,s:s,s:b,s:o,s:o,s:s,s:I,s:{s:o,s:I,s:I,s:I,s:I}}", "version", GUISE_VERSION,
+        "uptime_seconds", (json_int_t)(now.tv_sec - server_started(srv)), "started",
+        iso_time(server_started(srv)), "config_file", server_config_path(srv), "critical",
+        json_array_size(critical) > 0, "critical_scopes", critical, "scope",
+        scope_json(g->root_scope), "impersonation", server_impersonation(srv), "generation",
+        (json_int_t)g->id, "counters", "requests", requests_by_status(srv, NULL), "bytes_sent",
+        (json_int_t)stats_total(srv, STATS_BYTES, NULL), "open_connections",
+        (json_int_t)n.open_connections, "active_requests", (json_int_t)n.active_requests,
+        "workers_pending", (json_int_t)n.workers_pending);
     char *sp = state_path(srv, g->cfg);
     json_object_set_new(v, "state_file", json_string(sp ? sp : ""));
     free(sp);
@@ -347,7 +347,7 @@ static void plugin_enable(struct areq *q, const char *name, bool enable, struct 
     struct server *srv = q->a->srv;
     /* Lock order everywhere: state_lock, then reload_lock. */
     pthread_mutex_lock(&q->a->state_lock);
-    pthread_mutex_lock(&srv->reload_lock);
+    server_changes_begin(srv);
     struct gen *g = server_current_gen(srv);
     guise_plugin *p = g ? guise_host_plugin(g->host, name) : NULL;
     struct enabled_edit e = {name, enable};
@@ -371,7 +371,7 @@ static void plugin_enable(struct areq *q, const char *name, bool enable, struct 
         }
     }
     gen_unref(g);
-    pthread_mutex_unlock(&srv->reload_lock);
+    server_changes_end(srv);
     pthread_mutex_unlock(&q->a->state_lock);
 }
 
@@ -399,11 +399,7 @@ static int do_reload(struct areq *q, struct areply *out)
 {
     char err[1024] = "";
     struct server *srv = q->a->srv;
-    if (!srv->reload) {
-        reply_error(out, 500, "reload_unavailable", "this server cannot reload");
-        return -1;
-    }
-    if (srv->reload(srv, err, sizeof err) != 0) {
+    if (server_reload(srv, err, sizeof err) != 0) {
         reply_error(out, 400, "reload_failed", "%s", err);
         return -1;
     }
@@ -603,7 +599,7 @@ static void get_diagnostics(struct areq *q, struct areply *out)
         reply_error(out, 500, "internal", "out of memory");
         return;
     }
-    size_t n = guise_eventlog_diagnostics(q->a->srv->log, v, MAX);
+    size_t n = guise_eventlog_diagnostics(server_eventlog(q->a->srv), v, MAX);
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++) {
         json_t *e =
@@ -789,7 +785,7 @@ static void route_api(struct areq *q, struct gen *g, struct areply *out)
         if (is(q, "GET"))
             return get_diagnostics(q, out);
         if (is(q, "DELETE")) {
-            guise_eventlog_clear_diagnostics(srv->log);
+            guise_eventlog_clear_diagnostics(server_eventlog(srv));
             changed(q, "cleared the diagnostics");
             return reply_ok(out, NULL);
         }

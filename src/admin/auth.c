@@ -5,6 +5,7 @@
  * non-administrator over TCP gets exactly a wrong password's answer. */
 #include "admin/admin_internal.h"
 #include "server/client_event.h"
+#include "server/server_query.h"
 
 #include <grp.h>
 #include <netinet/in.h>
@@ -52,9 +53,10 @@ bool auth_account_is_admin(const struct admin *a, const char *name)
 
 static void refused(struct areq *q, const char *who, const char *why)
 {
-    client_event(q->a->srv, q->a->srv->log, GUISE_EVENT_WARNING, "admin", ADMIN_EV_REFUSED,
-                 GUISE_E_ACCESSDENIED, q->client_ip, "admin request %s %s from %s refused: %s",
-                 q->method, q->url, who && who[0] ? who : q->client_ip, why);
+    client_event(q->a->srv, server_eventlog(q->a->srv), GUISE_EVENT_WARNING, "admin",
+                 ADMIN_EV_REFUSED, GUISE_E_ACCESSDENIED, q->client_ip,
+                 "admin request %s %s from %s refused: %s", q->method, q->url,
+                 who && who[0] ? who : q->client_ip, why);
 }
 
 void auth_unix_peer(struct admin *a, int fd, struct aconn *c)

@@ -6,7 +6,7 @@
  * request waiting for a plug-in suspends its connection instead of holding
  * a thread. */
 #include "admin/admin_internal.h"
-#include "server/throttle.h"
+#include "server/server_query.h"
 
 #include <arpa/inet.h>
 #include <stdatomic.h>
@@ -217,7 +217,7 @@ static void admin_drive(struct areq *q)
              * like the content server's. */
             lc_call_begin(&q->lc);
             if (!q->authn.delay_ms ||
-                throttle_after(q->a->srv->throttle, q->authn.delay_ms, delay_elapsed, q) != 0) {
+                server_delay(q->a->srv, q->authn.delay_ms, delay_elapsed, q) != 0) {
                 lc_call_abandon(&q->lc);
                 lc_set(&q->lc, LC_DELAYED);
                 break;
@@ -285,8 +285,8 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
-    guise_eventlog_write(a->srv->log, GUISE_EVENT_INFORMATION, "admin", ADMIN_EV_LISTENER,
-                         GUISE_S_OK, "%s", msg);
+    guise_eventlog_write(server_eventlog(a->srv), GUISE_EVENT_INFORMATION, "admin",
+                         ADMIN_EV_LISTENER, GUISE_S_OK, "%s", msg);
 }
 
 /* Creates, binds and listens on the Unix socket. A socket file nobody
@@ -351,8 +351,10 @@ static int unix_listen(struct admin *a, const char *path, char *why, size_t whys
     return fd;
 }
 
-int admin_start(struct server *srv, const struct guise_config *cfg, char *err, size_t errsz)
+int admin_start(struct server *srv, const struct guise_config *cfg, struct admin **out, char *err,
+                size_t errsz)
 {
+    *out = NULL;
     if (cfg->admin_listen && !strcmp(cfg->admin_listen, "none"))
         return 0;
     struct admin *a = calloc(1, sizeof *a);
@@ -376,8 +378,9 @@ int admin_start(struct server *srv, const struct guise_config *cfg, char *err, s
             if (!cfg->admin_listen) {
                 /* Several servers on one machine (tests, staging): only the
                  * first gets the default socket; the others run without. */
-                guise_eventlog_write(srv->log, GUISE_EVENT_INFORMATION, "admin", ADMIN_EV_LISTENER,
-                                     GUISE_S_OK, "admin interface not started: %s", why);
+                guise_eventlog_write(server_eventlog(srv), GUISE_EVENT_INFORMATION, "admin",
+                                     ADMIN_EV_LISTENER, GUISE_S_OK,
+                                     "admin interface not started: %s", why);
                 return 0;
             }
             snprintf(err, errsz, "%s:%d: key 'admin-listen': %s", cfg->file, cfg->admin_listen_line,
@@ -412,15 +415,14 @@ int admin_start(struct server *srv, const struct guise_config *cfg, char *err, s
         free(a);
         return -1;
     }
-    srv->admin = a;
-    guise_eventlog_write(srv->log, GUISE_EVENT_INFORMATION, "admin", ADMIN_EV_LISTENER, GUISE_S_OK,
-                         "admin interface on %s", path);
+    *out = a;
+    guise_eventlog_write(server_eventlog(srv), GUISE_EVENT_INFORMATION, "admin", ADMIN_EV_LISTENER,
+                         GUISE_S_OK, "admin interface on %s", path);
     return 0;
 }
 
-void admin_stop(struct server *srv)
+void admin_stop(struct admin *a)
 {
-    struct admin *a = srv->admin;
     if (!a)
         return;
     MHD_stop_daemon(a->daemon);
@@ -433,5 +435,4 @@ void admin_stop(struct server *srv)
     }
     pthread_mutex_destroy(&a->state_lock);
     free(a);
-    srv->admin = NULL;
 }

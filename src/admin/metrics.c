@@ -1,7 +1,7 @@
 /* GET /metrics: the Prometheus text exposition format, version 0.0.4. */
 #include "admin/admin_internal.h"
 
-#include "core/workers.h"
+#include "server/server_query.h"
 #include "server/content_cache.h"
 #include "server/stats.h"
 
@@ -45,6 +45,13 @@ static void counters(FILE *f, const struct stats_entry *v, size_t n, enum stats_
     }
 }
 
+static struct server_counts server_counts_now(struct server *srv)
+{
+    struct server_counts c;
+    server_counts(srv, &c);
+    return c;
+}
+
 char *metrics_render(struct server *srv, size_t *len)
 {
     char *buf = NULL;
@@ -52,7 +59,7 @@ char *metrics_render(struct server *srv, size_t *len)
     if (!f)
         return NULL;
     struct stats_entry *v = calloc(1024, sizeof *v);
-    size_t n = v ? stats_snapshot(srv->stats, v, 1024) : 0;
+    size_t n = v ? stats_snapshot(server_stats(srv), v, 1024) : 0;
     counters(f, v, n, STATS_REQUESTS, "guise_requests_total", "point", "status",
              "Requests answered, by publishing point (\"\" for the server root) and status.");
     counters(f, v, n, STATS_AUTHN, "guise_authentications_total", "plugin", "result",
@@ -64,14 +71,14 @@ char *metrics_render(struct server *srv, size_t *len)
     free(v);
 
     header(f, "guise_open_connections", "gauge", "Open client connections.");
-    fprintf(f, "guise_open_connections %ld\n", atomic_load(&srv->open_connections));
+    fprintf(f, "guise_open_connections %ld\n", server_counts_now(srv).open_connections);
     header(f, "guise_active_requests", "gauge", "Requests in progress.");
-    fprintf(f, "guise_active_requests %ld\n", atomic_load(&srv->active_requests));
+    fprintf(f, "guise_active_requests %ld\n", server_counts_now(srv).active_requests);
     header(f, "guise_workers_pending", "gauge", "Jobs waiting for a worker thread.");
-    fprintf(f, "guise_workers_pending %zu\n", guise_workers_pending(srv->workers));
+    fprintf(f, "guise_workers_pending %zu\n", server_counts_now(srv).workers_pending);
     header(f, "guise_worker_jobs_total", "counter",
            "Blocking jobs (password hashing, PAM, GSSAPI, NSS) run on the worker pool.");
-    fprintf(f, "guise_worker_jobs_total %" PRIu64 "\n", guise_workers_completed(srv->workers));
+    fprintf(f, "guise_worker_jobs_total %" PRIu64 "\n", server_counts_now(srv).worker_jobs_total);
     uint64_t hits, misses, inserts;
     cc_counters(&hits, &misses, &inserts);
     header(f, "guise_content_cache_lookups_total", "counter",
@@ -82,12 +89,11 @@ char *metrics_render(struct server *srv, size_t *len)
            "Small files read and kept for the identity that opened them.");
     fprintf(f, "guise_content_cache_inserts_total %" PRIu64 "\n", inserts);
     header(f, "guise_impersonation_info", "gauge", "The impersonation mechanism in use.");
-    fprintf(f, "guise_impersonation_info{mechanism=\"%s\"} 1\n",
-            guise_imp_mode_name(guise_imp_mode_of(srv->imp)));
+    fprintf(f, "guise_impersonation_info{mechanism=\"%s\"} 1\n", server_impersonation(srv));
 
     enum { MAXD = 1024 };
     struct guise_diag_entry *d = calloc(MAXD, sizeof *d);
-    size_t nd = d ? guise_eventlog_diagnostics(srv->log, d, MAXD) : 0;
+    size_t nd = d ? guise_eventlog_diagnostics(server_eventlog(srv), d, MAXD) : 0;
     size_t errors = 0, warnings = 0, infos = 0;
     for (size_t i = 0; i < nd; i++) {
         if (d[i].level == GUISE_EVENT_ERROR)
@@ -127,7 +133,7 @@ char *metrics_render(struct server *srv, size_t *len)
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     header(f, "guise_uptime_seconds", "gauge", "Seconds since guised started.");
-    fprintf(f, "guise_uptime_seconds %lld\n", (long long)(now.tv_sec - srv->started.tv_sec));
+    fprintf(f, "guise_uptime_seconds %lld\n", (long long)(now.tv_sec - server_started(srv)));
     if (fclose(f) != 0) {
         free(buf);
         return NULL;

@@ -1,5 +1,5 @@
 /* Events about one client (a refused request, a denied login): per client
- * and event id a burst of 20 lines, then 5 a second, so a client looping on a refusal
+ * and event id a burst of 64 lines, then 5 a second, so a client looping on a refusal
  * cannot flood the log; the next line written says how many like it were
  * suppressed. Events that are not about a client (plug-in failures,
  * reloads) are not limited here. */

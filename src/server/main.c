@@ -246,6 +246,8 @@ int main(int argc, char **argv)
     int status = 1;
     struct gen *g = NULL;
     bool http_started = false, admin_started = false;
+    /* main.c alone knows both the server and the admin interface. */
+    struct admin *admin = NULL;
     char *scratch = NULL; /* guised -t: the plug-ins' state directory */
     /* -t: the real state directory, for the check of the server's own
      * files (the plug-ins run on the scratch copy). */
@@ -357,7 +359,7 @@ int main(int argc, char **argv)
     server_install_gen(&srv, g);
     g = NULL; /* the server holds it now */
     /* The admin listener first: once content is served, it is there too. */
-    if (admin_start(&srv, srv.current->cfg, err, sizeof err) != 0) {
+    if (admin_start(&srv, srv.current->cfg, &admin, err, sizeof err) != 0) {
         fprintf(stderr, "guised: %s\n", err);
         goto out;
     }
@@ -392,7 +394,7 @@ out:
      * start-up fails: stop serving (above), then libmicrohttpd, then the
      * threads that may still complete a call (workers, timers), then free. */
     if (admin_started)
-        admin_stop(&srv);
+        admin_stop(admin);
     if (http_started && !stop_serving(&srv, srv.current->cfg->shutdown_timeout * 1000u))
         _exit(status);
     http_stop(&srv);

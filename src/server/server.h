@@ -14,7 +14,6 @@
 
 struct server;
 struct stats;
-struct admin;
 struct throttle;
 struct accesslog;
 struct guise_workers;
@@ -65,7 +64,6 @@ struct server {
     char *tls_cert_pem, *tls_key_pem;
     /* Admin API hooks: counters, live connections, reload on demand. */
     struct stats *stats;
-    struct admin *admin;
     struct timespec started; /* CLOCK_REALTIME at start-up */
     pthread_mutex_t conns_lock;
     struct conn *conns; /* live content connections, newest first */

@@ -33,7 +33,7 @@ struct evslot {
 
 /* A burst of EVENT_BURST lines, then EVENT_RATE a second: a client
  * looping at thousands of requests a second writes a few lines a second. */
-#define EVENT_BURST 20
+#define EVENT_BURST 64
 #define EVENT_RATE  5
 
 struct jobslot {

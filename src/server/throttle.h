@@ -31,7 +31,7 @@ unsigned throttle_failure_scaled(struct throttle *t, const char *key, unsigned s
 /* Whether key has recent failures or is locked out. */
 bool throttle_failing(struct throttle *t, const char *key);
 
-/* Rate limit of one client's events per key: a burst of 20 lines, then 5
+/* Rate limit of one client's events per key: a burst of 64 lines, then 5
  * a second. 0 when this one is to be suppressed, else 1 + how many were
  * suppressed since the last one written. */
 unsigned throttle_event(struct throttle *t, const char *key);
