@@ -165,6 +165,26 @@ static bool stop_serving(struct server *srv, unsigned timeout_ms)
     return idle;
 }
 
+/* A plug-in call that never completed (its request was answered by
+ * stop_serving) keeps its instance: freeing the host would wait for it
+ * forever (the host drains calls before a plug-in's disable), and freeing
+ * without waiting would free what the call may still use. Like a job still
+ * running, it ends the process at once. */
+static bool calls_still_running(struct server *srv)
+{
+    struct gen *g = srv->current;
+    unsigned n = 0;
+    for (size_t i = 0; g && i < guise_host_plugin_count(g->host); i++)
+        n += guise_plugin_calls_in_flight(guise_host_plugin_at(g->host, i));
+    if (n)
+        guise_eventlog_write(srv->log, GUISE_EVENT_WARNING, "server", GUISE_EV_SERVER_STOPPING,
+                             GUISE_S_OK,
+                             "stopping: %u plug-in call(s) never completed; exiting without "
+                             "freeing what they use",
+                             n);
+    return n != 0;
+}
+
 /* Every connection holds a socket and, while it is answered, the content
  * file: max-connections per listener needs about twice as many descriptors.
  * The soft limit is often 1024 while the hard one is far higher, so raise the
@@ -395,7 +415,8 @@ out:
      * threads that may still complete a call (workers, timers), then free. */
     if (admin_started)
         admin_stop(admin);
-    if (http_started && !stop_serving(&srv, srv.current->cfg->shutdown_timeout * 1000u))
+    if (http_started && (!stop_serving(&srv, srv.current->cfg->shutdown_timeout * 1000u) ||
+                         calls_still_running(&srv)))
         _exit(status);
     http_stop(&srv);
     guise_workers_free(srv.workers);
