@@ -216,9 +216,12 @@ static void refuse_busy(struct authn *a)
 #define NAME_SCALE 4
 
 /* Jobs in flight (plug-in calls not yet completed) one client address may
- * have, checked before the plug-in is called: one client cannot fill the
- * worker pool's queue for everybody. */
-#define MAX_CLIENT_JOBS 16
+ * have (`max-client-jobs`) are checked before the plug-in is called: one
+ * client cannot fill the worker pool's queue for everybody with password
+ * checks. Anonymous calls check no password (at most a token look-up of the
+ * guest on the quick lane, whose own bounded queue answers GUISE_E_BUSY):
+ * they are not counted, so many anonymous viewers behind one address (a
+ * NAT, a proxy) are not refused while the guest's token is looked up. */
 
 /* Counts a failure of the address and, when known, of the claimed user;
  * returns the lockout (seconds, 0: none) and sets the delay. */
@@ -460,16 +463,18 @@ static void call_plugin(struct authn *a)
             return;
         }
     }
-    char key[128];
-    snprintf(key, sizeof key, "jobs:%s", a->client_ip);
-    if (!throttle_job_begin(a->srv->throttle, key, MAX_CLIENT_JOBS)) {
-        refuse_busy(a);
-        return;
-    }
-    if (!(a->limit_key = strdup(key))) {
-        throttle_job_end(a->srv->throttle, key);
-        refuse(a, MHD_HTTP_INTERNAL_SERVER_ERROR, "Out of memory.");
-        return;
+    if (!is_anonymous(a->plugin)) {
+        char key[128];
+        snprintf(key, sizeof key, "jobs:%s", a->client_ip);
+        if (!throttle_job_begin(a->srv->throttle, key, a->gen->cfg->max_client_jobs)) {
+            refuse_busy(a);
+            return;
+        }
+        if (!(a->limit_key = strdup(key))) {
+            throttle_job_end(a->srv->throttle, key);
+            refuse(a, MHD_HTTP_INTERNAL_SERVER_ERROR, "Out of memory.");
+            return;
+        }
     }
     struct guise_blob blob = {a->blob ? (const void *)a->blob : "", a->blob_len};
     guise_result rc = guise_auth_ctx_authenticate(c->ctx, &blob, a->info, auth_done, a);

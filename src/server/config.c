@@ -365,6 +365,8 @@ static const struct cfg_key server_keys[] = {
      N(content_cache_entries, 16, 65536, "a number of entries from 16 to 65536")},
     {"auth-failure-delay", N(fail_delay_ms, 0, 10000, "a number of milliseconds from 0 to 10000")},
     {"auth-lockout-failures", N(lockout_after, 0, 100000, "a number from 0 (never) to 100000")},
+    {"max-client-jobs",
+     N(max_client_jobs, 1, 100000, "a number of plug-in calls from 1 to 100000")},
     {"auth-lockout-time", N(lockout_seconds, 1, 86400, "a number of seconds from 1 to 86400")},
     {"admin-listen", CFG_CUSTOM, 0, 0, 0, 0, NULL, NULL, key_admin_listen,
      CFG_LINE_AT(struct guise_config, admin_listen_line)},
@@ -674,6 +676,7 @@ static void set_defaults(struct guise_config *c)
     c->max_uri_length = 4096;
     c->fail_delay_ms = 250;
     c->lockout_after = 10;
+    c->max_client_jobs = 16;
     c->lockout_seconds = 60;
 }
 

@@ -101,6 +101,7 @@ struct guise_config {
     unsigned content_cache_entries;
     unsigned fail_delay_ms; /* throttling of repeated authentication failures */
     unsigned lockout_after, lockout_seconds;
+    unsigned max_client_jobs; /* plug-in calls in flight per address and per user */
     /* The admin listener: a Unix socket path (NULL: the default
      * /run/guise/admin.sock), "none", or a loopback ADDRESS:PORT. */
     char *admin_listen;

@@ -87,10 +87,8 @@ static void authentication_result(struct request *r)
 /* ---- authorization ---- */
 
 /* Authorization calls in flight one client address, and one user, may
- * have: checked before the plug-in is called (a full worker queue is then
- * never reached by one client's flood). */
-#define MAX_CLIENT_JOBS 16
-#define MAX_USER_JOBS   16
+ * have (`max-client-jobs`): checked before the plug-in is called (a full
+ * worker queue is then never reached by one client's flood). */
 
 static void job_keys(const struct request *r, char *ipkey, size_t ipsz, char *userkey,
                      size_t usersz)
@@ -105,9 +103,10 @@ static bool jobs_begin(struct request *r)
 {
     char ipkey[96], userkey[160];
     job_keys(r, ipkey, sizeof ipkey, userkey, sizeof userkey);
-    if (!throttle_job_begin(r->srv->throttle, ipkey, MAX_CLIENT_JOBS))
+    unsigned cap = r->gen->cfg->max_client_jobs;
+    if (!throttle_job_begin(r->srv->throttle, ipkey, cap))
         return false;
-    if (!r->ident.anonymous && !throttle_job_begin(r->srv->throttle, userkey, MAX_USER_JOBS)) {
+    if (!r->ident.anonymous && !throttle_job_begin(r->srv->throttle, userkey, cap)) {
         throttle_job_end(r->srv->throttle, ipkey);
         return false;
     }

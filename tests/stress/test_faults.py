@@ -597,8 +597,10 @@ class ShutdownUnderLoad(gh.GuiseTestCase):
             f'exec {gh.GUISED} "$@"\n',
             mode=0o755,
         )
+        # 24 calls that never end from one address: above the default
+        # max-client-jobs, which is not what this drill is about.
         cfg = gh.Config(authentication="anonymous", auth_failure_delay=0, shutdown_timeout=1,
-                        state_directory=w.path, workers=8)
+                        state_directory=w.path, workers=8, max_client_jobs=64)
         cfg.server["load"] = STALL_PLUGIN
         cfg.plugin("stall", mode="never")
         cfg.plugin("basic", backend="pam", pam_service="guise", pam_timeout=2, allow_plaintext="true",
