@@ -17,7 +17,9 @@ decides who publishes and who watches:
   stream (400 and an event), a stalled publisher (cut off, event), a
   publisher killed mid-stream (playlist ended, event), takeover;
 - SIGHUP during a live stream: it keeps going; an Icecast source
-  (ffmpeg -f mp3 icecast://, Basic) played by ffmpeg.
+  (PUT audio/mpeg with ice-* headers, and the legacy SOURCE method) played by
+  ffmpeg;
+- HTTPS with Basic: ffmpeg publishes over TLS, a viewer decodes over TLS.
 """
 
 import json
@@ -31,6 +33,7 @@ import time
 import unittest
 
 import guise_harness as gh
+from test_tls import make_cert
 
 REALM = "live-it"
 PW = {"alice": "alice-pw", "bob": "bob-pw", "carol": "carol-pw"}
@@ -326,6 +329,66 @@ class Broadcast(gh.GuiseTestCase):
         # segments kept coming after the reload, from the same stream
         self.assertTrue(set(n for n in os.listdir(d) if n.startswith("seg-")) - before)
         self.assertEqual(len(re.findall(r"point hup: publisher alice .* connected", self.srv.events())), 1)
+
+
+@unittest.skipUnless(FFMPEG and FFPROBE, "needs ffmpeg and ffprobe")
+class HttpsBasicPublish(gh.GuiseTestCase):
+    """ffmpeg publishes over HTTPS with Basic (the Digest user file serves
+    Basic as its credential store), an authorized viewer decodes the HLS
+    playlist over HTTPS, and the files are the publisher's."""
+
+    @classmethod
+    def setUpClass(cls):
+        gh.require_root("creating live files as the publisher's account")
+        super().setUpClass()
+        cls.accounts = gh.TestAccounts().acquire()
+        cls.addClassCleanup(cls.accounts.release)
+        w = cls.work
+        w.mkdir("state", mode=0o700)
+        digest_users(w)
+        w.write("accounts.map", f"alice {gh.ALICE}\nbob {gh.BOB}\ncarol {gh.CAROL}\n", mode=0o600)
+        w.mkdir("tlslive", mode=0o2775, group=gh.STAFF)
+        subprocess.run(["setfacl", "-d", "-m", f"u::rw,g::r,o::-,g:{gh.STAFF}:r,m::r", w.join("tlslive")],
+                       check=True)
+        cls.cert, key = make_cert(w, "server")
+        cfg = gh.Config(authentication="basic", authorization="fs-acl", realm=REALM,
+                        state_directory=w.join("state"), auth_failure_delay=0,
+                        auth_lockout_failures=0, impersonation="auto", tls_certificate=cls.cert,
+                        tls_key=key)
+        cfg.plugin("basic", backend="htdigest", user_file=w.join("users.digest"),
+                   account_map=w.join("accounts.map"))
+        cfg.point("tlslive", w.join("tlslive"), type="broadcast", authorization="pp-acl",
+                  write="user:alice", hls_segment_seconds=1, hls_window=4)
+        cls.srv = cls.start_guised_class(cfg, tls=True)
+
+    def test_publish_over_https_with_basic(self):
+        d = self.work.join("tlslive")
+        self.assertTrue(self.srv.url("/").startswith("https://"))
+        # without credentials: the Basic challenge, nothing written
+        r = gh.curl(self.srv.url("/tlslive/"), "-X", "PUT", "--data-binary", "x", cacert=self.cert)
+        self.assertEqual(r.status, 401)
+        self.assertTrue(any(v.startswith("Basic ") for v in r.header_all("WWW-Authenticate")))
+        # bob's password is right but pp-acl does not let him publish
+        r = gh.curl(self.srv.url("/tlslive/"), "-u", f"bob:{PW['bob']}", "-X", "PUT", "-H",
+                    "Content-Type: video/mp2t", "--data-binary", "x", cacert=self.cert)
+        self.assertEqual(r.status, 403)
+        self.assertEqual(os.listdir(d), [])
+        enc = push(auth_url(self.srv, "alice", "/tlslive/"), 6)
+        try:
+            wait_file(os.path.join(d, "index.m3u8"), contains=b"#EXTINF")
+            self.srv.wait_for_event(r"point tlslive: publisher alice \(account guise-t-alice\) .* connected")
+            self.assertEqual(os.stat(os.path.join(d, "index.m3u8")).st_uid, gh.TestAccounts.uid(gh.ALICE))
+            # carol (staff, through the default ACL) watches over HTTPS
+            r = gh.curl(self.srv.url("/tlslive/index.m3u8"), "-u", f"carol:{PW['carol']}", cacert=self.cert)
+            self.assertEqual(r.status, 200)
+            self.assertIn(b"#EXTM3U", r.body)
+            url = auth_url(self.srv, "carol", "/tlslive/index.m3u8")
+            self.assertGreater(decoded_frames(url, seconds=2), 10)
+        finally:
+            _, err = enc.communicate(timeout=60)
+        self.assertEqual(enc.returncode, 0, err)
+        self.srv.wait_for_event(r"point tlslive: publisher alice .* disconnected \(finished\)", timeout=10)
+        wait_file(os.path.join(d, "index.m3u8"), contains=b"#EXT-X-ENDLIST")
 
 
 def base_config(w):
