@@ -60,6 +60,7 @@ struct live_publisher {
     struct live_fs fs;
     void (*fs_free)(void *cls);
     char user[128], account[128], client_ip[48], agent[128];
+    char ice_name[128], ice_description[256], ice_genre[64];
     time_t since;
 
     pthread_mutex_t mu; /* everything below */
@@ -337,6 +338,10 @@ enum live_admit live_publish(struct live_hub *hub, const struct live_publish_req
     snprintf(p->account, sizeof p->account, "%s", rq->account ? rq->account : "-");
     snprintf(p->client_ip, sizeof p->client_ip, "%s", rq->client_ip ? rq->client_ip : "-");
     snprintf(p->agent, sizeof p->agent, "%s", rq->agent ? rq->agent : "");
+    snprintf(p->ice_name, sizeof p->ice_name, "%s", rq->ice_name ? rq->ice_name : "");
+    snprintf(p->ice_description, sizeof p->ice_description, "%s",
+             rq->ice_description ? rq->ice_description : "");
+    snprintf(p->ice_genre, sizeof p->ice_genre, "%s", rq->ice_genre ? rq->ice_genre : "");
     pthread_mutex_init(&p->mu, NULL);
 
     pthread_mutex_lock(&hub->mu);
@@ -522,7 +527,38 @@ struct listener {
     int fd;
     bool dropped; /* under the ring's lock */
     char user[128], client_ip[48];
+    /* ICY metadata (Icy-MetaData: 1): stream bytes left before the next
+     * block, and the block being sent (a length byte in 16-byte units,
+     * then "StreamTitle='...';" padded with NULs; a lone 0 byte when the
+     * title has not changed since the last block). */
+    size_t metaint, meta_left;
+    bool meta_sent;
+    char title[160];
+    unsigned char block[1 + 255 * 16];
+    size_t block_len, block_off;
 };
+
+/* The next ICY block: the title once, then empty blocks (Icecast sends
+ * the title again only when it changes). A quote in the title cannot be
+ * escaped in this format: it becomes a blank. */
+static void icy_block(struct listener *l)
+{
+    memset(l->block, 0, sizeof l->block);
+    size_t len = 0;
+    if (!l->meta_sent) {
+        char text[sizeof l->title + 20];
+        int n = snprintf(text, sizeof text, "StreamTitle='%s';", l->title);
+        len = n > 0 ? (size_t)n : 0;
+        if (len > 255 * 16)
+            len = 255 * 16;
+        memcpy(l->block + 1, text, len);
+        l->meta_sent = true;
+    }
+    size_t units = (len + 15) / 16;
+    l->block[0] = (unsigned char)units;
+    l->block_len = 1 + units * 16;
+    l->block_off = 0;
+}
 
 /* A listener too slow for the stream: counted and logged once. Called
  * under the ring's lock (by the writer or by the listener's own read). */
@@ -566,9 +602,23 @@ static void listener_wake(void *arg)
 static ssize_t listener_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     struct listener *l = cls;
+    if (l->block_off < l->block_len) { /* an ICY block is due */
+        size_t k = l->block_len - l->block_off;
+        if (k > max)
+            k = max;
+        memcpy(buf, l->block + l->block_off, k);
+        l->block_off += k;
+        return (ssize_t)k;
+    }
+    if (l->metaint && max > l->meta_left)
+        max = l->meta_left;
     ssize_t n = live_ring_read(l->ring, &l->rd, buf, max, listener_park);
     if (n > 0) {
         atomic_fetch_add_explicit(&l->pt->bytes_out, (uint64_t)n, memory_order_relaxed);
+        if (l->metaint && (l->meta_left -= (size_t)n) == 0) {
+            icy_block(l);
+            l->meta_left = l->metaint;
+        }
         return n;
     }
     if (n == 0)
@@ -594,8 +644,8 @@ static void listener_free(void *cls)
 
 struct MHD_Response *live_listen(struct live_hub *hub, const char *point,
                                  const struct live_point_options *opt, struct MHD_Connection *mc,
-                                 const char *user, const char *client_ip, unsigned *status,
-                                 char *why, size_t whysz)
+                                 const char *user, const char *client_ip, bool icy,
+                                 unsigned *status, char *why, size_t whysz)
 {
     pthread_mutex_lock(&hub->mu);
     struct live_point *pt = point_get(hub, point, false);
@@ -623,6 +673,20 @@ struct MHD_Response *live_listen(struct live_hub *hub, const char *point,
     snprintf(l->client_ip, sizeof l->client_ip, "%s", client_ip ? client_ip : "-");
     atomic_fetch_add(&pt->listeners, 1);
     const char *mime = p->fmt ? p->fmt->mime : "application/octet-stream";
+    /* In-band metadata only in audio: a video player would take it for
+     * stream bytes. */
+    if (icy && p->fmt && !p->fmt->video) {
+        l->metaint = l->meta_left = LIVE_ICY_METAINT;
+        snprintf(l->title, sizeof l->title, "%s", p->ice_name[0] ? p->ice_name : point);
+        for (char *c = l->title; *c; c++)
+            if (*c == '\'' || (unsigned char)*c < 0x20)
+                *c = ' ';
+    }
+    char ice_name[sizeof p->ice_name], ice_desc[sizeof p->ice_description],
+        ice_genre[sizeof p->ice_genre];
+    snprintf(ice_name, sizeof ice_name, "%s", p->ice_name);
+    snprintf(ice_desc, sizeof ice_desc, "%s", p->ice_description);
+    snprintf(ice_genre, sizeof ice_genre, "%s", p->ice_genre);
     pthread_mutex_unlock(&hub->mu);
 
     l->fd = -1;
@@ -650,6 +714,18 @@ struct MHD_Response *live_listen(struct live_hub *hub, const char *point,
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, mime);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache, no-store");
+    /* What an Icecast listener is told of the station. */
+    if (ice_name[0])
+        MHD_add_response_header(resp, "icy-name", ice_name);
+    if (ice_desc[0])
+        MHD_add_response_header(resp, "icy-description", ice_desc);
+    if (ice_genre[0])
+        MHD_add_response_header(resp, "icy-genre", ice_genre);
+    if (l->metaint) {
+        char v[16];
+        snprintf(v, sizeof v, "%d", LIVE_ICY_METAINT);
+        MHD_add_response_header(resp, "icy-metaint", v);
+    }
     *status = 200;
     return resp;
 }

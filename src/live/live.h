@@ -66,7 +66,10 @@ struct live_publish_request {
     void (*fs_free)(void *cls);
     const char *user, *account, *client_ip;
     const char *agent; /* User-Agent, or an Icecast source's ice-name */
-    int conn_fd;       /* the socket, shut down to cut a stalled publisher */
+    /* An Icecast source's ice-name, ice-description, ice-genre (NULL: not
+     * sent): the listeners' icy-* headers and the ICY StreamTitle. */
+    const char *ice_name, *ice_description, *ice_genre;
+    int conn_fd; /* the socket, shut down to cut a stalled publisher */
     struct MHD_Connection *mc;
 };
 
@@ -99,11 +102,14 @@ void live_publisher_release(struct live_publisher *p);
 /* A progressive listener of point: a response streaming the live bytes
  * (its Content-Type set) after a burst, or NULL with *status (404: no such
  * broadcast point, 503: offline) and why. user and client_ip name the
- * listener in events. */
+ * listener in events. icy: the listener sent "Icy-MetaData: 1"; an audio
+ * stream then carries Icecast's in-band metadata every LIVE_ICY_METAINT
+ * bytes (the StreamTitle is the source's ice-name). */
+#define LIVE_ICY_METAINT 16000
 struct MHD_Response *live_listen(struct live_hub *hub, const char *point,
                                  const struct live_point_options *opt, struct MHD_Connection *mc,
-                                 const char *user, const char *client_ip, unsigned *status,
-                                 char *why, size_t whysz);
+                                 const char *user, const char *client_ip, bool icy,
+                                 unsigned *status, char *why, size_t whysz);
 
 /* What the admin interface shows of one point. */
 struct live_point_info {

@@ -153,6 +153,9 @@ static void serve_ingest(struct request *r, const struct broadcast_config *pc)
         .account = r->ident.account,
         .client_ip = r->conn->client_ip,
         .agent = agent,
+        .ice_name = MHD_lookup_connection_value(r->mc, MHD_HEADER_KIND, "ice-name"),
+        .ice_description = MHD_lookup_connection_value(r->mc, MHD_HEADER_KIND, "ice-description"),
+        .ice_genre = MHD_lookup_connection_value(r->mc, MHD_HEADER_KIND, "ice-genre"),
         .conn_fd = r->conn->fd,
         .mc = r->mc,
     };
@@ -194,9 +197,10 @@ static void serve_listener(struct request *r, const struct broadcast_config *pc)
     }
     unsigned status = 0;
     char why[256];
+    const char *icy = MHD_lookup_connection_value(r->mc, MHD_HEADER_KIND, "Icy-MetaData");
     struct MHD_Response *resp =
         live_listen(r->srv->live, r->point->name, &pc->live, r->mc, r->ident.logical_user,
-                    r->conn->client_ip, &status, why, sizeof why);
+                    r->conn->client_ip, icy && !strcmp(icy, "1"), &status, why, sizeof why);
     if (!resp) {
         finish_status(r, status, why);
         return;

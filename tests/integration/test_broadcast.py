@@ -452,10 +452,46 @@ class AudioSlowAndShutdown(gh.GuiseTestCase):
                                 url], capture_output=True, text=True, timeout=30)
             self.assertEqual(p.stdout.strip(), "mp3")
             self.assertGreater(decoded_frames(url, seconds=2, kind="a"), 20)
+            self.check_icy(srv)
         finally:
             _, err = enc.communicate(timeout=60)
         self.assertEqual(enc.returncode, 0, err)
         srv.wait_for_event(r"point radio: publisher alice .* disconnected \(finished\)", timeout=10)
+
+    def check_icy(self, srv):
+        """Icecast's in-band metadata, asked for with Icy-MetaData: 1 (an
+        HTTP/1.0 request: the body is the raw stream, not chunked)."""
+        def listen(icy):
+            auth = digest_header(srv.port, "GET", "/radio/live", "carol")
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=20)
+            s.sendall((f"GET /radio/live HTTP/1.0\r\nHost: x\r\nAuthorization: {auth}\r\n"
+                       + ("Icy-MetaData: 1\r\n" if icy else "") + "\r\n").encode())
+            f = s.makefile("rb")
+            head = b""
+            while not head.endswith(b"\r\n\r\n"):
+                c = f.read(1)
+                if not c:
+                    break
+                head += c
+            return s, f, head.decode("latin-1")
+        s, f, head = listen(False)
+        s.close()
+        self.assertIn(" 200 ", head.split("\r\n")[0])
+        self.assertNotIn("icy-metaint", head.lower())
+        self.assertIn("icy-name: Test radio", head)
+        s, f, head = listen(True)
+        try:
+            self.assertRegex(head, r"(?i)icy-metaint: 16000\r\n")
+            audio = f.read(16000)
+            self.assertEqual(len(audio), 16000)
+            n = f.read(1)[0]
+            self.assertGreater(n, 0)
+            block = f.read(n * 16)
+            self.assertEqual(block.rstrip(b"\0"), b"StreamTitle='Test radio';")
+            self.assertEqual(len(f.read(16000)), 16000)
+            self.assertEqual(f.read(1), b"\0")  # unchanged title: an empty block
+        finally:
+            s.close()
 
     def test_legacy_source_method(self):
         srv = self.start_guised(self.config())
