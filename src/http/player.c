@@ -5,6 +5,7 @@
  * Policy without 'unsafe-inline' scripts fits it.
  */
 #include "http/player.h"
+#include "http/mime.h"
 #include "http/utf8.h"
 
 #include <string.h>
@@ -102,6 +103,44 @@ static const char page_head[] =
     ".status{color:#555}\n"
     ".message{color:#a00;font-weight:600}\n"
     "</style>\n";
+
+/* Compares the essence of type (before any ';', trailing OWS trimmed). */
+static int essence_is(const char *type, const char *want)
+{
+    size_t n = strcspn(type, ";");
+
+    while (n > 0 && (type[n - 1] == ' ' || type[n - 1] == '\t'))
+        n--;
+    return strlen(want) == n && strncasecmp(type, want, n) == 0;
+}
+
+int gh_player_kind_of(const char *type)
+{
+    static const char *const hls[] = {"application/vnd.apple.mpegurl", "application/x-mpegurl"};
+    /* What Chromium and Firefox refuse in <video>/<audio> (Safari plays
+     * MPEG-TS only through HLS): links instead of a dead element. */
+    static const char *const external[] = {
+        "video/mp2t",     "video/x-matroska", "video/x-msvideo", "video/x-ms-wmv",
+        "video/x-ms-asf", "video/x-flv",      "video/mpeg",      "video/x-ms-wvx",
+        "audio/x-ms-wma", "audio/x-aiff",     "audio/aiff",      "audio/x-matroska",
+    };
+
+    if (type == NULL)
+        return -1;
+    for (size_t i = 0; i < sizeof hls / sizeof hls[0]; i++)
+        if (essence_is(type, hls[i]))
+            return GH_PLAYER_HLS_VIDEO;
+    switch (gh_mime_is_media(type)) {
+    case 1:
+    case 2:
+        for (size_t i = 0; i < sizeof external / sizeof external[0]; i++)
+            if (essence_is(type, external[i]))
+                return GH_PLAYER_EXTERNAL;
+        return gh_mime_is_media(type) == 1 ? GH_PLAYER_AUDIO : GH_PLAYER_VIDEO;
+    default:
+        return -1;
+    }
+}
 
 int gh_player_html(struct gh_buf *out, const struct gh_player *p)
 {

@@ -38,6 +38,13 @@ struct gh_player {
     int have_hlsjs;            /* the server has hls.min.js to offer */
 };
 
+/* How a file of Content-Type type is played: GH_PLAYER_HLS_VIDEO for an HLS
+ * playlist (application/vnd.apple.mpegurl, application/x-mpegurl),
+ * GH_PLAYER_EXTERNAL for media browsers do not play (MPEG-TS, Matroska,
+ * AVI, WMV, FLV, MPEG-PS, WMA, AIFF), GH_PLAYER_AUDIO/VIDEO for other
+ * audio/video types (gh_mime_is_media), -1 for anything else. */
+int gh_player_kind_of(const char *type);
+
 /* Appends the page to out; 0, or -1 when memory ran out or a URL is not an
  * absolute path or http(s) URL (out is then cut back to its old length). */
 int gh_player_html(struct gh_buf *out, const struct gh_player *p);
