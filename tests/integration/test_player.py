@@ -153,13 +153,25 @@ class Player(gh.GuiseTestCase):
 
     # -- the browser --
     def test_chromium_plays_the_hls_folder(self):
+        out = self.play_in_chromium("native")
+        # Debian's Chromium has native HLS (canPlayType "maybe"): player.js uses it.
+        if out["player"]["video"]["nativeHls"]:
+            self.assertEqual(out["player"]["video"]["engine"], "native", out)
+
+    def test_chromium_plays_with_hlsjs(self):
+        out = self.play_in_chromium("no-native")
+        self.assertEqual(out["player"]["video"]["engine"], "hls.js", out)
+        # hls.js fetched the playlist and segments itself (XHR/fetch), as alice.
+        self.assertIn(self.srv.url("/media/lecture/index.m3u8"), [r["url"] for r in out["requests"]])
+
+    def play_in_chromium(self, mode):
         if not os.path.exists(CHROMIUM):
             self.skipTest("chromium not installed")
         modules = ensure_playwright()
-        shot = self.work.join("shot-player.png")
+        shot = self.work.join(f"shot-player-{mode}.png")
         p = subprocess.run(
             ["node", os.path.join(BROWSER_SRC, "check_player.cjs"), self.srv.url("/media/lecture/"),
-             "index.m3u8", shot, "alice", PW["alice"]],
+             "index.m3u8", shot, "alice", PW["alice"], mode],
             capture_output=True, text=True, timeout=120, env=dict(os.environ, NODE_PATH=modules))
         self.assertEqual(p.returncode, 0, f"node failed:\n{p.stdout}\n{p.stderr}")
         out = json.loads(p.stdout.strip().splitlines()[-1])
@@ -191,7 +203,8 @@ class Player(gh.GuiseTestCase):
         self.assertLess(s["darkFraction"], 0.95, s)
         artifacts = os.environ.get("GUISE_ARTIFACTS") or os.path.join(gh.BUILD_DIR, "test-artifacts")
         os.makedirs(artifacts, exist_ok=True)
-        shutil.copy(shot, os.path.join(artifacts, "player-hls.png"))
+        shutil.copy(shot, os.path.join(artifacts, f"player-hls-{mode}.png"))
+        return out
 
 
 if __name__ == "__main__":

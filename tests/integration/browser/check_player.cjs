@@ -5,12 +5,15 @@
 // engine played it (native or hls.js), and how varied a screenshot of the
 // player page is. One JSON object on stdout; test_player.py asserts.
 //
-//   node check_player.cjs FOLDER_URL PLAYLIST_NAME SCREENSHOT.png USER PASSWORD
+//   node check_player.cjs FOLDER_URL PLAYLIST_NAME SCREENSHOT.png USER PASSWORD [no-native]
+//
+// no-native: the page's video.canPlayType answers "" for HLS (Chromium has
+// native HLS since 2025), so player.js must take the hls.js path.
 'use strict';
 
 const { chromium } = require('playwright-core');
 
-const [url, playlist, shotPath, user, password] = process.argv.slice(2);
+const [url, playlist, shotPath, user, password, mode] = process.argv.slice(2);
 
 const ARGS = [
   '--no-sandbox',
@@ -54,6 +57,14 @@ async function main() {
       viewport: { width: 900, height: 700 },
       httpCredentials: { username: user, password },
     });
+    if (mode === 'no-native') {
+      await ctx.addInitScript(() => {
+        const orig = HTMLMediaElement.prototype.canPlayType;
+        HTMLMediaElement.prototype.canPlayType = function (t) {
+          return /mpegurl/i.test(t) ? '' : orig.call(this, t);
+        };
+      });
+    }
     const page = await ctx.newPage();
     page.on('pageerror', (e) => out.errors.push(`pageerror: ${e}`));
     page.on('console', (m) => {
