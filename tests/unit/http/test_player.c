@@ -189,6 +189,22 @@ static void test_m3u(void **state)
     gh_buf_free(&b);
 }
 
+static void test_kind_of(void **state)
+{
+    (void)state;
+    assert_int_equal(gh_player_kind_of("application/vnd.apple.mpegurl"), GH_PLAYER_HLS_VIDEO);
+    assert_int_equal(gh_player_kind_of("application/x-mpegURL; charset=utf-8"),
+                     GH_PLAYER_HLS_VIDEO);
+    assert_int_equal(gh_player_kind_of("video/mp2t"), GH_PLAYER_EXTERNAL);
+    assert_int_equal(gh_player_kind_of("video/x-matroska"), GH_PLAYER_EXTERNAL);
+    assert_int_equal(gh_player_kind_of("video/mp4"), GH_PLAYER_VIDEO);
+    assert_int_equal(gh_player_kind_of("video/webm"), GH_PLAYER_VIDEO);
+    assert_int_equal(gh_player_kind_of("audio/mpeg"), GH_PLAYER_AUDIO);
+    assert_int_equal(gh_player_kind_of("audio/x-mpegurl"), -1); /* an M3U list */
+    assert_int_equal(gh_player_kind_of("text/plain"), -1);
+    assert_int_equal(gh_player_kind_of(NULL), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -199,6 +215,7 @@ int main(void)
         cmocka_unit_test(test_escaping),
         cmocka_unit_test(test_bad_urls_refused),
         cmocka_unit_test(test_m3u),
+        cmocka_unit_test(test_kind_of),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
