@@ -158,9 +158,16 @@ int gh_player_html(struct gh_buf *out, const struct gh_player *p)
     put_clean(&w, title, 0);
     puts_w(&w, "</title>\n");
     if (p->kind == GH_PLAYER_HLS_VIDEO) {
-        if (p->have_hlsjs)
-            puts_w(&w, "<script src=\"" GH_ASSETS_PREFIX "hls.min.js\" defer></script>\n");
-        puts_w(&w, "<script src=\"" GH_ASSETS_PREFIX "player.js\" defer></script>\n");
+        static const char *const scripts[] = {"hls.min.js", "player.js"};
+        for (int i = p->have_hlsjs ? 0 : 1; i < 2; i++) {
+            puts_w(&w, "<script src=\"" GH_ASSETS_PREFIX);
+            puts_w(&w, scripts[i]);
+            if (p->asset_version) {
+                puts_w(&w, "?v=");
+                put_clean(&w, p->asset_version, 0);
+            }
+            puts_w(&w, "\" defer></script>\n");
+        }
     }
     puts_w(&w, "</head>\n<body>\n");
     if (p->back_href) {

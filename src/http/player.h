@@ -36,6 +36,9 @@ struct gh_player {
     const char *status;        /* a state line under the title; NULL: none */
     const char *back_href;     /* link to the folder; NULL: none */
     int have_hlsjs;            /* the server has hls.min.js to offer */
+    /* Appended as "?v=..." to the script URLs, so that browsers holding the
+     * immutable copy of an older install fetch the new one; NULL: none. */
+    const char *asset_version;
 };
 
 /* How a file of Content-Type type is played: GH_PLAYER_HLS_VIDEO for an HLS

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <nettle/sha2.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -37,6 +38,8 @@ static struct asset assets[] = {
     {"player.js", "text/javascript; charset=utf-8", true, NULL, 0, ""},
 };
 #define NASSETS (sizeof assets / sizeof assets[0])
+
+static char version[17]; /* assets_version(): hex, set by assets_load */
 
 static int read_all(int dfd, const char *name, char **body, size_t *len)
 {
@@ -113,7 +116,20 @@ int assets_load(const char *dir, FILE *warn)
     }
     if (dfd >= 0)
         close(dfd);
+    struct sha256_ctx c;
+    uint8_t d[SHA256_DIGEST_SIZE];
+    sha256_init(&c);
+    for (size_t i = 0; i < NASSETS; i++)
+        sha256_update(&c, sizeof assets[i].etag, (const uint8_t *)assets[i].etag);
+    sha256_digest(&c, sizeof d, d);
+    for (int i = 0; i < 8; i++)
+        snprintf(version + 2 * i, 3, "%02x", d[i]);
     return rc;
+}
+
+const char *assets_version(void)
+{
+    return version;
 }
 
 bool assets_have_hlsjs(void)

@@ -22,6 +22,9 @@ struct request;
 int assets_load(const char *dir, FILE *warn);
 /* Whether hls.min.js was loaded. */
 bool assets_have_hlsjs(void);
+/* A short hex digest of what was loaded, for "?v=" on the assets' URLs
+ * (they are served immutable; a new install is a new URL). */
+const char *assets_version(void);
 /* Answers r when its normalised path is below GH_ASSETS_PREFIX (the file,
  * 304 on a matching If-None-Match, or 404) and returns true; false for any
  * other path. */

@@ -77,6 +77,7 @@ bool serve_file_view(struct request *r)
             .download_href = kind == GH_PLAYER_HLS_VIDEO ? NULL : src,
             .back_href = back,
             .have_hlsjs = assets_have_hlsjs(),
+            .asset_version = assets_version(),
         };
         if (gh_player_html(&out, &p) != 0) {
             finish_status(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Out of memory.");

@@ -113,6 +113,11 @@ class Player(gh.GuiseTestCase):
         self.assertEqual(ok.status, 200, ok)
         self.assertIn('data-hls-src="/media/lecture/index.m3u8"', ok.text)
         self.assertIn("script-src 'self'", ok.header("Content-Security-Policy"))
+        # Its scripts carry the assets' version, and are served with it.
+        for src in re.findall(r'<script src="([^"]+)"', ok.text):
+            self.assertRegex(src, r"^/\.guise/(hls\.min|player)\.js\?v=[0-9a-f]{16}$")
+            self.assertEqual(self.get(src).status, 200, src)
+        self.assertEqual(len(re.findall(r"<script", ok.text)), 2)
         self.assertEqual(self.get("/media/lecture/index.m3u8", "bob").status, 403)
         no = self.get("/media/lecture/index.m3u8?view=player", "bob")
         self.assertEqual(no.status, 403, no)
@@ -190,7 +195,7 @@ class Player(gh.GuiseTestCase):
         self.assertEqual((v["width"], v["height"]), (320, 240), out)
         urls = [r["url"] for r in out["requests"]]
         if v["engine"] == "hls.js":
-            self.assertIn(self.srv.url("/.guise/hls.min.js"), urls)
+            self.assertTrue(any(u.startswith(self.srv.url("/.guise/hls.min.js?v=")) for u in urls), urls)
         # Segments were fetched, as alice, and served.
         segs = [r for r in out["requests"] if r["url"].endswith(".ts")]
         self.assertTrue(segs, urls)

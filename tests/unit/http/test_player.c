@@ -69,6 +69,12 @@ static void test_hls_without_hlsjs(void **state)
     assert_non_null(strstr(s, "/.guise/player.js"));
     assert_non_null(strstr(s, "data-hlsjs=\"no\""));
     assert_non_null(strstr(s, "<title>/live/index.m3u8</title>")); /* title defaults to src */
+    gh_buf_free(&b);
+    p.asset_version = "0123abcd\"";
+    p.have_hlsjs = 1;
+    s = render(&p, &b);
+    assert_non_null(strstr(s, "<script src=\"/.guise/hls.min.js?v=0123abcd&quot;\" defer>"));
+    assert_non_null(strstr(s, "<script src=\"/.guise/player.js?v=0123abcd&quot;\" defer>"));
     assert_null(strstr(s, "class=\"status\""));
     gh_buf_free(&b);
 }
