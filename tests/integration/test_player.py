@@ -80,6 +80,7 @@ class Player(gh.GuiseTestCase):
         cfg.plugin("digest", user_file=w.join("users.digest"), account_map=w.join("accounts.map"),
                    algorithms="MD5")
         cfg.point("media", w.join("media"))
+        cls.cfg = cfg
         cls.srv = cls.start_guised_class(cfg)
 
     def get(self, path, user=None, headers=None):
@@ -106,6 +107,28 @@ class Player(gh.GuiseTestCase):
         self.assertIn(b"Hls", self.get("/.guise/hls.min.js").body)
         for bad in ("/.guise/", "/.guise/nope.js", "/.guise/hls.min.js/x", "/.guise"):
             self.assertIn(self.get(bad).status, (400, 404), bad)
+
+    def test_without_hlsjs_native_only(self):
+        """An install built without npm: guised -t and the event log say so,
+        the page offers native HLS only and says what to do otherwise."""
+        d = self.work.mkdir("assets-no-hlsjs", mode=0o755)
+        shutil.copy(os.path.join(gh.BUILD_DIR, "assets", "player.js"), d)
+        os.chmod(os.path.join(d, "player.js"), 0o644)
+        cfg = self.cfg.copy()
+        cfg.server["assets-dir"] = d
+        srv = self.start_guised(cfg)
+        self.assertTrue(srv.wait_for_event(r"no hls\.min\.js in the assets directory"))
+        t = gh.curl(srv.url("/media/lecture/index.m3u8?view=player"), "--digest", "-u",
+                    f"alice:{PW['alice']}").text
+        self.assertNotIn("hls.min.js", t)
+        self.assertIn('data-hlsjs="no"', t)
+        self.assertEqual(gh.curl(srv.url("/.guise/hls.min.js")).status, 404)
+        self.assertEqual(gh.curl(srv.url("/.guise/player.js")).status, 200)
+        p = subprocess.run([gh.GUISED, "-t", "-c", srv.config_path], capture_output=True, text=True,
+                           timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("has no hls.min.js", p.stderr)
+        self.assertIn("native HLS only", p.stderr)
 
     # -- refusals --
     def test_player_page_refused_like_the_file(self):
