@@ -158,6 +158,11 @@ bool assets_serve(struct request *r)
     size_t plen = strlen(GH_ASSETS_PREFIX);
     if (strncmp(r->path, GH_ASSETS_PREFIX, plen) != 0 && strcmp(r->path, "/.guise") != 0)
         return false;
+    if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
+        request_add_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+        finish_status(r, MHD_HTTP_METHOD_NOT_ALLOWED, "The assets are read-only.");
+        return true;
+    }
     const char *name = r->path[7] == '/' ? r->path + plen : "";
     const struct asset *a = NULL;
     for (size_t i = 0; i < NASSETS; i++)
