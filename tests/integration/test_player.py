@@ -105,6 +105,8 @@ class Player(gh.GuiseTestCase):
             self.assertEqual(again.status, 304, again)
             self.assertEqual(again.body, b"")
         self.assertIn(b"Hls", self.get("/.guise/hls.min.js").body)
+        put = gh.curl(self.srv.url("/.guise/player.js"), "--data-binary", "x", method="PUT")
+        self.assertEqual(put.status, 405, put)
         for bad in ("/.guise/", "/.guise/nope.js", "/.guise/hls.min.js/x", "/.guise"):
             self.assertIn(self.get(bad).status, (400, 404), bad)
 
