@@ -7,6 +7,7 @@
 #include "http/dirindex.h"
 #include "http/mime.h"
 #include "http/path.h"
+#include "http/player.h"
 #include "http/utf8.h"
 
 #include <inttypes.h>
@@ -164,6 +165,23 @@ static int entry_media(const struct gh_dirent *e)
     return e->is_dir ? 0 : gh_mime_is_media(entry_mime(e));
 }
 
+/* An HLS segment or fMP4 init section, as ffmpeg's hls muxer names them. */
+static int hls_segment_name(const char *name)
+{
+    size_t n = strlen(name);
+
+    return (n > 3 && strcmp(name + n - 3, ".ts") == 0) ||
+           (n > 4 && strcmp(name + n - 4, ".m4s") == 0) || strcmp(name, "init.mp4") == 0;
+}
+
+/* Appends href with a query ("?view=player") to a file entry's link. */
+static void put_entry_view(struct writer *w, const char *base, const struct gh_dirent *e,
+                           const char *query)
+{
+    put_entry_url(w, base, e);
+    puts_w(w, query);
+}
+
 static int finish(struct writer *w, size_t start_len)
 {
     if (!w->err)
@@ -227,6 +245,8 @@ static const char html_head[] =
     "a:hover{text-decoration:underline}\n"
     "tr.dir a{font-weight:600}\n"
     "tr.player td{padding-top:0}\n"
+    ".actions a{margin-left:.8rem;font-size:.9rem}\n"
+    "tr.segments td{color:#555;font-style:italic}\n"
     "video{display:block;max-width:100%;max-height:70vh;background:#000}\n"
     "audio{display:block;width:100%}\n"
     "</style>\n";
@@ -235,8 +255,8 @@ int gh_index_html(struct gh_buf *out, const char *title, const char *base_href,
                   const struct gh_dirent *ents, size_t n)
 {
     struct writer w = {out, 0};
-    size_t start_len = out->len, base_len, shown = 0;
-    int have_player = 0;
+    size_t start_len = out->len, base_len, shown = 0, segments = 0;
+    int have_player = 0, have_playlist = 0;
 
     base_href = base_href ? base_href : "/";
     title = title ? title : base_href;
@@ -264,20 +284,57 @@ int gh_index_html(struct gh_buf *out, const char *title, const char *base_href,
         }
     }
 
+    /* A folder holding an HLS playlist is one item: its playlist, with a
+     * player page; the segments stay out of the page (JSON and M3U keep
+     * them, for tools). */
+    for (size_t i = 0; i < n; i++)
+        if (!skip_entry(&ents[i]) && !ents[i].is_dir &&
+            gh_player_kind_of(entry_mime(&ents[i])) == GH_PLAYER_HLS_VIDEO)
+            have_playlist = 1;
+
     for (size_t i = 0; i < n; i++) {
         const struct gh_dirent *e = &ents[i];
-        int media;
+        int media, kind;
 
         if (skip_entry(e))
             continue;
         shown++;
-        media = entry_media(e);
-        puts_w(&w, e->is_dir ? "<tr class=\"dir\">" : "<tr class=\"file\">");
+        kind = e->is_dir ? -1 : gh_player_kind_of(entry_mime(e));
+        if (have_playlist && !e->is_dir && hls_segment_name(e->name) &&
+            kind != GH_PLAYER_HLS_VIDEO) {
+            segments++;
+            continue;
+        }
+        media = kind == GH_PLAYER_AUDIO ? 1 : kind == GH_PLAYER_VIDEO ? 2 : 0;
+        puts_w(&w, e->is_dir                     ? "<tr class=\"dir\">"
+                   : kind == GH_PLAYER_HLS_VIDEO ? "<tr class=\"file hls\">"
+                                                 : "<tr class=\"file\">");
         puts_w(&w, "<td class=\"name\"><a href=\"");
-        put_entry_url(&w, base_href, e);
+        if (kind == GH_PLAYER_HLS_VIDEO)
+            put_entry_view(&w, base_href, e, "?view=player");
+        else
+            put_entry_url(&w, base_href, e);
         puts_w(&w, "\">");
         put_clean(&w, e->name, CLEAN_HTML);
-        puts_w(&w, e->is_dir ? "/</a></td><td class=\"size\">-" : "</a></td><td class=\"size\">");
+        puts_w(&w, e->is_dir ? "/</a>" : "</a>");
+        if (kind == GH_PLAYER_HLS_VIDEO || kind == GH_PLAYER_EXTERNAL) {
+            puts_w(&w, "<span class=\"actions\">");
+            if (kind == GH_PLAYER_HLS_VIDEO) {
+                puts_w(&w, "<a class=\"play\" href=\"");
+                put_entry_view(&w, base_href, e, "?view=player");
+                puts_w(&w, "\">Play</a><a class=\"m3u\" href=\"");
+                put_entry_url(&w, base_href, e);
+                puts_w(&w, "\">Open in VLC/mpv</a>");
+            } else {
+                puts_w(&w, "<a class=\"m3u\" href=\"");
+                put_entry_view(&w, base_href, e, "?view=m3u");
+                puts_w(&w, "\">Open in VLC/mpv</a><a class=\"download\" download href=\"");
+                put_entry_url(&w, base_href, e);
+                puts_w(&w, "\">Download</a>");
+            }
+            puts_w(&w, "</span>");
+        }
+        puts_w(&w, e->is_dir ? "</td><td class=\"size\">-" : "</td><td class=\"size\">");
         if (!e->is_dir)
             put_size(&w, e->size);
         puts_w(&w, "</td><td class=\"time\">");
@@ -295,6 +352,13 @@ int gh_index_html(struct gh_buf *out, const char *title, const char *base_href,
         puts_w(&w, "\"></");
         puts_w(&w, media == 2 ? "video" : "audio");
         puts_w(&w, "></td></tr>\n");
+    }
+    if (segments > 0) {
+        /* printf_w takes short fields only */
+        printf_w(&w, "<tr class=\"segments\"><td colspan=\"3\">%zu HLS segment file%s", segments,
+                 segments == 1 ? "" : "s");
+        puts_w(&w, ", played through the playlist (listed in ?format=json and ?format=m3u)"
+                   "</td></tr>\n");
     }
     if (shown == 0)
         puts_w(&w, "<tr><td colspan=\"3\">This directory is empty.</td></tr>\n");

@@ -34,10 +34,18 @@ struct gh_dirent {
 /* An HTML5 page in the order given: title (escaped) as <title> and <h1>; a
  * parent-directory link unless base_href is "/"; per entry a row with the
  * link (absolute, percent-encoded; directories end in '/'), the size in
- * binary units ("-" for directories) and the UTC modification time. Each
- * playable entry (gh_mime_is_media) is followed by a row with a <video> or
- * <audio> element (controls, preload="metadata", src = its link); the
- * first one has id="player". No script; one inline <style> element. */
+ * binary units ("-" for directories) and the UTC modification time. How an
+ * entry plays is gh_player_kind_of(its type) (http/player.h):
+ *  - an HLS playlist (.m3u8) links to its player page, "NAME?view=player"
+ *    (row class "file hls", with Play and Open in VLC/mpv links); when the
+ *    folder holds one, its segments (*.ts, *.m4s, init.mp4) are not listed
+ *    but counted in one "N HLS segment files" row (JSON and M3U list them);
+ *  - a format browsers do not play (MPEG-TS, Matroska, ...) gets "Open in
+ *    VLC/mpv" ("NAME?view=m3u") and a download link, no player;
+ *  - other audio/video is followed by a row with a <video> or <audio>
+ *    element (controls, preload="metadata", src = its link); the first one
+ *    has id="player".
+ * No script; one inline <style> element. */
 int gh_index_html(struct gh_buf *out, const char *title, const char *base_href,
                   const struct gh_dirent *ents, size_t n);
 

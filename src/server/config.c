@@ -349,6 +349,7 @@ static const struct cfg_key server_keys[] = {
     {"event-log", CFG_CUSTOM, 0, 0, 0, 0, NULL, NULL, key_event_log, 0},
     {"realm", CFG_CUSTOM, 0, 0, 0, 0, NULL, NULL, key_realm, 0},
     {"state-directory", CFG_ABSPATH, 0, SRV(state_dir), 0, 0, NULL, NULL, NULL, 0},
+    {"assets-dir", CFG_ABSPATH, 0, SRV(assets_dir), 0, 0, NULL, NULL, NULL, 0},
     {"public-url", CFG_CUSTOM, 0, 0, 0, 0, NULL, NULL, key_public_url, 0},
     {"max-connections", N(max_connections, 1, 1000000, "a number from 1 to 1000000")},
     {"max-connections-per-ip",
@@ -509,7 +510,8 @@ static bool split_section(const char *section, char *kind, size_t kindsz, char *
 
 static bool valid_point_name(const char *n)
 {
-    if (!*n || strlen(n) > 64 || !strcmp(n, ".") || !strcmp(n, ".."))
+    /* ".guise" is the assets' URL prefix (server/assets.h). */
+    if (!*n || strlen(n) > 64 || !strcmp(n, ".") || !strcmp(n, "..") || !strcmp(n, ".guise"))
         return false;
     for (const char *c = n; *c; c++)
         if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||

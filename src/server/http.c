@@ -1,6 +1,7 @@
 /* libmicrohttpd glue: daemons on every listen address, connection and
  * request lifetimes, the access handler and the access log. */
 #include "server/accesslog.h"
+#include "server/assets.h"
 #include "server/client_event.h"
 #include "server/pipeline.h"
 #include "server/request.h"
@@ -381,6 +382,8 @@ static bool route(struct request *r)
         finish_status(r, MHD_HTTP_BAD_REQUEST, "Bad request path.");
         return false;
     }
+    if (assets_serve(r)) /* /.guise/: public libraries, before any point or plug-in */
+        return false;
     if (gh_path_split_point(r->path, r->point_name, sizeof r->point_name, &r->rest) != 0) {
         r->scope = r->gen->root_scope;
         r->rest = "";

@@ -2,6 +2,7 @@
 #include "live/live.h"
 #include "server/broadcast_config.h"
 #include "server/accesslog.h"
+#include "server/assets.h"
 #include "server/privilege.h"
 #include "server/server.h"
 #include "server/statedir.h"
@@ -289,6 +290,10 @@ int main(int argc, char **argv)
             fprintf(stderr, "guised: configuration file %s test failed\n", config);
         return 1;
     }
+    /* The public /.guise/ files, read before the privilege switch (the data
+     * dir need not be readable by the service account). Once per process: a
+     * reload keeps them. */
+    assets_load(cfg->assets_dir, stderr);
     /* Never root by construction: the seccomp filter and the switch to the
      * service account come before any thread exists (server/privilege.h). */
     bool state_checked = false;
@@ -304,6 +309,11 @@ int main(int argc, char **argv)
         guise_config_free(cfg);
         return 1;
     }
+    if (!assets_have_hlsjs())
+        guise_eventlog_write(srv.log, GUISE_EVENT_WARNING, "server", GUISE_EV_SERVER_STARTED,
+                             GUISE_S_OK,
+                             "no hls.min.js in the assets directory: HLS player pages use the "
+                             "browser's native HLS only");
     if (guise_workers_new(cfg->workers, 4096, &srv.workers) != GUISE_S_OK) {
         fprintf(stderr, "guised: cannot start %u workers\n", cfg->workers);
         guise_config_free(cfg);
@@ -435,6 +445,7 @@ out:
     guise_workers_free(srv.workers);
     throttle_free(srv.throttle);
     gen_unref(g);
+    assets_free();
     server_install_gen(&srv, NULL);
     http_free_orphans(&srv);
     stats_free(srv.stats);

@@ -2,6 +2,7 @@
  * sendfile) and directory indexes, every byte opened with the identity's
  * token. Answers are built by answer.c. */
 #include "server/answer.h"
+#include "server/player_view.h"
 #include "server/request.h"
 #include "server/shrink_watch.h"
 
@@ -441,7 +442,8 @@ void serve_content(struct request *r)
         return;
     }
     if (r->cached) {
-        serve_file(r, &r->cached->st, r->cached);
+        if (!serve_file_view(r)) /* ?view=player|m3u: after the viewer's own open */
+            serve_file(r, &r->cached->st, r->cached);
         return;
     }
     struct stat st;
@@ -451,6 +453,8 @@ void serve_content(struct request *r)
     }
     if (S_ISDIR(st.st_mode)) {
         serve_directory(r);
+    } else if (S_ISREG(st.st_mode) && serve_file_view(r)) {
+        /* answered: a view of the file the viewer could open */
     } else if (S_ISREG(st.st_mode) && st.st_size <= CC_MAX_FILE_SIZE) {
         /* Small files are read whole (measured: one segment instead of a
          * send() and a sendfile() costs 0.78x the CPU per 100-byte request)

@@ -433,6 +433,8 @@ class Guised:
             self.port = int(port)
         cfg.server.setdefault("event-log", "stderr")
         cfg.server.setdefault("access-log", self.workdir.join(f"{self.name}-access.log"))
+        # The /.guise/ files (player.js, hls.min.js from npm) of this build.
+        cfg.server.setdefault("assets-dir", os.path.join(BUILD_DIR, "assets"))
         self.access_log = cfg.server["access-log"]
         if is_root():
             # Directories the server writes as its service account, made by

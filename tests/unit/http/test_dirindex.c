@@ -183,6 +183,66 @@ static void test_html_parent_and_base(void **state)
     gh_buf_free(&out);
 }
 
+/* A folder holding an HLS stream is one item (the playlist, with its player
+ * page); the segments are counted, not listed; MPEG-TS and Matroska outside
+ * it get links instead of a player. JSON and M3U keep every file. */
+static void test_html_hls_folder(void **state)
+{
+    struct gh_buf out = {0};
+    static const struct gh_dirent ents[] = {
+        {"index.m3u8", 0, 200, 0, NULL},     {"index0.ts", 0, 1000, 0, NULL},
+        {"index1.ts", 0, 1000, 0, NULL},     {"init.mp4", 0, 900, 0, NULL},
+        {"index2.m4s", 0, 1000, 0, NULL},    {"cover.jpg", 0, 10, 0, NULL},
+        {"extra \"x\".mkv", 0, 10, 0, NULL},
+    };
+    static const struct gh_dirent plain[] = {
+        {"rec.ts", 0, 1000, 0, NULL},
+        {"film.mkv", 0, 1000, 0, NULL},
+        {"ok.mp4", 0, 1000, 0, NULL},
+    };
+    (void)state;
+
+    assert_int_equal(gh_index_html(&out, "t", "/p/hls/", ents, 7), 0);
+    assert_int_equal(gh_buf_puts(&out, ""), 0);
+    assert_int_equal(count(out.data, "<tr class=\"file hls\">"), 1);
+    assert_non_null(strstr(out.data, "<a href=\"/p/hls/index.m3u8?view=player\">index.m3u8</a>"));
+    assert_non_null(strstr(out.data, "<a class=\"play\" href=\"/p/hls/index.m3u8?view=player\">"));
+    assert_null(strstr(out.data, "index0.ts"));
+    assert_null(strstr(out.data, "index1.ts"));
+    assert_null(strstr(out.data, "init.mp4"));
+    assert_null(strstr(out.data, "index2.m4s"));
+    assert_non_null(strstr(out.data, ">4 HLS segment files,"));
+    assert_non_null(strstr(out.data, ">cover.jpg</a>"));
+    /* the Matroska file is no segment: listed, with links, no player */
+    assert_non_null(
+        strstr(out.data, "href=\"/p/hls/extra%20%22x%22.mkv?view=m3u\">Open in VLC/mpv"));
+    assert_null(strstr(out.data, "<video"));
+    assert_null(strstr(out.data, "<audio"));
+    gh_buf_free(&out);
+
+    assert_int_equal(gh_index_json(&out, "/p/hls/", ents, 7), 0);
+    assert_int_equal(gh_buf_puts(&out, ""), 0);
+    assert_non_null(strstr(out.data, "\"name\":\"index0.ts\""));
+    assert_non_null(strstr(out.data, "\"name\":\"index2.m4s\""));
+    gh_buf_free(&out);
+    assert_int_equal(gh_index_m3u(&out, "http://h/p/hls/", ents, 7), 0);
+    assert_int_equal(gh_buf_puts(&out, ""), 0);
+    assert_non_null(strstr(out.data, "http://h/p/hls/index1.ts\n"));
+    gh_buf_free(&out);
+
+    /* without a playlist, .ts files are listed, with links and no player */
+    assert_int_equal(gh_index_html(&out, "t", "/p/", plain, 3), 0);
+    assert_int_equal(gh_buf_puts(&out, ""), 0);
+    assert_non_null(strstr(out.data, ">rec.ts</a>"));
+    assert_non_null(strstr(out.data, "<a class=\"m3u\" href=\"/p/rec.ts?view=m3u\">"));
+    assert_non_null(strstr(out.data, "<a class=\"download\" download href=\"/p/rec.ts\">"));
+    assert_non_null(strstr(out.data, "<a class=\"download\" download href=\"/p/film.mkv\">"));
+    assert_int_equal(count(out.data, "<video"), 1);
+    assert_non_null(strstr(out.data, "src=\"/p/ok.mp4\"></video>"));
+    assert_null(strstr(out.data, "<tr class=\"segments\""));
+    gh_buf_free(&out);
+}
+
 static void test_html_bad_names(void **state)
 {
     struct gh_buf out = {0};
@@ -359,6 +419,7 @@ int main(void)
         cmocka_unit_test(test_buf),
         cmocka_unit_test(test_html_escaping),
         cmocka_unit_test(test_html_players),
+        cmocka_unit_test(test_html_hls_folder),
         cmocka_unit_test(test_html_layout),
         cmocka_unit_test(test_html_parent_and_base),
         cmocka_unit_test(test_html_bad_names),
