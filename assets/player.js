@@ -16,12 +16,28 @@
     if (!v) return;
     var src = v.getAttribute('data-hls-src');
     v.dataset.engine = 'none';
+    var hlsjs = window.Hls && window.Hls.isSupported();
     if (v.canPlayType('application/vnd.apple.mpegurl')) {
       v.dataset.engine = 'native';
+      // Chromium's native HLS refuses some live playlists (measured: a
+      // guise broadcast point, MEDIA_ERR_SRC_NOT_SUPPORTED) that hls.js
+      // plays: fall back to it once.
+      v.addEventListener('error', function onerr() {
+        v.removeEventListener('error', onerr);
+        if (!hlsjs || v.dataset.engine !== 'native') return;
+        v.removeAttribute('src');
+        v.load();
+        useHlsjs();
+      });
       v.src = src;
       return;
     }
-    if (window.Hls && window.Hls.isSupported()) {
+    if (hlsjs) {
+      useHlsjs();
+      return;
+    }
+    noPlayer();
+    function useHlsjs() {
       // Same-origin requests carry the viewer's credentials (cookies, the
       // browser's cached Basic/Digest answer) as a plain <video src> would.
       var hls = new window.Hls({ enableWorker: true });
@@ -34,14 +50,15 @@
       });
       hls.loadSource(src);
       hls.attachMedia(v);
-      return;
     }
+    function noPlayer() {
     if (v.getAttribute('data-hlsjs') === 'no') {
       say('This browser has no native HLS and this server has no hls.js installed: ' +
           'use "Open in VLC/mpv" below.');
     } else {
       say('This browser can play neither HLS nor Media Source Extensions: ' +
           'use "Open in VLC/mpv" below.');
+    }
     }
   }
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
