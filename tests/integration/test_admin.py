@@ -458,29 +458,74 @@ class AdminUnix(gh.GuiseTestCase):
     def test_status_with_3000_idle_content_connections(self):
         # select() stopped answering beyond FD_SETSIZE (1024) descriptors:
         # the admin daemon polls with epoll and answers however many the
-        # content daemons hold.
+        # content daemons hold. The content daemons keep their default
+        # per-address limit (max-connections-per-ip = 256), so the 3,000
+        # come from twelve loopback addresses, 250 each; a 257th connection
+        # from one address is closed unanswered while another address is
+        # still served.
         import resource
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        want = 3000 + 200
+        want = 3000 + 300
         if soft < want:
             resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
             self.addCleanup(resource.setrlimit, resource.RLIMIT_NOFILE, (soft, hard))
         if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < want:
             self.skipTest("cannot open 3000 descriptors")
         cfg = base_config(self.work, "x", io_threads=1, idle_timeout=120)
+        self.assertNotIn("max-connections-per-ip", cfg.server)  # the default is under test
         g = self.start(cfg)
         socks = []
         self.addCleanup(lambda: [s.close() for s in socks])
-        for _ in range(3000):
-            socks.append(socket.create_connection(("127.0.0.1", g.port), timeout=5))
+
+        def connect_from(addr):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.settimeout(5)
+            s.bind((addr, 0))  # the source address, before connect
+            s.connect(("127.0.0.1", g.port))
+            return s
+
+        def wait_open(n):
+            deadline = time.monotonic() + 20
+            while gh.metric(self.sock, "guise_open_connections") < n and time.monotonic() < deadline:
+                time.sleep(0.2)
+            return gh.metric(self.sock, "guise_open_connections")
+
+        sources = [f"127.0.0.{i}" for i in range(2, 14)]
+        for addr in sources:
+            for _ in range(250):
+                socks.append(connect_from(addr))
         # Every idle connection is accepted (none refused by a limit); the
         # last ones may still wait in the backlog for a moment.
-        deadline = time.monotonic() + 20
-        while gh.metric(self.sock, "guise_open_connections") < 3000 and time.monotonic() < deadline:
-            time.sleep(0.2)
-        self.assertGreaterEqual(gh.metric(self.sock, "guise_open_connections"), 3000)
+        self.assertGreaterEqual(wait_open(3000), 3000)
         st, v, _ = self.api("GET", "/api/server")
         self.assertEqual(st, 200)
+        p = self.guisectl("status")
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+        # Fill 127.0.0.2 up to the limit: 256 held, all accepted.
+        for _ in range(6):
+            socks.append(connect_from(sources[0]))
+        self.assertGreaterEqual(wait_open(3006), 3006)
+        # The 257th from that address: the kernel completes the handshake,
+        # libmicrohttpd closes it at accept without an answer.
+        extra = connect_from(sources[0])
+        self.addCleanup(extra.close)
+        try:
+            extra.sendall(b"GET /pub/hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            answer = extra.recv(4096)
+        except (ConnectionResetError, BrokenPipeError):
+            answer = b""
+        self.assertEqual(answer, b"", "a connection beyond max-connections-per-ip was served")
+        # Another address, with 250 of its own held, is still served.
+        other = connect_from(sources[1])
+        self.addCleanup(other.close)
+        other.sendall(b"GET /pub/hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := other.recv(4096):
+            data += chunk
+        self.assertTrue(data.startswith(b"HTTP/1.1 200"), data[:200])
+        self.assertTrue(data.endswith(b"hello admin\n"), data[-200:])
+        # And the admin daemon still answers.
         p = self.guisectl("status")
         self.assertEqual(p.returncode, 0, p.stderr)
 
