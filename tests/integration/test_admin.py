@@ -259,6 +259,54 @@ class AdminUnix(gh.GuiseTestCase):
         st, v, _ = self.api("POST", "/api/plugins/anonymous/disable")
         self.assertEqual((st, v["error"]["code"]), (500, "state_unreadable"))
 
+    def test_state_temp_file_planted(self):
+        """The state is written to <state>.tmp.<pid>, then renamed. Whatever
+        sits at that name beforehand is never written through: a symlink
+        to another file (that file stays as it was), a stale file (replaced),
+        a directory (the save fails, the state file stays as it was)."""
+        cfg = base_config(self.work, "")
+        g = self.start(cfg)
+        state = g.config_path + ".state"
+        tmp = f"{state}.tmp.{g.pid}"
+        victim = self.work.join("victim.txt")
+        with open(victim, "w") as f:
+            f.write("must stay\n")
+        os.chmod(victim, 0o666)  # writable by the service account too: only the code protects it
+        self.addCleanup(lambda: os.path.lexists(tmp) and (os.rmdir(tmp) if os.path.isdir(tmp) else os.unlink(tmp)))
+
+        def saved_enabled():
+            with open(state) as f:  # enabling drops the key: the configuration's value holds
+                return json.load(f).get("plugins", {}).get("anonymous", {}).get("enabled", True)
+
+        # A symlink where the temp file goes.
+        os.symlink(victim, tmp)
+        self.assertEqual(self.api("POST", "/api/plugins/anonymous/disable")[0], 200)
+        with open(victim) as f:
+            self.assertEqual(f.read(), "must stay\n")
+        self.assertEqual(os.stat(victim).st_nlink, 1)
+        self.assertFalse(os.path.islink(state), "the planted link was renamed over the state")
+        self.assertFalse(saved_enabled())
+        self.assertFalse(os.path.lexists(tmp))
+        # A stale temp file (a crash between write and rename).
+        with open(tmp, "w") as f:
+            f.write("{stale")
+        self.assertEqual(self.api("POST", "/api/plugins/anonymous/enable")[0], 200)
+        self.assertTrue(saved_enabled())
+        self.assertFalse(os.path.lexists(tmp))
+        # A name that cannot be removed: the save fails and says so, the
+        # state file keeps what it had, the running state is unchanged.
+        with open(state) as f:
+            before = f.read()
+        os.mkdir(tmp)
+        st, v, _ = self.api("POST", "/api/plugins/anonymous/disable")
+        self.assertEqual((st, v["error"]["code"]), (500, "state_unwritable"), v)
+        with open(state) as f:
+            self.assertEqual(f.read(), before)
+        self.assertEqual(self.api("GET", "/api/plugins/anonymous")[1]["state"], "enabled")
+        os.rmdir(tmp)
+        self.assertEqual(self.api("POST", "/api/plugins/anonymous/disable")[0], 200)
+        self.assertFalse(saved_enabled())
+
     def test_authentication_order(self):
         cfg = gh.hello_config(base_config(self.work, ""), account="nobody")
         g = self.start(cfg)
