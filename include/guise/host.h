@@ -42,6 +42,7 @@ struct guise_host_options {
     struct guise_workers *workers; /* required for plug-ins that submit work */
     const char *realm;             /* default "guise" */
     const char *state_dir;         /* default "/var/lib/guise" */
+    bool check_only;               /* `guised -t`: plug-ins write nothing (check_only) */
 };
 
 GUISE_API guise_result guise_host_new(const struct guise_host_options *opt, guise_host **out);

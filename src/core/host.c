@@ -119,6 +119,7 @@ guise_result guise_host_new(const struct guise_host_options *opt, guise_host **o
     h->log = opt->log;
     h->tokens = opt->tokens;
     h->workers = opt->workers;
+    h->check_only = opt->check_only;
     h->realm = strdup(opt->realm ? opt->realm : "guise");
     h->state_dir = strdup(opt->state_dir ? opt->state_dir : "/var/lib/guise");
     if (!h->realm || !h->state_dir) {
@@ -330,6 +331,11 @@ static const char *svc_state_dir(void *host)
     return ((guise_plugin *)host)->host->state_dir;
 }
 
+static bool svc_check_only(void *host)
+{
+    return ((guise_plugin *)host)->host->check_only;
+}
+
 /* ---- instances ---- */
 
 guise_result guise_host_instantiate(guise_host *h, const char *type, const char *name,
@@ -417,6 +423,7 @@ guise_result guise_host_instantiate(guise_host *h, const char *type, const char 
         .token_gid = guise_token_gid,
         .token_groups = guise_token_groups,
         .result_name = guise_result_name,
+        .check_only = svc_check_only,
     };
     guise_result r = d->init(&p->services, props, &p->instance);
     if (r != GUISE_S_OK) {

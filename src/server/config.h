@@ -87,6 +87,7 @@ struct guise_config {
     int event_sink; /* enum guise_event_sink */
     char *realm;
     char *state_dir;
+    bool check_only;  /* set by `guised -t`, never read from the file: plug-ins write nothing */
     char *public_url; /* NULL: index URLs are relative to the request */
     unsigned max_connections, max_connections_per_ip;
     unsigned idle_timeout;
