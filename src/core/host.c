@@ -1,6 +1,6 @@
 /* The plug-in host: instances, their state, wrapped calls, scopes. */
 #include "core/host_internal.h"
-#include "core/props_internal.h"
+#include <guise/host_props.h>
 #include "core/workers.h"
 
 #include <errno.h>

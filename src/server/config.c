@@ -1,7 +1,7 @@
 /* Reading guised's INI configuration with libinih. */
 #include "server/config.h"
 
-#include "core/props_internal.h"
+#include <guise/host_props.h>
 #include "server/config_keys.h"
 
 #include <arpa/inet.h>

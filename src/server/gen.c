@@ -2,7 +2,7 @@
  * with every instance, scopes and publishing-point roots. */
 #include "server/server.h"
 
-#include "core/props_internal.h"
+#include <guise/host_props.h>
 #include "plugins/builtin.h"
 
 #include <errno.h>
