@@ -526,8 +526,12 @@ guise_result guise_plugin_enable(guise_plugin *p)
 {
     pthread_mutex_lock(&p->life_lock);
     guise_result r = GUISE_S_OK;
-    if (atomic_load(&p->state) != GUISE_PLUGIN_ENABLED)
+    if (atomic_load(&p->state) != GUISE_PLUGIN_ENABLED) {
+        /* From the error state, calls begun before the error may still
+         * run: enable never overlaps them. */
+        drain_calls(p);
         r = enable_locked(p);
+    }
     pthread_mutex_unlock(&p->life_lock);
     return r;
 }
