@@ -756,27 +756,45 @@ class AdminUnix(gh.GuiseTestCase):
 
     def test_default_socket_in_use_is_not_fatal(self):
         """Two servers with the default admin socket: the second runs
-        without an admin interface rather than failing to start."""
-        cfg = base_config(self.work, "")
-        os.makedirs("/run/guise", exist_ok=True)
+        without an admin interface rather than failing to start.
+
+        /run/guise/admin.sock is global: any guised of a test running in
+        parallel without admin-listen takes it. So this test gets its own
+        /run/guise (a tmpfs in a mount namespace of this thread, which the
+        guised it starts inherits) and holds the default socket there."""
+        gh.require_root("a private /run/guise")
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        CLONE_NEWNS, MS_REC, MS_PRIVATE = 0x00020000, 0x4000, 1 << 18
+        os.makedirs("/run/guise", exist_ok=True)  # the mount point, in the shared tree
+        home = os.open("/proc/thread-self/ns/mnt", os.O_RDONLY)
+        self.addCleanup(os.close, home)
+        if libc.unshare(CLONE_NEWNS) != 0:
+            self.skipTest(f"unshare(CLONE_NEWNS): {os.strerror(ctypes.get_errno())}")
+        # Back to the shared mounts at the end (after the server stopped).
+        self.addCleanup(lambda: libc.setns(home, CLONE_NEWNS) == 0 or self.fail("setns back failed"))
+        for args in ((None, b"/", None, MS_REC | MS_PRIVATE, None),
+                     (b"guise-test", b"/run/guise", b"tmpfs", 0, b"mode=0755")):
+            if libc.mount(*args) != 0:
+                self.fail(f"mount {args[1]}: {os.strerror(ctypes.get_errno())}")
         path = "/run/guise/admin.sock"
-        taken = None
-        if not os.path.exists(path):
-            taken = socket.socket(socket.AF_UNIX)
-            taken.bind(path)
-            taken.listen(1)
-        try:
-            cfg.server.pop("admin-listen")
-            g = gh.Guised(self.work, cfg, name="defaultsock")
-            g.start()
-            self.addCleanup(g.stop_clean)
-            if taken is not None:
-                g.wait_for_event(r"admin interface not started: /run/guise/admin.sock is in use")
-                self.assertEqual(gh.curl(g.url("/pub/hello.txt")).status, 200)
-        finally:
-            if taken is not None:
-                taken.close()
-                os.unlink(path)
+        self.assertEqual(os.listdir("/run/guise"), [])  # nobody else's
+        taken = socket.socket(socket.AF_UNIX)
+        self.addCleanup(taken.close)
+        taken.bind(path)
+        taken.listen(1)
+        cfg = base_config(self.work, "")
+        cfg.server.pop("admin-listen")
+        g = gh.Guised(self.work, cfg, name="defaultsock")
+        g.start()
+        self.addCleanup(g.stop_clean)
+        g.wait_for_event(r"admin interface not started: /run/guise/admin.sock is in use")
+        self.assertEqual(gh.curl(g.url("/pub/hello.txt")).status, 200)
+        # The socket held is still ours.
+        self.assertEqual(os.listdir("/run/guise"), ["admin.sock"])
+        c = socket.socket(socket.AF_UNIX)
+        c.connect(path)
+        c.close()
 
 
 class AdminTcp(gh.GuiseTestCase):
