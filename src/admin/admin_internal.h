@@ -119,6 +119,14 @@ json_t *state_load(const char *path, char *err, size_t errsz);
  * property values may be secrets. 0 or -1 with why in err. */
 int state_save(const char *path, json_t *st, char *err, size_t errsz);
 
+/* live.c: broadcast points. The live state of point ("state", "since",
+ * "publisher", "listeners", ...), NULL for an on-demand point. */
+json_t *admin_live_json(struct server *srv, struct gen *g, const char *point);
+/* Cuts the point's publisher: 0, or -1 when it has none. */
+int admin_live_disconnect(struct server *srv, const char *point, const char *who);
+/* The guise_live_* samples of every broadcast point. */
+void admin_live_metrics(FILE *f, struct server *srv, struct gen *g);
+
 /* metrics.c: the Prometheus text exposition (malloc'ed). */
 char *metrics_render(struct server *srv, size_t *len);
 

@@ -551,6 +551,9 @@ static json_t *point_json(struct server *srv, struct gen *g, struct point *pt)
                         json_pack("{s:o,s:I}", "requests", requests_by_status(srv, pt->name),
                                   "bytes_sent",
                                   (json_int_t)stats_total(srv, STATS_BYTES, pt->name)));
+    json_t *live = admin_live_json(srv, g, pt->name);
+    if (live)
+        json_object_set_new(v, "live", live);
     return v;
 }
 
@@ -752,6 +755,17 @@ static void route_api(struct areq *q, struct gen *g, struct areply *out)
             if (!is(q, "POST"))
                 return method_not_allowed(q, out, "POST");
             return scope_reenable(q, pt->scope, out);
+        }
+        if (n == 4 && !strcmp(seg[3], "disconnect-publisher")) {
+            if (!is(q, "POST"))
+                return method_not_allowed(q, out, "POST");
+            if (admin_live_disconnect(srv, pt->name, q->who) != 0) {
+                reply_error(out, 404, "no_publisher", "publishing point '%s' has no publisher",
+                            pt->name);
+                return;
+            }
+            changed(q, "disconnected the publisher of '%s'", pt->name);
+            return reply_ok(out, NULL);
         }
         if (n == 4 && !strcmp(seg[3], "authentication")) {
             if (!is(q, "PUT"))

@@ -120,6 +120,7 @@ char *metrics_render(struct server *srv, size_t *len)
             fprintf(f, "\",state=\"%s\"} %d\n", guise_plugin_state_name(guise_plugin_state_of(p)),
                     guise_plugin_state_of(p) == GUISE_PLUGIN_ENABLED);
         }
+        admin_live_metrics(f, srv, g);
         header(f, "guise_scope_critical", "gauge",
                "1 when the scope is in the critical-error state (answers 503).");
         for (size_t i = 0; i < guise_host_scope_count(g->host); i++) {

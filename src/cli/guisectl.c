@@ -51,7 +51,8 @@ static void usage(FILE *f)
                "  plugins set NAME KEY=VALUE     set a property (the configuration is reloaded)\n"
                "  plugins unset NAME KEY         drop a property set with 'set': the\n"
                "                                 configuration file's value applies again\n"
-               "  points                         publishing points\n"
+               "  points                         publishing points (LIVE: broadcast state)\n"
+               "  points disconnect NAME         cut the publisher of broadcast point NAME\n"
                "  reenable [POINT]               leave the critical-error state (default: the\n"
                "                                 server scope)\n"
                "  clients                        connected clients\n"
@@ -477,19 +478,37 @@ static int cmd_points(void)
         json_decref(v);
         return code;
     }
-    struct table t = {.ncols = 6};
-    table_row(&t, "NAME", "PATH", "AUTHENTICATION", "AUTHORIZATION", "STATE", "REQUESTS");
+    /* The LIVE column only when there are broadcast points (table_row
+     * reads ncols values). */
     size_t i;
     json_t *p;
+    bool any_live = false;
     json_array_foreach(json_object_get(v, "points"), i, p)
     {
-        char a[512], z[512], r[512];
+        if (json_object_get(p, "live"))
+            any_live = true;
+    }
+    struct table t = {.ncols = any_live ? 7 : 6};
+    table_row(&t, "NAME", "PATH", "AUTHENTICATION", "AUTHORIZATION", "STATE", "REQUESTS", "LIVE");
+    json_array_foreach(json_object_get(v, "points"), i, p)
+    {
+        char a[512], z[512], r[512], l[512] = "-";
+        json_t *live = json_object_get(p, "live");
+        if (live) {
+            json_t *pub = json_object_get(live, "publisher");
+            snprintf(l, sizeof l, "%s%s%s%s%s, %lld listener(s)",
+                     json_string_value(json_object_get(live, "state")), pub ? " " : "",
+                     pub ? json_string_value(json_object_get(pub, "user")) : "", pub ? " as " : "",
+                     pub ? json_string_value(json_object_get(pub, "account")) : "",
+                     (long long)json_integer_value(json_object_get(live, "listeners")));
+        }
         table_row(&t, json_string_value(json_object_get(p, "name")),
                   json_string_value(json_object_get(p, "path")),
                   join(json_object_get(p, "authentication"), a, sizeof a),
                   join(json_object_get(p, "authorization"), z, sizeof z),
                   json_string_value(json_object_get(p, "state")),
-                  counts(json_object_get(json_object_get(p, "counters"), "requests"), r, sizeof r));
+                  counts(json_object_get(json_object_get(p, "counters"), "requests"), r, sizeof r),
+                  l);
     }
     table_print(&t);
     json_decref(v);
@@ -742,6 +761,12 @@ int main(int argc, char **argv)
         char *n = esc(args[1]), path[512], msg[512];
         snprintf(path, sizeof path, "/api/points/%s/reenable", n);
         snprintf(msg, sizeof msg, "publishing point %s re-enabled", args[1]);
+        free(n);
+        rc = action("POST", path, NULL, msg);
+    } else if (!strcmp(cmd, "points") && nargs == 2 && !strcmp(args[0], "disconnect")) {
+        char *n = esc(args[1]), path[512], msg[512];
+        snprintf(path, sizeof path, "/api/points/%s/disconnect-publisher", n);
+        snprintf(msg, sizeof msg, "publisher of %s disconnected", args[1]);
         free(n);
         rc = action("POST", path, NULL, msg);
     } else if (!strcmp(cmd, "reenable") && nargs <= 1) {

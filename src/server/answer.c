@@ -42,8 +42,16 @@ void answer_add_headers(struct request *r, struct MHD_Response *resp)
         MHD_add_response_header(resp, r->borrowed[i].name, r->borrowed[i].value);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_SERVER, "guise/" GUISE_VERSION);
-    if (answer_is_private(r))
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "private");
+    /* A broadcast point's HLS files (routing chose, server/broadcast.h):
+     * the live playlist is fetched afresh, a segment never changes. */
+    bool priv = answer_is_private(r);
+    const char *cc = priv ? "private" : NULL;
+    if (r->live_cache == LIVE_CACHE_PLAYLIST)
+        cc = priv ? "private, no-cache" : "no-cache";
+    else if (r->live_cache == LIVE_CACHE_SEGMENT)
+        cc = priv ? "private, max-age=86400, immutable" : "public, max-age=86400, immutable";
+    if (cc)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cc);
 }
 
 void finish_response(struct request *r, unsigned status, struct MHD_Response *resp)

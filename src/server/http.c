@@ -336,6 +336,7 @@ static void request_completed(void *cls, struct MHD_Connection *mc, void **con_c
     accesslog_write(srv->access, &e);
     if (r->conn)
         shrink_watch_conn_done(srv, r->conn);
+    broadcast_request_done(r);
     conn_account(srv, r, e.bytes);
     if (lc_orphaned(&r->lc))
         request_orphan(r);
@@ -348,7 +349,8 @@ static void request_completed(void *cls, struct MHD_Connection *mc, void **con_c
 static bool route(struct request *r)
 {
     const struct guise_config *cfg = r->gen->cfg;
-    if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
+    if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0 &&
+        !broadcast_ingest_method(r->method)) {
         request_add_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
         finish_status(r, MHD_HTTP_METHOD_NOT_ALLOWED, "Only GET and HEAD are supported.");
         return false;
@@ -394,13 +396,15 @@ static bool route(struct request *r)
         }
         r->scope = r->point->scope;
     }
+    r->authz_event = GUISE_AUTHZ_READ;
+    if (!broadcast_route(r))
+        return false;
     if (guise_scope_critical(r->scope)) {
         finish_status(r, MHD_HTTP_SERVICE_UNAVAILABLE,
                       "This publishing point is in the critical-error state after a plug-in "
                       "failure; an administrator must re-enable it.");
         return false;
     }
-    r->authz_event = GUISE_AUTHZ_READ;
     r->info = (struct guise_request_info){
         .method = r->method,
         .uri = r->target,
@@ -499,8 +503,16 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
          * first call: libmicrohttpd then closes the connection unread. */
         if (!framing_ok(r))
             return queue_answer(r);
-        if (route(r))
-            lc_set(&r->lc, LC_ROUTED);
+        if (!route(r))
+            return MHD_YES;
+        lc_set(&r->lc, LC_ROUTED);
+        /* A publisher is authenticated before its body (and before the
+         * "100 Continue" it may wait for): a refusal closes the
+         * connection, which costs an encoder nothing. */
+        if (broadcast_is_ingest(r)) {
+            pipeline_start(r);
+            return lc_ready(&r->lc) ? queue_answer(r) : MHD_YES;
+        }
         /* Answering in this first call - directly, or after a suspension
          * that began in it - makes libmicrohttpd discard the (empty) body
          * and close the connection, which ends NTLM's multi-leg exchange:
@@ -510,8 +522,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
     if (lc_phase(&r->lc) == LC_BODY_IN && r->body_in) {
         /* A content phase consuming the body (live ingest); the empty
          * piece tells it the body ended. */
-        r->body_in(r, upload_data, *upload_data_size);
-        *upload_data_size = 0;
+        r->body_in(r, upload_data, upload_data_size);
         if (!lc_ready(&r->lc))
             return MHD_YES;
     } else if (*upload_data_size) {

@@ -16,17 +16,16 @@ static const uint32_t allowed_phase[LC_NPHASES] = {
     [LC_AUTHN_RESULT] = BIT(LC_AUTHZ) | BIT(LC_ANSWER),
     [LC_AUTHZ] = BIT(LC_AUTHZ_RESULT) | BIT(LC_CONTENT) | BIT(LC_ANSWER),
     [LC_AUTHZ_RESULT] = BIT(LC_AUTHZ) | BIT(LC_ANSWER),
-    [LC_CONTENT] = BIT(LC_ANSWER) | BIT(LC_BODY_IN) | BIT(LC_STREAM_OUT),
+    [LC_CONTENT] = BIT(LC_ANSWER) | BIT(LC_BODY_IN),
     [LC_BODY_IN] = BIT(LC_BODY_IN) | BIT(LC_ANSWER),
-    [LC_STREAM_OUT] = BIT(LC_DONE),
     [LC_ANSWER] = BIT(LC_DELAYED),
     [LC_DELAYED] = BIT(LC_DONE),
     [LC_DONE] = 0,
 };
 
 static const char *const phase_names[LC_NPHASES] = {
-    "RECEIVED", "ROUTED",  "AUTHN",      "AUTHN_RESULT", "AUTHZ",   "AUTHZ_RESULT",
-    "CONTENT",  "BODY_IN", "STREAM_OUT", "ANSWER",       "DELAYED", "DONE",
+    "RECEIVED", "ROUTED",  "AUTHN",  "AUTHN_RESULT", "AUTHZ", "AUTHZ_RESULT",
+    "CONTENT",  "BODY_IN", "ANSWER", "DELAYED",      "DONE",
 };
 
 static const char *const flow_names[LC_NFLOWS] = {"IDLE",       "RUNNING",           "CALLING",
@@ -71,15 +70,14 @@ void lc_set(struct lifecycle *l, enum lc_phase to)
 
 void lc_answer(struct lifecycle *l)
 {
-    if (l->phase >= LC_ANSWER || l->phase == LC_STREAM_OUT)
+    if (l->phase >= LC_ANSWER)
         bad_transition("phase", phase_names[l->phase], phase_names[LC_ANSWER]);
     l->phase = LC_ANSWER;
 }
 
 bool lc_answered(const struct lifecycle *l)
 {
-    return l->phase == LC_ANSWER || l->phase == LC_DELAYED || l->phase == LC_DONE ||
-           l->phase == LC_STREAM_OUT;
+    return l->phase == LC_ANSWER || l->phase == LC_DELAYED || l->phase == LC_DONE;
 }
 
 /* Moves the flow from `from` to `to` under the lock already held. */
@@ -203,7 +201,7 @@ bool lc_ready(struct lifecycle *l)
 {
     pthread_mutex_lock(&l->mu);
     bool ready = (l->flow == LC_IDLE || l->flow == LC_ABANDONED) &&
-                 (l->phase == LC_ANSWER || l->phase == LC_DONE || l->phase == LC_STREAM_OUT);
+                 (l->phase == LC_ANSWER || l->phase == LC_DONE);
     pthread_mutex_unlock(&l->mu);
     return ready;
 }

@@ -15,13 +15,15 @@
  *   CONTENT --on-demand answer built--> ANSWER
  *   CONTENT --a phase consuming the request body (live ingest)--> BODY_IN
  *   BODY_IN --more body--> BODY_IN         BODY_IN --body ended--> ANSWER
- *   CONTENT --answer produced while sent (live progressive)--> STREAM_OUT
+ *   (a live progressive listener's answer is an ordinary ANSWER whose
+ *   response callback produces the stream while it is sent)
  *   ANSWER --a failure delay to wait (timer thread)--> DELAYED
  *   ANSWER --no delay--> DELAYED      DELAYED --the driver let go--> DONE
  *   any phase before ANSWER --shutdown answers a waiting request--> ANSWER
  *
- * The handler queues the response when the phase is DONE or STREAM_OUT (or
- * an ANSWER from routing, which no driver ran) and no thread drives.
+ * The handler queues the response when the phase is DONE (or an ANSWER
+ * that no driver runs: from routing, or from BODY_IN in a handler call)
+ * and no thread drives.
  *
  * Flow, under the request's mutex (the suspend/resume hand-off):
  *
@@ -66,7 +68,6 @@ enum lc_phase {
     LC_AUTHZ_RESULT,
     LC_CONTENT,
     LC_BODY_IN,
-    LC_STREAM_OUT,
     LC_ANSWER,
     LC_DELAYED,
     LC_DONE,
@@ -102,7 +103,7 @@ enum lc_phase lc_phase(const struct lifecycle *l);
 void lc_set(struct lifecycle *l, enum lc_phase to);
 /* An answer was built (answer.c): phase ANSWER. */
 void lc_answer(struct lifecycle *l);
-/* Whether an answer has been built (ANSWER, DELAYED, DONE, STREAM_OUT):
+/* Whether an answer has been built (ANSWER, DELAYED, DONE):
  * a 401 waiting for its failure delay is already the answer. */
 bool lc_answered(const struct lifecycle *l);
 
@@ -121,8 +122,8 @@ bool lc_await(struct lifecycle *l);
 bool lc_completed(struct lifecycle *l, enum lc_phase next);
 /* The driver lets go (DELAYED -> DONE, resuming the connection if needed). */
 void lc_drive_end(struct lifecycle *l);
-/* The driver lets go without an answer (BODY_IN, STREAM_OUT: the content
- * phase goes on in handler calls or response callbacks). */
+/* The driver lets go without an answer (BODY_IN: the content phase goes
+ * on in the handler's calls with the body). */
 void lc_drive_release(struct lifecycle *l);
 /* Whether the connection is suspended (the driver is not the connection's
  * thread). Meaningful for the driver. */

@@ -1,4 +1,6 @@
 /* guised: command line, start-up, signals (reload, drain), sd_notify. */
+#include "live/live.h"
+#include "server/broadcast_config.h"
 #include "server/accesslog.h"
 #include "server/privilege.h"
 #include "server/server.h"
@@ -221,6 +223,11 @@ int main(int argc, char **argv)
                                              {"version", no_argument, NULL, 'V'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
+    /* Keys other subsystems add to [publishing-point] sections. */
+    if (broadcast_config_register() != 0) {
+        fprintf(stderr, "guised: cannot register the broadcast point keys\n");
+        return 1;
+    }
     int opt;
     while ((opt = getopt_long(argc, argv, "c:tVh", longopts, NULL)) != -1) {
         switch (opt) {
@@ -377,6 +384,7 @@ int main(int argc, char **argv)
         goto out;
     }
     srv.stats = stats_new();
+    srv.live = live_hub_new(srv.log);
     server_install_gen(&srv, g);
     g = NULL; /* the server holds it now */
     /* The admin listener first: once content is served, it is there too. */
@@ -416,10 +424,15 @@ out:
      * threads that may still complete a call (workers, timers), then free. */
     if (admin_started)
         admin_stop(admin);
+    /* Publishers are answered, listeners get the stream's end, recordings
+     * are closed: then the requests can drain. */
+    if (srv.live)
+        live_hub_stop_all(srv.live, "the server is stopping", 5000);
     if (http_started && (!stop_serving(&srv, srv.current->cfg->shutdown_timeout * 1000u) ||
                          calls_still_running(&srv)))
         _exit(status);
     http_stop(&srv);
+    live_hub_free(srv.live);
     guise_workers_free(srv.workers);
     throttle_free(srv.throttle);
     gen_unref(g);

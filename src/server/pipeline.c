@@ -197,6 +197,7 @@ static void authorization_result(struct request *r)
     guise_plugin *p = list[r->authz_index];
     switch (r->authz_decision) {
     case GUISE_AUTHZ_ALLOW:
+        r->authz_decided++;
         r->authz_index++;
         lc_set(&r->lc, LC_AUTHZ);
         return;
@@ -273,9 +274,8 @@ static void drive(struct request *r)
                 serve_content(r);
             break;
         case LC_BODY_IN:
-        case LC_STREAM_OUT:
-            /* The content phase goes on in handler calls (body pieces) or
-             * in its response's callbacks: the driver lets go. */
+            /* The content phase goes on in the handler's calls with the
+             * body's pieces: the driver lets go. */
             lc_drive_release(&r->lc);
             return;
         case LC_ANSWER:

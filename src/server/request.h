@@ -5,6 +5,7 @@
 
 #include "server/answer.h"
 #include "server/authn.h"
+#include "server/broadcast.h"
 #include "server/content_cache.h"
 #include "server/lifecycle.h"
 #include "server/server.h"
@@ -77,10 +78,15 @@ struct request {
     /* The content phase after authorization, chosen at routing: NULL is
      * on-demand content (serve_content). A live ingest or a progressive
      * live stream sets its own; it ends by finishing the answer, or moves
-     * to LC_BODY_IN (the handler then passes each piece of the request
-     * body to body_in, and an empty piece at its end) or LC_STREAM_OUT. */
+     * to LC_BODY_IN: the handler then passes each piece of the request
+     * body to body_in, which leaves in *len what it did not take yet (the
+     * connection is then suspended until it can), and an empty piece at
+     * the body's end; body_in ends by finishing the answer. */
     void (*content_phase)(struct request *r);
-    void (*body_in)(struct request *r, const char *data, size_t len);
+    void (*body_in)(struct request *r, const char *data, size_t *len);
+    /* Cache-Control beyond "private" that routing chose (a broadcast
+     * point's live playlist or segments, server/broadcast.h). */
+    enum live_cache live_cache;
     /* Where the request is and who drives it (server/lifecycle.h). */
     struct lifecycle lc;
 
@@ -89,6 +95,9 @@ struct request {
     size_t authz_index;
     enum guise_authz_decision authz_decision;
     guise_result authz_code;
+    /* Plug-ins that decided the event and allowed it: publishing needs at
+     * least one (no pp-acl, no publisher). */
+    unsigned authz_decided;
     struct identity ident;
     bool have_ident;
 
@@ -117,6 +126,11 @@ struct request {
      * until the plug-ins are gone. */
     struct request *orphan_next;
     struct timespec t0;
+
+    /* broadcast points (server/broadcast.h) */
+    enum live_kind live;
+    struct live_publisher *live_pub; /* an admitted publisher's stream */
+    bool live_body;                  /* a piece of the body arrived */
 };
 
 /* serve.c: the content phase: a file or a directory index. */

@@ -32,7 +32,8 @@ static const char *content_path(struct request *r)
 /* The point's key in the small-file cache, 0 when the cache is off. */
 static uint64_t cache_point(const struct request *r)
 {
-    return r->gen->cfg->content_cache_ttl_ms ? r->point->cache_id : 0;
+    /* a live playlist changes every segment: never from the cache */
+    return r->gen->cfg->content_cache_ttl_ms && r->live_cache != LIVE_CACHE_PLAYLIST ? r->point->cache_id : 0;
 }
 
 guise_result request_open_content(struct request *r, const guise_token *token)

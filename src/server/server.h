@@ -79,6 +79,7 @@ struct server {
      * conns_lock. */
     struct request *orphan_requests;
     struct conn *orphan_conns;
+    struct live_hub *live; /* broadcast points' live state (src/live), across reloads */
     _Atomic bool stopping; /* http_answer_waiting has begun */
 };
 

@@ -63,3 +63,8 @@ void server_changes_end(struct server *srv)
 {
     pthread_mutex_unlock(&srv->reload_lock);
 }
+
+struct live_hub *server_live(const struct server *srv)
+{
+    return srv->live;
+}

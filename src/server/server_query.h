@@ -14,6 +14,7 @@
 
 struct server;
 struct stats;
+struct live_hub;
 
 /* Numbers of the moment (each read atomically, not as one snapshot). */
 struct server_counts {
@@ -32,6 +33,8 @@ const char *server_impersonation(const struct server *srv);
 guise_eventlog *server_eventlog(const struct server *srv);
 /* The request and authentication counters (kept across reloads). */
 struct stats *server_stats(const struct server *srv);
+/* The broadcast points' live state (live/live.h), kept across reloads. */
+struct live_hub *server_live(const struct server *srv);
 
 /* Commands. Builds and installs a new generation from the configuration
  * file: 0, or -1 with why in err (also when no reload was set up). */
