@@ -90,6 +90,8 @@ state-directory = $WORK/state
 admin-listen = none
 event-log = stderr
 max-connections = 20000
+# every listener comes from 127.0.0.1: lift the per-address default (256)
+max-connections-per-ip = 0
 io-threads = 2
 [plugin "digest"]
 user-file = $WORK/users.digest

@@ -176,6 +176,8 @@ start_guised() {
         echo "authorization = fs-acl"
         echo "io-threads = $BENCH_THREADS"
         echo "state-directory = $WORK/$name-state"
+        # every wrk connection comes from 127.0.0.1 (default limit 256)
+        echo "max-connections-per-ip = 0"
         [ "$BENCH_ACCESS_LOG" = on ] && echo "access-log = $WORK/logs/$name-access.log"
         [ -n "${BENCH_GUISED_EXTRA:-}" ] && cat "$BENCH_GUISED_EXTRA"
         [ -n "$extra" ] && cat "$extra"

@@ -59,7 +59,7 @@ extern "C" {
 #endif
 
 #define GUISE_ABI_MAJOR 1
-#define GUISE_ABI_MINOR 1
+#define GUISE_ABI_MINOR 2
 
 /* Loadable plug-ins export this symbol, a guise_plugin_entry_fn:
  *   const struct guise_plugin_descriptor *guise_plugin_entry(void);
@@ -220,6 +220,13 @@ struct guise_host_services {
     /* The symbolic name of a result code, for messages (see
      * guise_result_name in result.h). Never NULL. */
     const char *(*result_name)(guise_result code);
+
+    /* ABI 1.2 (abi_minor >= 2; check before use). */
+
+    /* True while the host only checks the configuration (`guised -t`):
+     * enable must then check what it would create (a key file, a cache)
+     * without creating or changing any file, and fail as it would have. */
+    bool (*check_only)(void *host);
 };
 
 /* ---- authentication --------------------------------------------------------- */

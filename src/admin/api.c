@@ -5,7 +5,7 @@
  * administrator. */
 #include "admin/admin_internal.h"
 
-#include "core/props_internal.h"
+#include <guise/host_props.h>
 #include "server/server_query.h"
 #include "server/stats.h"
 

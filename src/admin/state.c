@@ -9,7 +9,7 @@
  * over the configuration for what it names. */
 #include "admin/admin_internal.h"
 
-#include "core/props_internal.h"
+#include <guise/host_props.h>
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /* The plug-in host: instances, their state, wrapped calls, scopes. */
 #include "core/host_internal.h"
-#include "core/props_internal.h"
+#include <guise/host_props.h>
 #include "core/workers.h"
 
 #include <errno.h>
@@ -119,6 +119,7 @@ guise_result guise_host_new(const struct guise_host_options *opt, guise_host **o
     h->log = opt->log;
     h->tokens = opt->tokens;
     h->workers = opt->workers;
+    h->check_only = opt->check_only;
     h->realm = strdup(opt->realm ? opt->realm : "guise");
     h->state_dir = strdup(opt->state_dir ? opt->state_dir : "/var/lib/guise");
     if (!h->realm || !h->state_dir) {
@@ -330,6 +331,11 @@ static const char *svc_state_dir(void *host)
     return ((guise_plugin *)host)->host->state_dir;
 }
 
+static bool svc_check_only(void *host)
+{
+    return ((guise_plugin *)host)->host->check_only;
+}
+
 /* ---- instances ---- */
 
 guise_result guise_host_instantiate(guise_host *h, const char *type, const char *name,
@@ -417,6 +423,7 @@ guise_result guise_host_instantiate(guise_host *h, const char *type, const char 
         .token_gid = guise_token_gid,
         .token_groups = guise_token_groups,
         .result_name = guise_result_name,
+        .check_only = svc_check_only,
     };
     guise_result r = d->init(&p->services, props, &p->instance);
     if (r != GUISE_S_OK) {
@@ -519,8 +526,12 @@ guise_result guise_plugin_enable(guise_plugin *p)
 {
     pthread_mutex_lock(&p->life_lock);
     guise_result r = GUISE_S_OK;
-    if (atomic_load(&p->state) != GUISE_PLUGIN_ENABLED)
+    if (atomic_load(&p->state) != GUISE_PLUGIN_ENABLED) {
+        /* From the error state, calls begun before the error may still
+         * run: enable never overlaps them. */
+        drain_calls(p);
         r = enable_locked(p);
+    }
     pthread_mutex_unlock(&p->life_lock);
     return r;
 }

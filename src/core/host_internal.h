@@ -49,6 +49,7 @@ struct guise_host {
     guise_token_store *tokens;
     struct guise_workers *workers;
     char *realm, *state_dir;
+    bool check_only;      /* guise_host_options.check_only */
     pthread_mutex_t lock; /* registry and scope lists; never held across plug-in calls */
     const struct guise_plugin_descriptor **types;
     size_t ntypes;

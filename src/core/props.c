@@ -1,6 +1,6 @@
 /* Plug-in property sets: the ordered key=value pairs of a [plugin "x"]
  * section, remembering file and line so errors can point at them. */
-#include "core/props_internal.h"
+#include <guise/host_props.h>
 
 #include <errno.h>
 #include <stdio.h>

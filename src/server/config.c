@@ -1,7 +1,7 @@
 /* Reading guised's INI configuration with libinih. */
 #include "server/config.h"
 
-#include "core/props_internal.h"
+#include <guise/host_props.h>
 #include "server/config_keys.h"
 
 #include <arpa/inet.h>
@@ -669,7 +669,11 @@ static void set_defaults(struct guise_config *c)
     c->token_ttl = 60;
     c->event_sink = GUISE_SINK_STDERR;
     c->max_connections = 10000;
-    c->max_connections_per_ip = 0;
+    /* 256: a campus or carrier NAT puts hundreds of people behind one
+     * address, each browser holding about six connections, so this never
+     * bites a real crowd before max-connections does; one host alone cannot
+     * take every slot. 0 still means no limit (benchmarks, soak). */
+    c->max_connections_per_ip = 256;
     c->idle_timeout = 60;
     c->shutdown_timeout = 10;
     c->content_cache_ttl_ms = 1000;

@@ -88,6 +88,7 @@ struct guise_config {
     char *realm;
     char *state_dir;
     char *assets_dir; /* /.guise/ files (server/assets.h); NULL: the data dir */
+    bool check_only;  /* set by `guised -t`, never read from the file: plug-ins write nothing */
     char *public_url; /* NULL: index URLs are relative to the request */
     unsigned max_connections, max_connections_per_ip;
     unsigned idle_timeout;

@@ -1,7 +1,7 @@
 /* Parsing of declared configuration keys (server/config_keys.h). */
 #include "server/config_keys.h"
 
-#include "core/props_internal.h"
+#include <guise/host_props.h>
 #include "server/config.h"
 
 #include <errno.h>

@@ -2,7 +2,7 @@
  * with every instance, scopes and publishing-point roots. */
 #include "server/server.h"
 
-#include "core/props_internal.h"
+#include <guise/host_props.h>
 #include "plugins/builtin.h"
 
 #include <errno.h>
@@ -268,7 +268,8 @@ struct gen *gen_build(struct server *srv, struct guise_config *cfg, char *err, s
                                       .tokens = g->tokens,
                                       .workers = srv->workers,
                                       .realm = cfg->realm ? cfg->realm : "guise",
-                                      .state_dir = cfg->state_dir};
+                                      .state_dir = cfg->state_dir,
+                                      .check_only = cfg->check_only};
     if (guise_host_new(&hopt, &g->host) != GUISE_S_OK) {
         snprintf(err, errsz, "cannot create the plug-in host");
         goto fail;

@@ -340,6 +340,7 @@ int main(int argc, char **argv)
         guise_config_free(cfg);
         goto out;
     }
+    cfg->check_only = test_only;
     g = gen_build(&srv, cfg, err, sizeof err); /* takes cfg */
     if (!g) {
         fprintf(stderr, "guised: %s\n", err);

@@ -259,6 +259,54 @@ class AdminUnix(gh.GuiseTestCase):
         st, v, _ = self.api("POST", "/api/plugins/anonymous/disable")
         self.assertEqual((st, v["error"]["code"]), (500, "state_unreadable"))
 
+    def test_state_temp_file_planted(self):
+        """The state is written to <state>.tmp.<pid>, then renamed. Whatever
+        sits at that name beforehand is never written through: a symlink
+        to another file (that file stays as it was), a stale file (replaced),
+        a directory (the save fails, the state file stays as it was)."""
+        cfg = base_config(self.work, "")
+        g = self.start(cfg)
+        state = g.config_path + ".state"
+        tmp = f"{state}.tmp.{g.pid}"
+        victim = self.work.join("victim.txt")
+        with open(victim, "w") as f:
+            f.write("must stay\n")
+        os.chmod(victim, 0o666)  # writable by the service account too: only the code protects it
+        self.addCleanup(lambda: os.path.lexists(tmp) and (os.rmdir(tmp) if os.path.isdir(tmp) else os.unlink(tmp)))
+
+        def saved_enabled():
+            with open(state) as f:  # enabling drops the key: the configuration's value holds
+                return json.load(f).get("plugins", {}).get("anonymous", {}).get("enabled", True)
+
+        # A symlink where the temp file goes.
+        os.symlink(victim, tmp)
+        self.assertEqual(self.api("POST", "/api/plugins/anonymous/disable")[0], 200)
+        with open(victim) as f:
+            self.assertEqual(f.read(), "must stay\n")
+        self.assertEqual(os.stat(victim).st_nlink, 1)
+        self.assertFalse(os.path.islink(state), "the planted link was renamed over the state")
+        self.assertFalse(saved_enabled())
+        self.assertFalse(os.path.lexists(tmp))
+        # A stale temp file (a crash between write and rename).
+        with open(tmp, "w") as f:
+            f.write("{stale")
+        self.assertEqual(self.api("POST", "/api/plugins/anonymous/enable")[0], 200)
+        self.assertTrue(saved_enabled())
+        self.assertFalse(os.path.lexists(tmp))
+        # A name that cannot be removed: the save fails and says so, the
+        # state file keeps what it had, the running state is unchanged.
+        with open(state) as f:
+            before = f.read()
+        os.mkdir(tmp)
+        st, v, _ = self.api("POST", "/api/plugins/anonymous/disable")
+        self.assertEqual((st, v["error"]["code"]), (500, "state_unwritable"), v)
+        with open(state) as f:
+            self.assertEqual(f.read(), before)
+        self.assertEqual(self.api("GET", "/api/plugins/anonymous")[1]["state"], "enabled")
+        os.rmdir(tmp)
+        self.assertEqual(self.api("POST", "/api/plugins/anonymous/disable")[0], 200)
+        self.assertFalse(saved_enabled())
+
     def test_authentication_order(self):
         cfg = gh.hello_config(base_config(self.work, ""), account="nobody")
         g = self.start(cfg)
@@ -458,29 +506,74 @@ class AdminUnix(gh.GuiseTestCase):
     def test_status_with_3000_idle_content_connections(self):
         # select() stopped answering beyond FD_SETSIZE (1024) descriptors:
         # the admin daemon polls with epoll and answers however many the
-        # content daemons hold.
+        # content daemons hold. The content daemons keep their default
+        # per-address limit (max-connections-per-ip = 256), so the 3,000
+        # come from twelve loopback addresses, 250 each; a 257th connection
+        # from one address is closed unanswered while another address is
+        # still served.
         import resource
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        want = 3000 + 200
+        want = 3000 + 300
         if soft < want:
             resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
             self.addCleanup(resource.setrlimit, resource.RLIMIT_NOFILE, (soft, hard))
         if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < want:
             self.skipTest("cannot open 3000 descriptors")
         cfg = base_config(self.work, "x", io_threads=1, idle_timeout=120)
+        self.assertNotIn("max-connections-per-ip", cfg.server)  # the default is under test
         g = self.start(cfg)
         socks = []
         self.addCleanup(lambda: [s.close() for s in socks])
-        for _ in range(3000):
-            socks.append(socket.create_connection(("127.0.0.1", g.port), timeout=5))
+
+        def connect_from(addr):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.settimeout(5)
+            s.bind((addr, 0))  # the source address, before connect
+            s.connect(("127.0.0.1", g.port))
+            return s
+
+        def wait_open(n):
+            deadline = time.monotonic() + 20
+            while gh.metric(self.sock, "guise_open_connections") < n and time.monotonic() < deadline:
+                time.sleep(0.2)
+            return gh.metric(self.sock, "guise_open_connections")
+
+        sources = [f"127.0.0.{i}" for i in range(2, 14)]
+        for addr in sources:
+            for _ in range(250):
+                socks.append(connect_from(addr))
         # Every idle connection is accepted (none refused by a limit); the
         # last ones may still wait in the backlog for a moment.
-        deadline = time.monotonic() + 20
-        while gh.metric(self.sock, "guise_open_connections") < 3000 and time.monotonic() < deadline:
-            time.sleep(0.2)
-        self.assertGreaterEqual(gh.metric(self.sock, "guise_open_connections"), 3000)
+        self.assertGreaterEqual(wait_open(3000), 3000)
         st, v, _ = self.api("GET", "/api/server")
         self.assertEqual(st, 200)
+        p = self.guisectl("status")
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+        # Fill 127.0.0.2 up to the limit: 256 held, all accepted.
+        for _ in range(6):
+            socks.append(connect_from(sources[0]))
+        self.assertGreaterEqual(wait_open(3006), 3006)
+        # The 257th from that address: the kernel completes the handshake,
+        # libmicrohttpd closes it at accept without an answer.
+        extra = connect_from(sources[0])
+        self.addCleanup(extra.close)
+        try:
+            extra.sendall(b"GET /pub/hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            answer = extra.recv(4096)
+        except (ConnectionResetError, BrokenPipeError):
+            answer = b""
+        self.assertEqual(answer, b"", "a connection beyond max-connections-per-ip was served")
+        # Another address, with 250 of its own held, is still served.
+        other = connect_from(sources[1])
+        self.addCleanup(other.close)
+        other.sendall(b"GET /pub/hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := other.recv(4096):
+            data += chunk
+        self.assertTrue(data.startswith(b"HTTP/1.1 200"), data[:200])
+        self.assertTrue(data.endswith(b"hello admin\n"), data[-200:])
+        # And the admin daemon still answers.
         p = self.guisectl("status")
         self.assertEqual(p.returncode, 0, p.stderr)
 
@@ -663,27 +756,45 @@ class AdminUnix(gh.GuiseTestCase):
 
     def test_default_socket_in_use_is_not_fatal(self):
         """Two servers with the default admin socket: the second runs
-        without an admin interface rather than failing to start."""
-        cfg = base_config(self.work, "")
-        os.makedirs("/run/guise", exist_ok=True)
+        without an admin interface rather than failing to start.
+
+        /run/guise/admin.sock is global: any guised of a test running in
+        parallel without admin-listen takes it. So this test gets its own
+        /run/guise (a tmpfs in a mount namespace of this thread, which the
+        guised it starts inherits) and holds the default socket there."""
+        gh.require_root("a private /run/guise")
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        CLONE_NEWNS, MS_REC, MS_PRIVATE = 0x00020000, 0x4000, 1 << 18
+        os.makedirs("/run/guise", exist_ok=True)  # the mount point, in the shared tree
+        home = os.open("/proc/thread-self/ns/mnt", os.O_RDONLY)
+        self.addCleanup(os.close, home)
+        if libc.unshare(CLONE_NEWNS) != 0:
+            self.skipTest(f"unshare(CLONE_NEWNS): {os.strerror(ctypes.get_errno())}")
+        # Back to the shared mounts at the end (after the server stopped).
+        self.addCleanup(lambda: libc.setns(home, CLONE_NEWNS) == 0 or self.fail("setns back failed"))
+        for args in ((None, b"/", None, MS_REC | MS_PRIVATE, None),
+                     (b"guise-test", b"/run/guise", b"tmpfs", 0, b"mode=0755")):
+            if libc.mount(*args) != 0:
+                self.fail(f"mount {args[1]}: {os.strerror(ctypes.get_errno())}")
         path = "/run/guise/admin.sock"
-        taken = None
-        if not os.path.exists(path):
-            taken = socket.socket(socket.AF_UNIX)
-            taken.bind(path)
-            taken.listen(1)
-        try:
-            cfg.server.pop("admin-listen")
-            g = gh.Guised(self.work, cfg, name="defaultsock")
-            g.start()
-            self.addCleanup(g.stop_clean)
-            if taken is not None:
-                g.wait_for_event(r"admin interface not started: /run/guise/admin.sock is in use")
-                self.assertEqual(gh.curl(g.url("/pub/hello.txt")).status, 200)
-        finally:
-            if taken is not None:
-                taken.close()
-                os.unlink(path)
+        self.assertEqual(os.listdir("/run/guise"), [])  # nobody else's
+        taken = socket.socket(socket.AF_UNIX)
+        self.addCleanup(taken.close)
+        taken.bind(path)
+        taken.listen(1)
+        cfg = base_config(self.work, "")
+        cfg.server.pop("admin-listen")
+        g = gh.Guised(self.work, cfg, name="defaultsock")
+        g.start()
+        self.addCleanup(g.stop_clean)
+        g.wait_for_event(r"admin interface not started: /run/guise/admin.sock is in use")
+        self.assertEqual(gh.curl(g.url("/pub/hello.txt")).status, 200)
+        # The socket held is still ours.
+        self.assertEqual(os.listdir("/run/guise"), ["admin.sock"])
+        c = socket.socket(socket.AF_UNIX)
+        c.connect(path)
+        c.close()
 
 
 class AdminTcp(gh.GuiseTestCase):

@@ -106,6 +106,8 @@ access-log = $WORK/access.log
 event-log = stderr
 io-threads = 2
 max-connections = $((CONNS + 1000))
+# every connection comes from 127.0.0.1: lift the per-address default (256)
+max-connections-per-ip = 0
 idle-timeout = 120
 auth-lockout-failures = 0
 authentication = anonymous

@@ -495,12 +495,17 @@ static guise_result digest_enable(void *plugin)
 {
     struct digest_plugin *p = plugin;
     char err[512];
-    bool created, too_open;
+    bool created = false, too_open;
     if (p->enabled)
         return GUISE_S_OK;
 
-    guise_result r =
-        digest_nonce_key_load(p->cfg.nonce_key_file, p->key, &created, &too_open, err, sizeof err);
+    /* `guised -t` writes nothing: a missing key is only found creatable. */
+    bool check_only =
+        p->host->abi_minor >= 2 && p->host->check_only && p->host->check_only(p->host->host);
+    guise_result r = check_only ? digest_nonce_key_check(p->cfg.nonce_key_file, p->key, &too_open,
+                                                         err, sizeof err)
+                                : digest_nonce_key_load(p->cfg.nonce_key_file, p->key, &created,
+                                                        &too_open, err, sizeof err);
     if (r != GUISE_S_OK)
         return enable_failed(p, r, "nonce key", err);
     if (created)

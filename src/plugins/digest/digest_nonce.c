@@ -156,6 +156,39 @@ guise_result digest_nonce_key_load(const char *path, uint8_t key[DIGEST_NONCE_KE
     return r;
 }
 
+guise_result digest_nonce_key_check(const char *path, uint8_t key[DIGEST_NONCE_KEY_SIZE],
+                                    bool *too_open, char *err, size_t err_size)
+{
+    *too_open = false;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        guise_result r = read_key(fd, path, key, too_open, err, err_size);
+        close(fd);
+        return r;
+    }
+    if (errno != ENOENT)
+        return fail(err, err_size, errno, path, NULL);
+    char *copy = strdup(path);
+    if (!copy)
+        return GUISE_E_OUTOFMEMORY;
+    const char *dir = dirname(copy);
+    struct stat st;
+    guise_result r = GUISE_S_OK;
+    if (stat(dir, &st) != 0)
+        r = fail(err, err_size, errno, path, "cannot create");
+    else if (!S_ISDIR(st.st_mode))
+        r = fail(err, err_size, ENOTDIR, path, "cannot create");
+    /* AT_EACCESS: the effective ids, which create_key would use. */
+    else if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) != 0)
+        r = fail(err, err_size, errno, path, "cannot create");
+    free(copy);
+    if (r == GUISE_S_OK && gnutls_rnd(GNUTLS_RND_KEY, key, DIGEST_NONCE_KEY_SIZE) != 0) {
+        snprintf(err, err_size, "%s: no random bytes for a new key", path);
+        r = GUISE_E_FAIL;
+    }
+    return r;
+}
+
 uint64_t digest_nonce_now_us(void)
 {
     static _Atomic uint64_t last;

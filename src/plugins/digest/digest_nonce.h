@@ -32,6 +32,14 @@
 guise_result digest_nonce_key_load(const char *path, uint8_t key[DIGEST_NONCE_KEY_SIZE],
                                    bool *created, bool *too_open, char *err, size_t err_size);
 
+/* The same for a check of the configuration (`guised -t`), which must write
+ * nothing: an existing file is read and checked as above; a missing one is
+ * not created, but its directory must exist and be writable and searchable
+ * by this process (what creating it needs); key then holds random bytes
+ * so that the caller can go on as after a load. */
+guise_result digest_nonce_key_check(const char *path, uint8_t key[DIGEST_NONCE_KEY_SIZE],
+                                    bool *too_open, char *err, size_t err_size);
+
 /* Current time in microseconds (CLOCK_REALTIME, so that nodes agree), made
  * strictly increasing within the process so that nonce stamps are unique and
  * ordered (the replay cache relies on that). */

@@ -1,7 +1,7 @@
 /* Helpers of the Basic unit tests. */
 #include "basic_test_util.h"
 
-#include "core/props_internal.h"
+#include <guise/host_props.h>
 #include "plugins/basic/basic.h"
 
 #include <nettle/base64.h>

@@ -3,7 +3,7 @@
 #include "plugins/basic/basic.h"
 
 #include "basic_test_util.h"
-#include "core/props_internal.h"
+#include <guise/host_props.h>
 
 #include <setjmp.h>
 #include <stdarg.h>

@@ -14,7 +14,7 @@
  * nor free the plug-in's context under a running job. */
 #include <guise/host.h>
 
-#include "core/props_internal.h"
+#include <guise/host_props.h>
 #include "core/workers.h"
 #include "digest_test_util.h"
 #include "plugins/basic/basic.h"

@@ -1,7 +1,7 @@
 /* Unit tests of the plug-in host: every branch of the failure model. */
 #include <guise/host.h>
 
-#include "core/props_internal.h"
+#include <guise/host_props.h>
 #include "core/workers.h"
 #include "plugins/builtin.h"
 

@@ -4,7 +4,7 @@
 #include "plugins/digest/digest.h"
 #include "plugins/digest/digest_nonce.h"
 
-#include "core/props_internal.h"
+#include <guise/host_props.h>
 
 #include <guise/token.h>
 

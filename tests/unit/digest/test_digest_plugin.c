@@ -4,7 +4,7 @@
 #include "plugins/digest/digest_header.h"
 #include "plugins/digest/digest_nonce.h"
 
-#include "core/props_internal.h"
+#include <guise/host_props.h>
 #include "digest_fixture.h"
 
 #include <guise/token.h>

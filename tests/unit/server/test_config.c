@@ -3,7 +3,7 @@
  * turn (a malloc hook of this test build): each failure must refuse the
  * file - a configuration with a list silently left empty (no authorization
  * at all) must never come out. */
-#include "core/props_internal.h"
+#include <guise/host_props.h>
 #include "server/config.h"
 #include "server/config_keys.h"
 

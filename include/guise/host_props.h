@@ -1,7 +1,10 @@
-/* Construction of plug-in property sets (host side and tests). Plug-ins only
- * read them through the accessors of <guise/plugin.h>. */
-#ifndef GUISE_PROPS_INTERNAL_H
-#define GUISE_PROPS_INTERNAL_H
+/* guise: property sets, the host's side (not installed): building them
+ * from a configuration file, editing them (the admin API's "set property"),
+ * listing them with the file and line of every value. The server and the
+ * admin interface build and edit the sets they hand the host; plug-ins only
+ * read them (<guise/props.h>, or the host services). */
+#ifndef GUISE_HOST_PROPS_H
+#define GUISE_HOST_PROPS_H
 
 #include <guise/plugin.h>
 #include <guise/props.h>
