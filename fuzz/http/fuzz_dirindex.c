@@ -67,10 +67,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* HTML: one row per listed entry, no name's markup */
     CHECK(gh_index_html(&out, ents[0].name, n > 1 ? ents[1].name : "/", ents, n) == 0);
     CHECK(strlen(out.data) == out.len);
-    CHECK(count(out.data, "<tr class=\"file\">") + count(out.data, "<tr class=\"dir\">") == listed);
-    CHECK(count(out.data, "id=\"player\"") == (media > 0));
-    CHECK(count(out.data, "<video ") + count(out.data, "<audio ") == media);
-    CHECK(count(out.data, "<a ") == listed + count(out.data, "<a rel=\"up\""));
+    /* At most one row per listed entry: an HLS playlist's segments share
+     * one counted row; players only for media the browser can play. */
+    CHECK(count(out.data, "<tr class=\"file\">") + count(out.data, "<tr class=\"dir\">") <= listed);
+    CHECK(count(out.data, "<video ") + count(out.data, "<audio ") <= media);
+    CHECK(count(out.data, "<a ") >=
+          count(out.data, "<tr class=\"file\">") + count(out.data, "<tr class=\"dir\">"));
     CHECK(count(out.data, "<") == count(out.data, ">"));
     gh_buf_free(&out);
 
