@@ -34,7 +34,9 @@ static const char *content_path(struct request *r)
 static uint64_t cache_point(const struct request *r)
 {
     /* a live playlist changes every segment: never from the cache */
-    return r->gen->cfg->content_cache_ttl_ms && r->live_cache != LIVE_CACHE_PLAYLIST ? r->point->cache_id : 0;
+    return r->gen->cfg->content_cache_ttl_ms && r->live_cache != LIVE_CACHE_PLAYLIST
+               ? r->point->cache_id
+               : 0;
 }
 
 guise_result request_open_content(struct request *r, const guise_token *token)
